@@ -1,0 +1,274 @@
+"""The conformance checks: small functions that pytest and the CLI both call.
+
+Each check takes a catalogue network and returns a ``CheckResult`` (status pass / fail / error /
+skip, a one-line summary, and the data behind it). ``check_network`` runs them all and records
+an exception in one check as that check's error, so one broken network never stops the rest.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+import keras
+
+import keras_models
+import torch_models
+from twinzoo import catalogue
+from twinzoo.catalogue import Figure, Network
+from conformance import counting, inputs, parity, transfer
+
+PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
+
+
+@dataclass
+class CheckResult:
+    check: str
+    status: str
+    summary: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (PASS, SKIP)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "summary": self.summary, **self.data}
+
+
+# ------------------------------------------------------------------------------------------
+# published figures
+# ------------------------------------------------------------------------------------------
+def judge_figure(fig: Figure, ours: float) -> dict[str, Any]:
+    """Our count against one published figure: within ``rel_tol`` (exact when 0)? An erratum
+    is reported but never fails."""
+    rel = abs(ours - fig.value) / fig.value
+    within = (ours == fig.value) if fig.rel_tol == 0 else rel <= fig.rel_tol + 1e-12
+    return {
+        "value": fig.value, "ours": ours, "rel_diff": rel, "rel_tol": fig.rel_tol,
+        "convention": fig.convention, "source": fig.source,
+        **({"input_size": list(fig.input_size)} if fig.input_size else {}),
+        **({"opts": dict(fig.opts)} if fig.opts else {}),
+        **({"note": fig.note} if fig.note else {}),
+        **({"erratum": fig.erratum} if fig.erratum else {}),
+        "passed": bool(within) or bool(fig.erratum),
+        "matches": bool(within),
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# parameters
+# ------------------------------------------------------------------------------------------
+def check_params(net: Network, keras_model: keras.Model | None = None) -> CheckResult:
+    """torch count by role, Keras trainable and total counts, their agreement, and every
+    published parameter figure under its stated convention."""
+    roles = counting.torch_param_roles(counting.build_torch_meta(net.name))
+    kmodel = keras_model or keras_models.build(net.name)
+    kcounts = counting.keras_param_counts(kmodel)
+    t_train = counting.count_convention(roles, "trainable")
+    agree = t_train == kcounts["trainable"] and t_train + roles["stats"] == kcounts["total"]
+    published = []
+    roles_by_opts: dict[str, dict[str, int]] = {"{}": roles}
+    for fig in net.figures:
+        if fig.quantity != "params":
+            continue
+        key = repr(sorted(fig.opts.items()))
+        if key not in roles_by_opts:
+            roles_by_opts[key] = counting.torch_param_roles(counting.build_torch_meta(net.name, **fig.opts))
+        published.append(judge_figure(fig, counting.count_convention(roles_by_opts[key], fig.convention)))
+    ok = agree and all(p["passed"] for p in published)
+    summary = (f"torch {t_train:,} (+{roles['stats']:,} stats), Keras {kcounts['trainable']:,} trainable / "
+               f"{kcounts['total']:,} total" + ("" if agree else "  <- twins disagree"))
+    bad = [p for p in published if not p["passed"]]
+    if bad:
+        summary += "; off published: " + ", ".join(f"{p['ours']:,} vs {p['value']:,.0f} ({p['convention']})" for p in bad)
+    return CheckResult("params", PASS if ok else FAIL, summary, {
+        "torch": {"trainable": t_train, "stats": roles["stats"], "by_role": roles},
+        "keras": kcounts,
+        "twins_agree": agree,
+        "published": published,
+    })
+
+
+# ------------------------------------------------------------------------------------------
+# MACs
+# ------------------------------------------------------------------------------------------
+def check_macs(net: Network, keras_model: keras.Model | None = None) -> CheckResult:
+    """MACs counted independently in each framework at the canonical input size and at every
+    published figure's size, equal to each other and to the figures within their tolerance."""
+    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), (1, net.channels, *net.input_size))
+    kmacs = counting.keras_macs(keras_model or keras_models.build(net.name))
+    agree = tmacs == kmacs
+    cache: dict[str, dict[str, int]] = {repr((tuple(net.input_size), [])): {"torch": tmacs, "keras": kmacs}}
+    published = []
+    for fig in net.figures:
+        if fig.quantity != "macs":
+            continue
+        key = repr((tuple(fig.input_size), sorted(fig.opts.items())))
+        if key not in cache:
+            cache[key] = counting.macs_at(net.name, fig.input_size, **fig.opts)
+        pair = cache[key]
+        entry = judge_figure(fig, pair["torch"])
+        entry["keras"] = pair["keras"]
+        entry["twins_agree"] = pair["torch"] == pair["keras"]
+        agree = agree and entry["twins_agree"]
+        published.append(entry)
+    ok = agree and all(p["passed"] for p in published)
+    summary = f"{tmacs / 1e6:,.2f} M (torch) / {kmacs / 1e6:,.2f} M (Keras) at {net.input_size[0]}x{net.input_size[1]}"
+    if not agree:
+        summary += "  <- twins disagree"
+    bad = [p for p in published if not p["passed"]]
+    if bad:
+        summary += "; off published: " + ", ".join(
+            f"{p['ours'] / 1e6:,.2f} M vs {p['value'] / 1e6:,.2f} M at {p['input_size']}" for p in bad)
+    return CheckResult("macs", PASS if ok else FAIL, summary, {
+        "input_size": list(net.input_size),
+        "torch": tmacs, "keras": kmacs, "twins_agree": agree, "published": published,
+    })
+
+
+# ------------------------------------------------------------------------------------------
+# numeric parity
+# ------------------------------------------------------------------------------------------
+def parity_inputs(net: Network, size: tuple[int, int], seed: int, images: int = 2,
+                  randoms: int = 2) -> list[tuple[str, np.ndarray, list[str]]]:
+    """(kind, NHWC batch, description) for the real images and the seeded random inputs."""
+    sets: list[tuple[str, np.ndarray, list[str]]] = []
+    if net.image_set is not None and images:
+        files = inputs.image_files(net.image_set)[:images]
+        sets.append(("images", inputs.load_images(net, size, images),
+                     [f"ai_benchmark/data/{net.image_set}/{f.name}" for f in files]))
+    if randoms:
+        sets.append(("random", inputs.random_inputs(net, size, randoms, seed + 1),
+                     [f"uniform{list(net.input_range)} seed {seed + 1}"]))
+    return sets
+
+
+def prepare_twins(net: Network, size: tuple[int, int], seed: int,
+                  calibration: np.ndarray, keras_model: keras.Model | None = None):
+    """A randomised torch twin and a Keras twin holding the same weights (torch -> Keras)."""
+    torch.manual_seed(seed)
+    tmodel = torch_models.build(net.name)
+    parity.randomize(tmodel, seed, torch.from_numpy(inputs.nhwc_to_nchw(calibration)))
+    kmodel = keras_model or keras_models.build(net.name, input_size=size)
+    transfer.torch_to_keras(tmodel, kmodel)
+    return tmodel, kmodel
+
+
+def roundtrip_exact(net: Network, tmodel: torch.nn.Module, kmodel: keras.Model) -> bool:
+    """Keras -> torch into a fresh twin gives back the torch weights bit for bit."""
+    fresh = torch_models.build(net.name)
+    transfer.keras_to_torch(kmodel, fresh)
+    ref = tmodel.state_dict()
+    return all(torch.equal(ref[k], v) for k, v in fresh.state_dict().items() if not k.endswith("num_batches_tracked"))
+
+
+def check_parity(net: Network, seed: int = 0, keras_models_by_size: dict | None = None,
+                 tolerance: catalogue.Tolerance | None = None,
+                 twins: Callable[..., tuple] | None = None) -> CheckResult:
+    """Keras twin with weights transferred from the torch twin, on the real AI Benchmark test
+    images and on random inputs, at each parity size; names the first diverging layer on failure.
+
+    ``twins`` replaces ``prepare_twins`` (tests use it to plant a bug in one twin)."""
+    tol = tolerance or net.tolerance
+    prepare = twins or prepare_twins
+    per_input: list[dict[str, Any]] = []
+    worst_abs, worst_rel = 0.0, 0.0
+    divergence = None
+    roundtrip = True
+    for size in net.parity_sizes:
+        sets = parity_inputs(net, size, seed)
+        calibration = np.concatenate([x for _, x, _ in sets])
+        kprebuilt = (keras_models_by_size or {}).get(tuple(size))
+        tmodel, kmodel = prepare(net, size, seed, calibration, kprebuilt)
+        if twins is None:
+            roundtrip = roundtrip and roundtrip_exact(net, tmodel, kmodel)
+        for kind, x, desc in sets:
+            err = parity.compare(parity.run_torch(tmodel, x), parity.run_keras(kmodel, x), tol)
+            per_input.append({"kind": kind, "size": list(size), "batch": int(x.shape[0]),
+                              "source": desc, **err.as_dict()})
+            worst_abs, worst_rel = max(worst_abs, err.max_abs), max(worst_rel, err.max_rel)
+            if not err.passed and divergence is None:
+                divergence = parity.first_divergence(tmodel, kmodel, x, tol)
+    passed = all(p["passed"] for p in per_input) and roundtrip
+    summary = f"max abs {worst_abs:.2e}, max rel {worst_rel:.2e} (tol {tol.atol:g} + {tol.rtol:g}*scale)"
+    if divergence is not None:
+        if divergence.layer:
+            summary += f"; first diverging layer {divergence.layer!r} (rel {divergence.error.max_rel:.2e}"
+            summary += f", {divergence.error.shape_mismatch})" if divergence.error.shape_mismatch else ")"
+        else:
+            summary += "; no intermediate layer exceeds the tolerance"
+    if not roundtrip:
+        summary += "; Keras -> torch round trip not exact"
+    return CheckResult("parity", PASS if passed else FAIL, summary, {
+        "max_abs": worst_abs, "max_rel": worst_rel,
+        "tolerance": {"atol": tol.atol, "rtol": tol.rtol, "policy": "max|keras-torch| <= atol + rtol*max|torch|",
+                      "why": tol.why},
+        "seed": seed, "inputs": per_input, "roundtrip_exact": roundtrip,
+        "first_divergence": divergence.as_dict() if divergence else None,
+    })
+
+
+# ------------------------------------------------------------------------------------------
+# all checks of one network
+# ------------------------------------------------------------------------------------------
+CHECKS = ("params", "macs", "parity")
+
+
+@dataclass
+class NetworkReport:
+    model: str
+    description: str
+    task: str
+    results: dict[str, CheckResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results.values())
+
+    def as_record(self) -> dict[str, Any]:
+        rec: dict[str, Any] = {"model": self.model, "task": self.task, "description": self.description,
+                               "passed": self.ok}
+        for name, res in self.results.items():
+            rec[name] = res.as_dict()
+        rec["checks"] = {name: res.status for name, res in self.results.items()}
+        return rec
+
+
+def _guard(name: str, fn: Callable[[], CheckResult]) -> CheckResult:
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 — recorded in the report, the run goes on
+        tb = traceback.format_exception(exc)
+        return CheckResult(name, ERROR, f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
+                           {"error": f"{type(exc).__name__}: {exc}", "traceback": "".join(tb[-6:])})
+
+
+def check_network(name: str, checks: tuple[str, ...] = CHECKS, seed: int = 0) -> NetworkReport:
+    net = catalogue.get(name)
+    unknown = set(checks) - set(CHECKS)
+    if unknown:
+        raise ValueError(f"unknown check(s) {sorted(unknown)}; known: {', '.join(CHECKS)}")
+    keras.backend.clear_session()
+    results: dict[str, CheckResult] = {}
+    canonical: dict[str, keras.Model] = {}
+
+    def canonical_keras() -> keras.Model:
+        if "model" not in canonical:
+            canonical["model"] = keras_models.build(net.name)
+        return canonical["model"]
+
+    if "params" in checks:
+        results["params"] = _guard("params", lambda: check_params(net, canonical_keras()))
+    if "macs" in checks:
+        results["macs"] = _guard("macs", lambda: check_macs(net, canonical_keras()))
+    if "parity" in checks:
+        prebuilt = {}
+        if "model" in canonical:
+            prebuilt[tuple(net.input_size)] = canonical["model"]
+        results["parity"] = _guard("parity", lambda: check_parity(net, seed, prebuilt))
+    return NetworkReport(net.name, net.description, net.task, results)

@@ -1,0 +1,213 @@
+"""``python -m conformance``: list the zoo, or check it.
+
+    python -m conformance list
+    python -m conformance check [--model NAME ...] [--json PATH] [--markdown PATH] [--seed N]
+                                [--checks params,macs,parity]
+
+``check`` shows progress and a table, writes the reports atomically, and exits 1 when any check
+fails (2 on bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from twinzoo import catalogue
+
+console = Console(stderr=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m conformance", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    ls = sub.add_parser("list", help="list every network of the catalogue")
+    ls.add_argument("--task", help="only networks of this task")
+    ck = sub.add_parser("check", help="run the conformance checks")
+    ck.add_argument("--model", nargs="+", metavar="NAME", help="networks to check (default: all)")
+    ck.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report here")
+    ck.add_argument("--markdown", type=Path, metavar="PATH", help="write the Markdown report here")
+    ck.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
+    ck.add_argument("--checks", default="params,macs,parity",
+                    help="comma-separated subset of params,macs,parity (default: all)")
+    return p
+
+
+def _check_writable(path: Path) -> None:
+    parent = path.expanduser().resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"error: cannot create the directory of {path}: {exc.strerror}") from None
+    if path.is_dir():
+        raise SystemExit(f"error: output path {path} is a directory")
+    if not os.access(parent, os.W_OK):
+        raise SystemExit(f"error: output directory {parent} is not writable")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename,
+    so a reader never sees a half-written report."""
+    path = path.expanduser()
+    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fmt_int(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else "-"
+
+
+def summary_rows(records: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for r in records:
+        p, m, q = r.get("params", {}), r.get("macs", {}), r.get("parity", {})
+        pub_p = [x for x in p.get("published", [])]
+        pub_m = [x for x in m.get("published", [])]
+        rows.append([
+            r["model"],
+            _fmt_int(p.get("torch", {}).get("trainable")) if p else "-",
+            _fmt_int(p.get("keras", {}).get("total")) if p else "-",
+            f"{sum(x['matches'] for x in pub_p)}/{len(pub_p)}" if p else "-",
+            f"{m['torch'] / 1e6:,.1f}" if "torch" in m else "-",
+            f"{m['keras'] / 1e6:,.1f}" if "keras" in m else "-",
+            f"{sum(x['matches'] for x in pub_m)}/{len(pub_m)}" if m else "-",
+            f"{q['max_rel']:.1e}" if "max_rel" in q else "-",
+            "pass" if r["passed"] else "FAIL " + ",".join(k for k, v in r["checks"].items() if v not in ("pass", "skip")),
+        ])
+    return rows
+
+
+HEADERS = ["model", "params torch", "Keras total", "pub. params", "MMACs torch", "MMACs Keras",
+           "pub. MACs", "parity rel", "status"]
+
+
+def markdown_report(report: dict[str, Any]) -> str:
+    lines = ["# twinzoo conformance report", "",
+             f"{report['passed_networks']}/{report['networks']} networks pass; "
+             f"seed {report['seed']}; checks: {', '.join(report['checks'])}.", "",
+             "Conventions: MACs count conv + FC multiply-accumulates only. Params: torch = trainable "
+             "parameters; Keras total = trainable + BN moving statistics. `pub.` = published figures "
+             "matched / cited (an erratum counts as cited, not matched). Parity rel = "
+             "max|keras - torch| / max|torch| over real images and random inputs.", "",
+             "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    for row in summary_rows(report["results"]):
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "## Details", ""]
+    for r in report["results"]:
+        lines.append(f"### {r['model']}: {'pass' if r['passed'] else 'FAIL'}")
+        lines.append(f"{r['description']}")
+        lines.append("")
+        for check in r["checks"]:
+            lines.append(f"- **{check}** ({r[check]['status']}): {r[check]['summary']}")
+            for pub in r[check].get("published", []):
+                flag = "ok" if pub["matches"] else ("erratum" if pub.get("erratum") else "MISMATCH")
+                unit = "" if check == "params" else f" at {pub['input_size'][0]}x{pub['input_size'][1]}"
+                lines.append(f"  - {flag}: ours {pub['ours']:,} vs {pub['value']:,.0f}{unit} "
+                             f"[{pub['convention']}, tol {pub['rel_tol']:.1%}] — {pub['source']}"
+                             + (f"; {pub['note']}" if pub.get("note") else "")
+                             + (f"; erratum: {pub['erratum']}" if pub.get("erratum") else ""))
+            if check == "parity" and r[check].get("first_divergence"):
+                d = r[check]["first_divergence"]
+                lines.append(f"  - first diverging layer: {d['layer']}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    table = Table(title="twinzoo catalogue")
+    for col in ("name", "task", "input", "description"):
+        table.add_column(col)
+    for net in catalogue.networks():
+        if args.task and net.task != args.task:
+            continue
+        table.add_row(net.name, net.task, f"{net.input_size[0]}x{net.input_size[1]}x{net.channels}", net.description)
+    Console().print(table)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    names = args.model or catalogue.names()
+    for n in names:
+        catalogue.get(n)          # unknown names fail here, before any work, listing the known ones
+    checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
+    for out in (args.json, args.markdown):
+        if out is not None:
+            _check_writable(out)
+
+    from conformance.checks import CHECKS, check_network   # heavy imports after argument checks
+    bad = set(checks) - set(CHECKS)
+    if bad:
+        raise SystemExit(f"error: unknown check(s) {sorted(bad)}; known: {', '.join(CHECKS)}")
+
+    records: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task("checking", total=len(names))
+        for n in names:
+            progress.update(task, description=f"checking {n}")
+            report = check_network(n, checks, seed=args.seed)
+            records.append(report.as_record())
+            mark = "[green]pass" if report.ok else "[red]FAIL"
+            progress.console.print(f"{mark}[/] {n}: " + "; ".join(
+                f"{k} {v.status}" for k, v in report.results.items()))
+            progress.advance(task)
+    elapsed = time.perf_counter() - start
+
+    table = Table(title=f"twinzoo conformance ({elapsed:.0f} s)")
+    for h in HEADERS:
+        table.add_column(h, overflow="fold")
+    for row in summary_rows(records):
+        table.add_row(*row)
+    Console(width=max(Console().width, 150)).print(table)
+    failed = [r for r in records if not r["passed"]]
+    for r in failed:
+        for check, status in r["checks"].items():
+            if status != "pass":
+                console.print(f"[red]{r['model']} {check} {status}:[/] {r[check]['summary']}")
+
+    report = {
+        "tool": "twinzoo conformance", "seed": args.seed, "checks": list(checks),
+        "networks": len(records), "passed_networks": len(records) - len(failed),
+        "results": records,
+    }
+    if args.json:
+        write_atomic(args.json, json.dumps(report, indent=2, sort_keys=False) + "\n")
+        console.print(f"wrote {args.json}")
+    if args.markdown:
+        write_atomic(args.markdown, markdown_report(report))
+        console.print(f"wrote {args.markdown}")
+    console.print(f"{len(records) - len(failed)}/{len(records)} networks pass in {elapsed:.1f} s")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return cmd_list(args)
+        return cmd_check(args)
+    except catalogue.UnknownModelError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Numeric parity of the twins: non-trivial torch weights, transferred to Keras, the same inputs
+through both, outputs compared under the float32 tolerance policy; on failure the first layer
+whose activation diverges is named.
+
+Tolerance policy (``catalogue.Tolerance``): an output passes when
+``max|keras - torch| <= atol + rtol * max|torch|``. The default (atol 1e-5, rtol 1e-4) is about
+1000 float32 ulps of the output's scale: enough for differing summation orders (oneDNN vs
+torch's kernels) across deep stacks, far below what a wrong epsilon, padding or layout gives.
+Per-network values exist only where a comment in the catalogue justifies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+import keras
+
+from twinzoo.catalogue import Network, Tolerance
+from torch_models.layers import ScalarBias
+from conformance.inputs import nhwc_to_nchw, to_nhwc
+
+
+# ------------------------------------------------------------------------------------------
+# non-trivial weights
+# ------------------------------------------------------------------------------------------
+def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = None) -> nn.Module:
+    """Give every weight of a torch twin a non-trivial seeded value.
+
+    Conv/FC kernels: He-normal (variance-preserving through ReLU stacks); biases uniform in
+    [-0.1, 0.1]; norm scale uniform in [0.5, 1.5] and shift in [-0.2, 0.2]; PReLU slopes in
+    [0.05, 0.3]. BN moving statistics are first calibrated on ``calibration`` (one train-mode pass
+    with a cumulative average, so the activations stay in a realistic range through deep stacks)
+    and then perturbed — mean shifted by 0.1 sigma-scale noise, variance scaled by [0.7, 1.4] —
+    so no statistic is the trivial 0 / 1.
+    """
+    gen = torch.Generator().manual_seed(seed)
+
+    def uniform(shape, lo, hi):
+        return torch.rand(shape, generator=gen) * (hi - lo) + lo
+
+    bns = []
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                w = module.weight
+                fan_in = w[0].numel() if not isinstance(module, nn.ConvTranspose2d) else w.shape[0] * w[0, 0].numel()
+                w.copy_(torch.randn(w.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
+                if module.bias is not None:
+                    module.bias.copy_(uniform(module.bias.shape, -0.1, 0.1))
+            elif isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.weight.copy_(uniform(module.weight.shape, 0.5, 1.5))
+                module.bias.copy_(uniform(module.bias.shape, -0.2, 0.2))
+                bns.append(module)
+            elif isinstance(module, (nn.InstanceNorm2d, nn.GroupNorm)) and module.affine:
+                module.weight.copy_(uniform(module.weight.shape, 0.5, 1.5))
+                module.bias.copy_(uniform(module.bias.shape, -0.2, 0.2))
+            elif isinstance(module, nn.PReLU):
+                module.weight.copy_(uniform(module.weight.shape, 0.05, 0.3))
+            elif isinstance(module, ScalarBias):
+                module.bias.copy_(uniform(module.bias.shape, -0.1, 0.1))
+        if bns:
+            saved = [(bn.momentum,) for bn in bns]
+            for bn in bns:
+                bn.reset_running_stats()
+                bn.momentum = None            # cumulative average: one pass sets the batch stats
+            if calibration is not None:
+                model.train()
+                model(calibration)
+            model.eval()
+            for bn, (momentum,) in zip(bns, saved):
+                bn.momentum = momentum
+                sigma = bn.running_var.sqrt()
+                bn.running_mean.add_(torch.randn(bn.running_mean.shape, generator=gen) * 0.1 * sigma)
+                bn.running_var.mul_(uniform(bn.running_var.shape, 0.7, 1.4))
+                bn.num_batches_tracked.zero_()
+    model.eval()
+    return model
+
+
+# ------------------------------------------------------------------------------------------
+# running and comparing
+# ------------------------------------------------------------------------------------------
+def run_torch(model: nn.Module, x_nhwc: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        y = model(torch.from_numpy(nhwc_to_nchw(x_nhwc)))
+    return to_nhwc(y.numpy())
+
+
+def run_keras(model: keras.Model, x_nhwc: np.ndarray) -> np.ndarray:
+    return np.asarray(model(x_nhwc, training=False))
+
+
+@dataclass
+class Error:
+    max_abs: float
+    max_rel: float          # max|d| / max|ref|
+    scale: float            # max|ref|
+    passed: bool
+    shape_mismatch: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {"max_abs": self.max_abs, "max_rel": self.max_rel, "ref_scale": self.scale, "passed": self.passed}
+        if self.shape_mismatch:
+            d["shape_mismatch"] = self.shape_mismatch
+        return d
+
+
+def compare(ref: np.ndarray, other: np.ndarray, tol: Tolerance) -> Error:
+    """Compare ``other`` (Keras) against ``ref`` (torch) under ``tol``. Non-finite values fail."""
+    if ref.shape != other.shape:
+        return Error(float("inf"), float("inf"), float("nan"), False,
+                     f"torch {ref.shape} vs Keras {other.shape} (NHWC)")
+    ref64, oth64 = ref.astype(np.float64), other.astype(np.float64)
+    if not (np.isfinite(ref64).all() and np.isfinite(oth64).all()):
+        return Error(float("inf"), float("inf"), float(np.nanmax(np.abs(ref64))), False,
+                     "non-finite values")
+    diff = float(np.max(np.abs(ref64 - oth64))) if ref.size else 0.0
+    scale = float(np.max(np.abs(ref64))) if ref.size else 0.0
+    rel = diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
+    return Error(diff, rel, scale, diff <= tol.atol + tol.rtol * scale)
+
+
+# ------------------------------------------------------------------------------------------
+# first diverging layer
+# ------------------------------------------------------------------------------------------
+def torch_activations(model: nn.Module, x_nhwc: np.ndarray, names: set[str]) -> dict[str, np.ndarray]:
+    """Outputs of the named leaf modules, in execution order, in NHWC layout."""
+    acts: dict[str, np.ndarray] = {}
+    hooks = []
+    for name, module in model.named_modules():
+        if name in names:
+            def hook(mod, inp, out, name=name):
+                if isinstance(out, torch.Tensor):
+                    acts[name] = to_nhwc(out.detach().numpy())
+            hooks.append(module.register_forward_hook(hook))
+    try:
+        run_torch(model, x_nhwc)
+    finally:
+        for h in hooks:
+            h.remove()
+    return acts
+
+
+def keras_activations(model: keras.Model, x_nhwc: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+    probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+    outs = probe(x_nhwc, training=False)
+    if not isinstance(outs, (list, tuple)):
+        outs = [outs]
+    return {n: np.asarray(o) for n, o in zip(names, outs)}
+
+
+def comparable_layers(torch_model: nn.Module, keras_model: keras.Model) -> set[str]:
+    leaves = {n for n, m in torch_model.named_modules() if n and not list(m.children())}
+    return leaves & {layer.name for layer in keras_model.layers}
+
+
+@dataclass
+class Divergence:
+    layer: str | None
+    error: Error | None
+    compared: int
+    per_layer: list[tuple[str, Error]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer, "error": self.error.as_dict() if self.error else None,
+                "layers_compared": self.compared}
+
+
+def first_divergence(torch_model: nn.Module, keras_model: keras.Model, x_nhwc: np.ndarray,
+                     tol: Tolerance) -> Divergence:
+    """Compare every same-named intermediate activation, in torch execution order, and name the
+    first one outside the tolerance."""
+    names = comparable_layers(torch_model, keras_model)
+    tacts = torch_activations(torch_model, x_nhwc, names)
+    order = list(tacts)                       # execution order of the hooks
+    kacts = keras_activations(keras_model, x_nhwc, order)
+    per_layer = [(n, compare(tacts[n], kacts[n], tol)) for n in order]
+    for n, err in per_layer:
+        if not err.passed:
+            return Divergence(n, err, len(order), per_layer)
+    return Divergence(None, None, len(order), per_layer)

@@ -1,0 +1,41 @@
+"""Keras 3 (TensorFlow backend) twins of the AI Benchmark networks.
+
+``build(name, input_size=None, **opts)`` builds any network of the catalogue
+(``twinzoo.catalogue``) as a functional ``keras.Model``; each family lives in a file of the same
+name as its torch twin in ``torch_models/``, with the same block names in the same order.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from twinzoo import catalogue  # noqa: E402
+from twinzoo.catalogue import UnknownModelError  # noqa: E402
+
+__all__ = ["build", "list_models", "UnknownModelError"]
+
+
+def list_models(task: str | None = None) -> list[str]:
+    return catalogue.names(task)
+
+
+def build(name: str, input_size: tuple[int | None, int | None] | None = None, **opts: Any):
+    """Build the Keras twin of catalogue network ``name`` for inputs of ``input_size`` (H, W);
+    default the catalogue's canonical size. ``(None, None)`` builds a fully convolutional network
+    for any size."""
+    net = catalogue.get(name)
+    if input_size is None:
+        input_size = net.input_size
+    if net.fixed_size and tuple(input_size) != tuple(net.input_size):
+        raise ValueError(f"{name} has a fully connected head sized for {net.input_size}; "
+                         f"input_size {tuple(input_size)} does not fit")
+    module = importlib.import_module(f"keras_models.{net.family}")
+    builder = getattr(module, net.builder)
+    kwargs = net.build_opts(**opts)
+    if net.fixed_size:
+        kwargs["input_size"] = net.input_size
+    return builder(input_shape=(*input_size, net.channels), **kwargs)

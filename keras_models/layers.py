@@ -1,0 +1,78 @@
+"""Building blocks shared by the Keras twins; each mirrors the torch block of the same name in
+``torch_models/layers.py`` and creates layers named ``<block>.<child>`` like torch's module paths."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class SubPixelConv2D(layers.Conv2D):
+    """A 'same' conv followed by ``depth_to_space`` of factor ``upscale`` (TF's native pixel
+    shuffle; see torch_models.layers.SubPixelConv2d for the channel-order difference)."""
+
+    def __init__(self, filters: int, kernel_size: int, upscale: int, **kwargs) -> None:
+        kwargs.setdefault("padding", "same")
+        super().__init__(filters * upscale * upscale, kernel_size, **kwargs)
+        self.upscale = upscale
+
+    def call(self, inputs):
+        return tf.nn.depth_to_space(super().call(inputs), self.upscale)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = super().compute_output_shape(input_shape)
+        r = self.upscale
+        return (n, None if h is None else h * r, None if w is None else w * r, c // (r * r))
+
+    def get_config(self):
+        config = super().get_config()
+        config["filters"] = config["filters"] // (self.upscale * self.upscale)
+        config["upscale"] = self.upscale
+        return config
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class ScalarBias(layers.Layer):
+    """One bias shared by all channels (AI Benchmark's srcnn.meta ``b3`` of shape [1])."""
+
+    def build(self, input_shape) -> None:
+        self.bias = self.add_weight(name="bias", shape=(1,), initializer="zeros")
+
+    def call(self, inputs):
+        return inputs + self.bias
+
+
+def activation(kind: str, name: str) -> layers.Layer:
+    kinds = {
+        "relu": lambda: layers.ReLU(name=name),
+        "relu6": lambda: layers.ReLU(max_value=6.0, name=name),
+        "tanh": lambda: layers.Activation("tanh", name=name),
+        "sigmoid": lambda: layers.Activation("sigmoid", name=name),
+        "lrelu0.2": lambda: layers.LeakyReLU(negative_slope=0.2, name=name),
+        "prelu": lambda: layers.PReLU(shared_axes=[1, 2, 3], name=name),
+    }
+    try:
+        return kinds[kind]()
+    except KeyError:
+        raise ValueError(f"unknown activation {kind!r}; known: {', '.join(kinds)}") from None
+
+
+def batch_norm(name: str, eps: float) -> layers.BatchNormalization:
+    # momentum 0.9 mirrors torch's momentum=0.1 convention; it only matters in training.
+    return layers.BatchNormalization(epsilon=eps, momentum=0.9, name=name)
+
+
+def conv_bn_act(x, filters: int, kernel_size: int, stride: int = 1, *, name: str,
+                depthwise: bool = False, act: str | None = "relu6", bn_eps: float = 1e-3,
+                bias: bool = False):
+    """conv -> BN -> activation; layers ``<name>.conv``, ``<name>.bn``, ``<name>.act``."""
+    if depthwise:
+        x = layers.DepthwiseConv2D(kernel_size, stride, padding="same", use_bias=bias, name=f"{name}.conv")(x)
+    else:
+        x = layers.Conv2D(filters, kernel_size, stride, padding="same", use_bias=bias, name=f"{name}.conv")(x)
+    x = batch_norm(f"{name}.bn", bn_eps)(x)
+    if act is not None:
+        x = activation(act, f"{name}.act")(x)
+    return x

@@ -1,0 +1,76 @@
+"""The ``python -m conformance`` command line."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conformance.cli import main
+
+
+def test_unknown_model_exits_2_and_lists_known(capsys):
+    assert main(["check", "--model", "resnet50"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model 'resnet50'" in err and "mobilenet_v2" in err
+
+
+def test_json_and_markdown_reports(tmp_path):
+    out, md = tmp_path / "r.json", tmp_path / "sub" / "r.md"
+    assert main(["check", "--model", "srcnn", "mobilenet_v1_table3_rho_0.714",
+                 "--json", str(out), "--markdown", str(md)]) == 0
+    report = json.loads(out.read_text())
+    assert report["networks"] == 2 and report["passed_networks"] == 2
+    rec = report["results"][0]
+    assert rec["model"] == "srcnn"
+    for key in ("params", "macs", "parity", "checks"):
+        assert key in rec
+    assert {"torch", "keras", "published"} <= rec["params"].keys()
+    assert all("source" in p for p in rec["params"]["published"] + rec["macs"]["published"])
+    assert {"max_abs", "max_rel", "inputs"} <= rec["parity"].keys()
+    assert rec["checks"] == {"params": "pass", "macs": "pass", "parity": "pass"}
+    assert "| srcnn |" in md.read_text()
+    assert not [p for p in tmp_path.rglob(".*.tmp")]          # no temporary left behind
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output_is_refused_before_work(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    with pytest.raises(SystemExit, match="not writable"):
+        main(["check", "--model", "srcnn", "--json", str(ro / "r.json")])
+
+
+def test_output_path_that_is_a_directory_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="is a directory"):
+        main(["check", "--model", "srcnn", "--json", str(tmp_path)])
+
+
+def test_failing_check_exits_1(tmp_path, monkeypatch):
+    from conformance import checks
+    real = checks.check_macs
+
+    def off(net, keras_model=None):
+        res = real(net, keras_model)
+        res.status = "fail"
+        return res
+    monkeypatch.setattr(checks, "check_macs", off)
+    out = tmp_path / "r.json"
+    assert main(["check", "--model", "mobilenet_v1_table3_conv", "--checks", "macs", "--json", str(out)]) == 1
+    assert json.loads(out.read_text())["results"][0]["checks"] == {"macs": "fail"}
+
+
+def test_module_entry_point_lists_models():
+    res = subprocess.run([sys.executable, "-m", "conformance", "list"], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    assert res.returncode == 0
+    assert "mobilenet_v1_0.75_160" in res.stdout
+
+
+def test_output_under_a_file_is_refused(tmp_path):
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("x")
+    with pytest.raises(SystemExit, match="cannot create the directory"):
+        main(["check", "--model", "srcnn", "--json", str(blocker / "r.json")])

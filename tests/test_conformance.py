@@ -1,0 +1,91 @@
+"""The conformance checks on the whole zoo, and proof that they catch real porting bugs."""
+
+import numpy as np
+import pytest
+
+import keras
+
+from twinzoo import catalogue
+from conformance import checks, transfer
+
+ALL = catalogue.names()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_network_conforms(name):
+    report = checks.check_network(name)
+    bad = {k: r.summary for k, r in report.results.items() if not r.ok}
+    assert not bad, bad
+    parity = report.results["parity"].data
+    kinds = {p["kind"] for p in parity["inputs"]}
+    net = catalogue.get(name)
+    assert kinds == ({"images", "random"} if net.image_set else {"random"})
+    assert parity["roundtrip_exact"]
+
+
+def test_mobilenet_v1_matches_the_published_table():
+    """All 16 width x resolution variants land on the slim table (the 0.25/192 erratum aside)."""
+    for alpha in (1.0, 0.75, 0.5, 0.25):
+        for res in (224, 192, 160, 128):
+            net = catalogue.get(f"mobilenet_v1_{alpha}_{res}")
+            res_ = checks.check_macs(net)
+            slim = [p for p in res_.data["published"] if "mobilenet_v1.md" in p["source"]]
+            assert len(slim) == 1
+            assert slim[0]["matches"] or slim[0].get("erratum"), (net.name, slim[0])
+            assert res_.data["twins_agree"]
+
+
+# ------------------------------------------------------------------------------------------
+# planted bugs: each must fail parity and be localised to the layer it was planted in
+# ------------------------------------------------------------------------------------------
+def _planted(mutate):
+    def twins(net, size, seed, calibration, keras_model=None):
+        tmodel, kmodel = checks.prepare_twins(net, size, seed, calibration, keras_model)
+        mutate(tmodel, kmodel)
+        return tmodel, kmodel
+    return twins
+
+
+def test_wrong_bn_epsilon_is_caught_and_localised():
+    layer = "body.Conv2d_5_pointwise.bn"
+
+    def mutate(tmodel, kmodel):
+        kmodel.get_layer(layer).epsilon = 1e-5          # the torch default leaks into the port
+    res = checks.check_parity(catalogue.get("mobilenet_v1_0.25_128"), twins=_planted(mutate))
+    assert res.status == "fail"
+    assert res.data["first_divergence"]["layer"] == layer
+
+
+def test_symmetric_padding_on_a_strided_conv_is_caught_and_localised():
+    layer = "body.Conv2d_4_depthwise.conv"
+
+    def mutate(tmodel, kmodel):
+        conv = tmodel.get_submodule(layer)
+        assert conv.stride == (2, 2)
+        conv.static_same, conv.padding = True, (1, 1)    # the classic torch port: padding=1
+    res = checks.check_parity(catalogue.get("mobilenet_v1_0.25_128"), twins=_planted(mutate))
+    assert res.status == "fail"
+    assert res.data["first_divergence"]["layer"] == layer
+
+
+@pytest.mark.parametrize("name", ["srgan_discriminator", "dped_discriminator"])
+def test_wrong_flatten_order_is_caught_and_localised(name, monkeypatch):
+    net = catalogue.get(name)
+    keras.backend.clear_session()
+    first_dense = next(layer.name for layer in checks.keras_models.build(name).layers
+                       if isinstance(layer, keras.layers.Dense))
+
+    def twins(net, size, seed, calibration, keras_model=None):
+        with monkeypatch.context() as m:
+            m.setattr(transfer, "flatten_order", lambda layer: None)   # dense rows left in torch order
+            return checks.prepare_twins(net, size, seed, calibration, keras_model)
+    res = checks.check_parity(net, twins=twins)
+    assert res.status == "fail"
+    assert res.data["first_divergence"]["layer"] == first_dense
+
+
+def test_a_parity_failure_is_recorded_not_raised():
+    def boom(net, size, seed, calibration, keras_model=None):
+        raise RuntimeError("converter exploded")
+    report = checks._guard("parity", lambda: checks.check_parity(catalogue.get("srcnn"), twins=boom))
+    assert report.status == "error" and "converter exploded" in report.summary

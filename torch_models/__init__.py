@@ -1,0 +1,36 @@
+"""PyTorch twins of the AI Benchmark networks.
+
+``build(name, **opts)`` builds any network of the catalogue (``twinzoo.catalogue``); each family
+lives in a file of the same name as its Keras twin in ``keras_models/``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from twinzoo import catalogue
+from twinzoo.catalogue import UnknownModelError
+
+__all__ = ["build", "list_models", "UnknownModelError"]
+
+
+def list_models(task: str | None = None) -> list[str]:
+    return catalogue.names(task)
+
+
+def build(name: str, **opts: Any):
+    """Build the torch twin of catalogue network ``name`` (eval mode). ``opts`` override the
+    catalogue's builder options; ``input_size`` is accepted (and ignored where the network is
+    fully convolutional) so the same call builds both twins."""
+    net = catalogue.get(name)
+    module = importlib.import_module(f"torch_models.{net.family}")
+    builder = getattr(module, net.builder)
+    kwargs = net.build_opts(**opts)
+    if net.fixed_size:
+        kwargs.setdefault("input_size", net.input_size)
+    else:
+        kwargs.pop("input_size", None)
+    model = builder(**kwargs)
+    model.eval()
+    return model

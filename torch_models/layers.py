@@ -1,0 +1,118 @@
+"""Building blocks shared by the torch twins. Each has a Keras counterpart of the same name in
+``keras_models/layers.py``; the weight-transfer rules in ``conformance.transfer`` are keyed by them."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _same_pad(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """TensorFlow 'SAME' padding for one axis: output ceil(size/stride), the odd pixel at the end."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+class Conv2dSame(nn.Conv2d):
+    """``nn.Conv2d`` with TensorFlow's 'SAME' padding, as Keras ``padding="same"`` and the AI
+    Benchmark graphs use it. Stride 1 with odd kernels pads symmetrically (static padding); a
+    strided conv pads more at the bottom/right, which torch's symmetric ``padding=`` cannot say,
+    so those pad in ``forward`` from the actual input size."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int = 1, dilation: int = 1, groups: int = 1, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0,
+                         dilation=dilation, groups=groups, bias=bias)
+        k, d, s = self.kernel_size, self.dilation, self.stride
+        self.static_same = all(si == 1 and (ki - 1) * di % 2 == 0 for ki, di, si in zip(k, d, s))
+        if self.static_same:
+            self.padding = tuple((ki - 1) * di // 2 for ki, di in zip(k, d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.static_same:
+            top, bottom = _same_pad(x.shape[-2], self.kernel_size[0], self.stride[0], self.dilation[0])
+            left, right = _same_pad(x.shape[-1], self.kernel_size[1], self.stride[1], self.dilation[1])
+            if top or bottom or left or right:
+                x = F.pad(x, (left, right, top, bottom))
+        return super().forward(x)
+
+
+class SubPixelConv2d(Conv2dSame):
+    """A 'SAME' conv followed by a pixel shuffle of factor ``upscale`` (ESPCN / SRGAN upsampling).
+
+    torch's ``pixel_shuffle`` reads channel ``c*r*r + i*r + j`` into position (i, j) of channel
+    c; TensorFlow's ``depth_to_space`` reads channel ``(i*r + j)*C + c``. The twins keep each
+    framework's native op (both map to a single op in ONNX/TFLite) and the weight transfer
+    permutes this conv's output channels (``conformance.transfer``)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, upscale: int,
+                 bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels * upscale * upscale, kernel_size, bias=bias)
+        self.upscale = upscale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pixel_shuffle(super().forward(x), self.upscale)
+
+
+class ScalarBias(nn.Module):
+    """One bias shared by all channels (AI Benchmark's srcnn.meta adds a shape-[1] ``b3``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.bias
+
+
+class Affine(nn.Module):
+    """y = x * scale + shift with fixed constants (e.g. DPED's ``tanh(x) * 0.58 + 0.5``)."""
+
+    def __init__(self, scale: float, shift: float) -> None:
+        super().__init__()
+        self.scale, self.shift = scale, shift
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale + self.shift
+
+    def extra_repr(self) -> str:
+        return f"scale={self.scale}, shift={self.shift}"
+
+
+class Add(nn.Module):
+    """Residual add as a module, so the add is a named point both twins can compare."""
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return x + y
+
+
+class ConvBNAct(nn.Sequential):
+    """conv -> BN -> activation, children named ``conv``, ``bn``, ``act`` (Keras: ``<name>.conv`` ...)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 depthwise: bool = False, act: str | None = "relu6", bn_eps: float = 1e-3,
+                 bias: bool = False) -> None:
+        groups = in_channels if depthwise else 1
+        if depthwise and out_channels != in_channels:
+            raise ValueError("a depthwise ConvBNAct keeps the channel count (multiplier 1)")
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        layers["conv"] = Conv2dSame(in_channels, out_channels, kernel_size, stride, groups=groups, bias=bias)
+        layers["bn"] = nn.BatchNorm2d(out_channels, eps=bn_eps)
+        if act is not None:
+            layers["act"] = activation(act)
+        super().__init__(layers)
+
+
+def activation(kind: str) -> nn.Module:
+    kinds = {
+        "relu": nn.ReLU, "relu6": nn.ReLU6, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
+        "lrelu0.2": lambda: nn.LeakyReLU(0.2), "prelu": nn.PReLU,
+    }
+    try:
+        return kinds[kind]()
+    except KeyError:
+        raise ValueError(f"unknown activation {kind!r}; known: {', '.join(kinds)}") from None
