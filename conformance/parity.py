@@ -20,7 +20,7 @@ from torch import nn
 
 import keras
 
-from twinzoo.catalogue import Network, Tolerance
+from twinzoo.catalogue import Tolerance
 from torch_models.layers import ScalarBias
 from conformance.inputs import nhwc_to_nchw, to_nhwc
 

@@ -64,6 +64,19 @@ def batch_norm(name: str, eps: float) -> layers.BatchNormalization:
     return layers.BatchNormalization(epsilon=eps, momentum=0.9, name=name)
 
 
+def conv_act(x, filters: int, kernel_size: int, act: str, *, name: str, stride: int = 1):
+    """'same' conv with bias -> activation (no norm); layers ``<name>.conv``, ``<name>.act``."""
+    x = layers.Conv2D(filters, kernel_size, stride, padding="same", use_bias=True, name=f"{name}.conv")(x)
+    return activation(act, f"{name}.act")(x)
+
+
+def logits(x, num_classes: int, name: str = "logits"):
+    """Global average pool -> 1x1 conv with bias (slim's ``Logits/Conv2d_1c_1x1``) -> flatten."""
+    x = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}.pool")(x)
+    x = layers.Conv2D(num_classes, 1, use_bias=True, name=f"{name}.conv")(x)
+    return layers.Flatten(name=f"{name}.flatten")(x)
+
+
 def conv_bn_act(x, filters: int, kernel_size: int, stride: int = 1, *, name: str,
                 depthwise: bool = False, act: str | None = "relu6", bn_eps: float = 1e-3,
                 bias: bool = False):

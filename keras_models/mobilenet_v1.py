@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import keras
-from keras import layers
 
 from twinzoo import tables
-from keras_models.layers import conv_bn_act
+from keras_models.layers import conv_bn_act, logits
 
 BN_EPS = 1e-3  # TF-slim mobilenet_v1_arg_scope: batch_norm_epsilon=0.001
 
@@ -20,10 +19,6 @@ def _block(x, spec: tables.Conv | tables.DepSep, alpha: float, index: int, prefi
     return conv_bn_act(x, cout, 1, name=f"{prefix}Conv2d_{index}_pointwise", bn_eps=BN_EPS)
 
 
-def _logits(x, num_classes: int):
-    x = layers.GlobalAveragePooling2D(keepdims=True, name="logits.pool")(x)
-    x = layers.Conv2D(num_classes, 1, use_bias=True, name="logits.conv")(x)
-    return layers.Flatten(name="logits.flatten")(x)
 
 
 def mobilenet_v1(input_shape=(224, 224, 3), alpha: float = 1.0, num_classes: int = 1001,
@@ -36,7 +31,7 @@ def mobilenet_v1(input_shape=(224, 224, 3), alpha: float = 1.0, num_classes: int
     x = inputs
     for i, spec in enumerate(tables.mobilenet_v1_body(body)):
         x = _block(x, spec, alpha, i)
-    return keras.Model(inputs, _logits(x, num_classes), name=f"mobilenet_v1_{alpha}")
+    return keras.Model(inputs, logits(x, num_classes), name=f"mobilenet_v1_{alpha}")
 
 
 def mobilenet_v1_layer(input_shape=(14, 14, 512), kind: str = "depsep", alpha: float = 1.0,

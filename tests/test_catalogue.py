@@ -59,3 +59,10 @@ def test_bad_figure_is_rejected():
 def test_fixed_size_network_refuses_other_sizes():
     with pytest.raises(ValueError, match="fully connected head"):
         keras_models.build("srgan_discriminator", input_size=(128, 128))
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_torch_twins_are_scriptable(name):
+    """The lite-interpreter export path needs TorchScript: every block must script."""
+    import torch
+    torch.jit.script(torch_models.build(name))

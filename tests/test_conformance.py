@@ -1,6 +1,5 @@
 """The conformance checks on the whole zoo, and proof that they catch real porting bugs."""
 
-import numpy as np
 import pytest
 
 import keras

@@ -32,13 +32,17 @@ class Conv2dSame(nn.Conv2d):
         if self.static_same:
             self.padding = tuple((ki - 1) * di // 2 for ki, di in zip(k, d))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def same_conv(self, x: torch.Tensor) -> torch.Tensor:
         if not self.static_same:
             top, bottom = _same_pad(x.shape[-2], self.kernel_size[0], self.stride[0], self.dilation[0])
             left, right = _same_pad(x.shape[-1], self.kernel_size[1], self.stride[1], self.dilation[1])
             if top or bottom or left or right:
                 x = F.pad(x, (left, right, top, bottom))
-        return super().forward(x)
+        # _conv_forward, not super().forward(): TorchScript (lite interpreter export) has no super()
+        return self._conv_forward(x, self.weight, self.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.same_conv(x)
 
 
 class SubPixelConv2d(Conv2dSame):
@@ -55,7 +59,7 @@ class SubPixelConv2d(Conv2dSame):
         self.upscale = upscale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.pixel_shuffle(super().forward(x), self.upscale)
+        return F.pixel_shuffle(self.same_conv(x), self.upscale)
 
 
 class ScalarBias(nn.Module):
@@ -105,6 +109,28 @@ class ConvBNAct(nn.Sequential):
         if act is not None:
             layers["act"] = activation(act)
         super().__init__(layers)
+
+
+class ConvAct(nn.Sequential):
+    """'SAME' conv with bias -> activation (no norm); children ``conv``, ``act``."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, act: str,
+                 stride: int = 1) -> None:
+        super().__init__(OrderedDict(
+            conv=Conv2dSame(in_channels, out_channels, kernel_size, stride, bias=True),
+            act=activation(act),
+        ))
+
+
+class Logits(nn.Sequential):
+    """Global average pool -> 1x1 conv with bias (slim's ``Logits/Conv2d_1c_1x1``) -> flatten."""
+
+    def __init__(self, in_channels: int, num_classes: int) -> None:
+        super().__init__(OrderedDict(
+            pool=nn.AdaptiveAvgPool2d(1),
+            conv=nn.Conv2d(in_channels, num_classes, 1, bias=True),
+            flatten=nn.Flatten(),
+        ))
 
 
 def activation(kind: str) -> nn.Module:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from twinzoo import tables
-from torch_models.layers import ConvBNAct
+from torch_models.layers import ConvBNAct, Logits
 
 BN_EPS = 1e-3  # TF-slim mobilenet_v1_arg_scope: batch_norm_epsilon=0.001
 
@@ -23,15 +23,6 @@ def _block(spec: tables.Conv | tables.DepSep, cin: int, alpha: float, index: int
     ], cout
 
 
-class Logits(nn.Sequential):
-    """Global average pool -> 1x1 conv with bias (slim's ``Logits/Conv2d_1c_1x1``) -> flatten."""
-
-    def __init__(self, in_channels: int, num_classes: int) -> None:
-        super().__init__(OrderedDict(
-            pool=nn.AdaptiveAvgPool2d(1),
-            conv=nn.Conv2d(in_channels, num_classes, 1, bias=True),
-            flatten=nn.Flatten(),
-        ))
 
 
 class MobileNetV1(nn.Module):

@@ -395,8 +395,9 @@ register(Network(
     figures=(
         Figure("params", 1_562_755, AIB_DESKTOP + " (srgan.meta trainable variables)", "trainable", 0.0),
         Figure("params", 1_566_979, AIB_DESKTOP + " (srgan.meta, with BN moving stats)", "trainable+stats", 0.0),
-        Figure("macs", 525.1e9, "computed on the srgan.meta layer list at 512x512; no published MAC figure",
-               "conv+fc", 0.001, (512, 512)),
+        Figure("macs", 525.1e9, "computed on the srgan.meta layer list (NETWORKS.md: '525.1 G at 512^2 LR', "
+               "i.e. 512x512 after the stride-4 stem = a 2048x2048 input); no published MAC figure",
+               "conv+fc", 0.001, (2048, 2048)),
     ),
     description="AI Benchmark's ResNet-SRGAN (tensorlayer layout): 7x7/4 stem, 16 ReLU blocks, "
                 "two x2 pixel shuffles, 1x1 tanh output, same size in and out",
