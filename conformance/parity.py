@@ -129,14 +129,19 @@ def compare(ref: np.ndarray, other: np.ndarray, tol: Tolerance) -> Error:
 # first diverging layer
 # ------------------------------------------------------------------------------------------
 def torch_activations(model: nn.Module, x_nhwc: np.ndarray, names: set[str]) -> dict[str, np.ndarray]:
-    """Outputs of the named leaf modules, in execution order, in NHWC layout."""
+    """Outputs of the named leaf modules, in execution order, in Keras layout (NHWC; a flatten
+    of a feature map in (H, W, C) order)."""
     acts: dict[str, np.ndarray] = {}
     hooks = []
     for name, module in model.named_modules():
         if name in names:
             def hook(mod, inp, out, name=name):
-                if isinstance(out, torch.Tensor):
-                    acts[name] = to_nhwc(out.detach().numpy())
+                if not isinstance(out, torch.Tensor):
+                    return
+                if isinstance(mod, nn.Flatten) and inp[0].ndim == 4:
+                    # torch flattens (C, H, W), Keras (H, W, C): compare in Keras' order
+                    out = inp[0].permute(0, 2, 3, 1).reshape(out.shape)
+                acts[name] = to_nhwc(out.detach().numpy())
             hooks.append(module.register_forward_hook(hook))
     try:
         run_torch(model, x_nhwc)
@@ -148,7 +153,7 @@ def torch_activations(model: nn.Module, x_nhwc: np.ndarray, names: set[str]) -> 
 
 def keras_activations(model: keras.Model, x_nhwc: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
     probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
-    outs = probe(x_nhwc, training=False)
+    outs = probe([x_nhwc], training=False)
     if not isinstance(outs, (list, tuple)):
         outs = [outs]
     return {n: np.asarray(o) for n, o in zip(names, outs)}

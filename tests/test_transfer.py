@@ -78,9 +78,11 @@ def test_missing_layer_is_named():
     km = keras_models.build("vdsr", input_size=(None, None))
     with pytest.raises(TransferError) as exc:
         transfer.torch_to_keras(tm, km)
-    msg = str(exc.value)
-    assert "'conv1' exists in the torch twin" in msg
-    assert "exists in the Keras twin" in msg
+    problems = exc.value.problems
+    assert "layer 'conv1' exists in the torch twin {'weight': (64, 3, 9, 9), 'bias': (64,)} " \
+           "but not in the Keras twin" in problems
+    assert any(p.startswith("layer 'body.conv_00' exists in the Keras twin") for p in problems)
+    assert "weight-transfer problem(s)" in str(exc.value)
 
 
 def test_wrong_shape_names_layer_and_both_shapes():
