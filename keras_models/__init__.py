@@ -15,6 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from twinzoo import catalogue  # noqa: E402
 from twinzoo.catalogue import UnknownModelError  # noqa: E402
+from twinzoo.options import check_options  # noqa: E402
 
 __all__ = ["build", "list_models", "UnknownModelError"]
 
@@ -38,4 +39,5 @@ def build(name: str, input_size: tuple[int | None, int | None] | None = None, **
     kwargs = net.build_opts(**opts)
     if net.fixed_size:
         kwargs["input_size"] = net.input_size
+    check_options(name, builder, kwargs, framework_only=("input_shape",))
     return builder(input_shape=(*input_size, net.channels), **kwargs)

@@ -66,3 +66,9 @@ def test_torch_twins_are_scriptable(name):
     """The lite-interpreter export path needs TorchScript: every block must script."""
     import torch
     torch.jit.script(torch_models.build(name))
+
+
+@pytest.mark.parametrize("builder", [torch_models.build, keras_models.build])
+def test_unknown_option_is_named(builder):
+    with pytest.raises(TypeError, match=r"srcnn: unknown option\(s\) 'width'; options: channels"):
+        builder("srcnn", width=2)

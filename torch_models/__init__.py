@@ -11,6 +11,7 @@ from typing import Any
 
 from twinzoo import catalogue
 from twinzoo.catalogue import UnknownModelError
+from twinzoo.options import check_options
 
 __all__ = ["build", "list_models", "UnknownModelError"]
 
@@ -31,6 +32,7 @@ def build(name: str, **opts: Any):
         kwargs.setdefault("input_size", net.input_size)
     else:
         kwargs.pop("input_size", None)
+    check_options(name, builder, kwargs)
     model = builder(**kwargs)
     model.eval()
     return model
