@@ -36,7 +36,8 @@ def torch_param_roles(model: nn.Module) -> dict[str, int]:
     counts = dict.fromkeys(PARAM_ROLES, 0)
     for name, module in model.named_modules():
         own = dict(module.named_parameters(recurse=False))
-        bufs = {n: b for n, b in module.named_buffers(recurse=False) if n != "num_batches_tracked"}
+        bufs = {n: b for n, b in module.named_buffers(recurse=False)
+                if n != "num_batches_tracked" and n not in module._non_persistent_buffers_set}
         if not own and not bufs:
             continue
         if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)):

@@ -28,7 +28,8 @@ def ai_benchmark_data_dir() -> Path:
 
 def image_files(image_set: str) -> list[Path]:
     folder = ai_benchmark_data_dir() / image_set
-    files = sorted(folder.glob("*.jpg"), key=lambda p: (len(p.stem), p.stem))
+    # numbered photos only: the segmentation set also holds "<n>_segmented.jpg" label maps
+    files = sorted((p for p in folder.glob("*.jpg") if p.stem.isdigit()), key=lambda p: int(p.stem))
     if not files:
         raise MissingImagesError(f"no test images in {folder}")
     return files

@@ -53,7 +53,8 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
                 if module.bias is not None:
                     module.bias.copy_(uniform(module.bias.shape, -0.1, 0.1))
             elif isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.weight.copy_(uniform(module.weight.shape, 0.5, 1.5))
+                if isinstance(module.weight, nn.Parameter):      # not a fixed-gamma (scale=False) BN
+                    module.weight.copy_(uniform(module.weight.shape, 0.5, 1.5))
                 module.bias.copy_(uniform(module.bias.shape, -0.2, 0.2))
                 bns.append(module)
             elif isinstance(module, (nn.InstanceNorm2d, nn.GroupNorm)) and module.affine:

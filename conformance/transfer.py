@@ -59,8 +59,11 @@ class TransferError(ValueError):
 # enumeration of the weighted layers on both sides
 # ------------------------------------------------------------------------------------------
 def _own_tensors(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A module's own weights: parameters and persistent buffers (not ``num_batches_tracked``,
+    not non-persistent constants such as BatchNorm2dNoScale's fixed gamma)."""
     out = {n: p for n, p in module.named_parameters(recurse=False)}
-    out.update({n: b for n, b in module.named_buffers(recurse=False) if n != "num_batches_tracked"})
+    out.update({n: b for n, b in module.named_buffers(recurse=False)
+                if n != "num_batches_tracked" and n not in module._non_persistent_buffers_set})
     return out
 
 

@@ -59,9 +59,9 @@ def activation(kind: str, name: str) -> layers.Layer:
         raise ValueError(f"unknown activation {kind!r}; known: {', '.join(kinds)}") from None
 
 
-def batch_norm(name: str, eps: float) -> layers.BatchNormalization:
+def batch_norm(name: str, eps: float, scale: bool = True) -> layers.BatchNormalization:
     # momentum 0.9 mirrors torch's momentum=0.1 convention; it only matters in training.
-    return layers.BatchNormalization(epsilon=eps, momentum=0.9, name=name)
+    return layers.BatchNormalization(epsilon=eps, momentum=0.9, scale=scale, name=name)
 
 
 def conv_act(x, filters: int, kernel_size: int, act: str, *, name: str, stride: int = 1):
@@ -79,13 +79,13 @@ def logits(x, num_classes: int, name: str = "logits"):
 
 def conv_bn_act(x, filters: int, kernel_size: int, stride: int = 1, *, name: str,
                 depthwise: bool = False, act: str | None = "relu6", bn_eps: float = 1e-3,
-                bias: bool = False):
+                bias: bool = False, bn_scale: bool = True):
     """conv -> BN -> activation; layers ``<name>.conv``, ``<name>.bn``, ``<name>.act``."""
     if depthwise:
         x = layers.DepthwiseConv2D(kernel_size, stride, padding="same", use_bias=bias, name=f"{name}.conv")(x)
     else:
         x = layers.Conv2D(filters, kernel_size, stride, padding="same", use_bias=bias, name=f"{name}.conv")(x)
-    x = batch_norm(f"{name}.bn", bn_eps)(x)
+    x = batch_norm(f"{name}.bn", bn_eps, bn_scale)(x)
     if act is not None:
         x = activation(act, f"{name}.act")(x)
     return x

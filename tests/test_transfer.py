@@ -107,3 +107,20 @@ def test_type_mismatch_is_named():
     km = keras.Model(inp, layers.Conv2D(3, 3, name="c")(inp))
     with pytest.raises(TransferError, match="'c': torch Conv2d \\(depthwise_conv\\) pairs with Keras DepthwiseConv2D, found Keras Conv2D"):
         transfer.torch_to_keras(T(), km)
+
+
+def test_bn_without_scale_transfers_shift_and_stats_only():
+    from torch_models.layers import ConvBNAct
+    from keras_models.layers import conv_bn_act
+    tm = nn.Sequential()
+    tm.add_module("b", ConvBNAct(3, 4, 3, bn_scale=False))
+    tm.eval()
+    assert sum(p.numel() for p in tm.parameters()) == 3 * 3 * 3 * 4 + 4       # kernel + beta
+    inp = keras.Input((6, 6, 3))
+    km = keras.Model(inp, conv_bn_act(inp, 4, 3, name="b", bn_scale=False))
+    assert km.count_params() == 108 + 4 + 8                                   # + moving stats
+    parity.randomize(tm, seed=1, calibration=torch.randn(2, 3, 6, 6))
+    transfer.torch_to_keras(tm, km)
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 6, 6, 3)).astype(np.float32)
+    t, k = _run_both(tm, km, x)
+    assert np.max(np.abs(t - k)) <= 1e-5 * np.max(np.abs(t))

@@ -94,18 +94,33 @@ class Add(nn.Module):
         return x + y
 
 
+class BatchNorm2dNoScale(nn.BatchNorm2d):
+    """Batch norm with a learned shift only, as TF-slim's ``batch_norm(scale=False)`` and Keras'
+    ``BatchNormalization(scale=False)`` (Inception-v3, FaceNet): gamma is a fixed 1, kept as a
+    non-persistent buffer so it is neither a parameter nor a weight to transfer."""
+
+    def __init__(self, num_features: int, eps: float = 1e-3) -> None:
+        super().__init__(num_features, eps=eps, affine=True)
+        del self.weight
+        self.register_buffer("weight", torch.ones(num_features), persistent=False)
+
+
+def batch_norm(channels: int, eps: float, scale: bool = True) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, eps=eps) if scale else BatchNorm2dNoScale(channels, eps)
+
+
 class ConvBNAct(nn.Sequential):
     """conv -> BN -> activation, children named ``conv``, ``bn``, ``act`` (Keras: ``<name>.conv`` ...)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  depthwise: bool = False, act: str | None = "relu6", bn_eps: float = 1e-3,
-                 bias: bool = False) -> None:
+                 bias: bool = False, bn_scale: bool = True) -> None:
         groups = in_channels if depthwise else 1
         if depthwise and out_channels != in_channels:
             raise ValueError("a depthwise ConvBNAct keeps the channel count (multiplier 1)")
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         layers["conv"] = Conv2dSame(in_channels, out_channels, kernel_size, stride, groups=groups, bias=bias)
-        layers["bn"] = nn.BatchNorm2d(out_channels, eps=bn_eps)
+        layers["bn"] = batch_norm(out_channels, bn_eps, bn_scale)
         if act is not None:
             layers["act"] = activation(act)
         super().__init__(layers)
