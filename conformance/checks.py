@@ -216,7 +216,7 @@ def check_parity(net: Network, seed: int = 0, keras_models_by_size: dict | None 
 # ------------------------------------------------------------------------------------------
 # all checks of one network
 # ------------------------------------------------------------------------------------------
-CHECKS = ("params", "macs", "parity")
+CHECKS = ("params", "macs", "parity", "reference")
 
 
 @dataclass
@@ -271,4 +271,7 @@ def check_network(name: str, checks: tuple[str, ...] = CHECKS, seed: int = 0) ->
         if "model" in canonical:
             prebuilt[tuple(net.input_size)] = canonical["model"]
         results["parity"] = _guard("parity", lambda: check_parity(net, seed, prebuilt))
+    if "reference" in checks:
+        from conformance.reference import check_reference
+        results["reference"] = _guard("reference", lambda: check_reference(net, seed))
     return NetworkReport(net.name, net.description, net.task, results)

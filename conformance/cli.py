@@ -39,8 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report here")
     ck.add_argument("--markdown", type=Path, metavar="PATH", help="write the Markdown report here")
     ck.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
-    ck.add_argument("--checks", default="params,macs,parity",
-                    help="comma-separated subset of params,macs,parity (default: all)")
+    ck.add_argument("--checks", default="params,macs,parity,reference",
+                    help="comma-separated subset of params,macs,parity,reference (default: all)")
+    ck.add_argument("--reference", action="store_true",
+                    help="only the reference-graph check, on the networks that have an AI Benchmark graph")
     return p
 
 
@@ -89,13 +91,22 @@ def summary_rows(records: list[dict[str, Any]]) -> list[list[str]]:
             f"{m['keras'] / 1e6:,.1f}" if "keras" in m else "-",
             f"{sum(x['matches'] for x in pub_m)}/{len(pub_m)}" if m else "-",
             f"{q['max_rel']:.1e}" if "max_rel" in q else "-",
+            _graph_cell(r.get("reference", {})),
             "pass" if r["passed"] else "FAIL " + ",".join(k for k, v in r["checks"].items() if v not in ("pass", "skip")),
         ])
     return rows
 
 
 HEADERS = ["model", "params torch", "Keras total", "pub. params", "MMACs torch", "MMACs Keras",
-           "pub. MACs", "parity rel", "status"]
+           "pub. MACs", "parity rel", "AIB graph rel", "status"]
+
+
+def _graph_cell(ref: dict[str, Any]) -> str:
+    if not ref or ref.get("status") == "skip":
+        return "-"
+    if "vs_keras" in ref:
+        return f"{max(ref['vs_keras']['max_rel'], ref['vs_torch']['max_rel']):.1e}"
+    return ref.get("status", "-")
 
 
 def markdown_report(report: dict[str, Any]) -> str:
@@ -105,7 +116,9 @@ def markdown_report(report: dict[str, Any]) -> str:
              "Conventions: MACs count conv + FC multiply-accumulates only. Params: torch = trainable "
              "parameters; Keras total = trainable + BN moving statistics. `pub.` = published figures "
              "matched / cited (an erratum counts as cited, not matched). Parity rel = "
-             "max|keras - torch| / max|torch| over real images and random inputs.", "",
+             "max|keras - torch| / max|torch| over real images and random inputs. AIB graph rel = "
+             "worst of max|graph - twin| / max|graph| for AI Benchmark's own TF graph loaded with "
+             "the twins' weights (both twins).", "",
              "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     for row in summary_rows(report["results"]):
         lines.append("| " + " | ".join(row) + " |")
@@ -143,10 +156,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    names = args.model or catalogue.names()
-    for n in names:
+    for n in args.model or ():
         catalogue.get(n)          # unknown names fail here, before any work, listing the known ones
     checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
+    if args.reference:
+        from conformance.reference import graph_networks
+        checks = ("reference",)
+        names = [n for n in args.model or graph_networks()]
+    else:
+        names = args.model or catalogue.names()
     for out in (args.json, args.markdown):
         if out is not None:
             _check_writable(out)

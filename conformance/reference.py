@@ -1,0 +1,286 @@
+"""Reference-graph conformance: our twins against AI Benchmark's own TF graphs.
+
+The ``ai-benchmark`` package (0.1.2) ships the benchmark's TF1 meta graphs
+(``ai_benchmark/models/*.meta``), each with an ``input:0`` placeholder and an ``output:0`` tensor
+(``ai_benchmark/utils.py`` reads exactly those). For each network that has one:
+
+1. every graph variable is mapped onto a weight of our Keras twin (both are TF layouts, so the
+   arrays go over as they are), shapes must be equal, and nothing may be left over on either side;
+2. the twin's weights (randomised in the torch twin and transferred to Keras) are loaded into the
+   graph's variables, the graph runs on the same real images, and its output must equal both
+   twins' outputs under the parity tolerance.
+
+The graphs name their variables in their authors' dialects (TF-slim scopes, tensorlayer scopes,
+bare ``w1``/``Variable_3``); each spec below is the rule set that reads one dialect onto our
+layer names. Numbered variables are mapped by arithmetic on the number, not one by one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from twinzoo import catalogue
+from twinzoo.catalogue import Network
+
+# (variable-name regex, function of the match -> (our layer name, Keras weight name))
+Rule = tuple[str, Callable[[re.Match], tuple[str, str]]]
+
+# leaf variable names of the dialects -> Keras weight names
+_LEAF = {
+    "weights": "kernel", "depthwise_weights": "kernel", "biases": "bias",
+    "W_conv2d": "kernel", "b_conv2d": "bias", "kernel": "kernel", "bias": "bias",
+    "gamma": "gamma", "beta": "beta", "moving_mean": "moving_mean", "moving_variance": "moving_variance",
+}
+
+
+def _slim_rules(scope: str, aliases: dict[str, str]) -> tuple[Rule, ...]:
+    """TF-slim: ``<scope>/<block>/<sub>/weights`` -> ``<block>.<sub>.conv`` kernel,
+    ``.../BatchNorm/<stat>`` -> ``<block>.<sub>.bn`` <stat>; ``aliases`` rename whole scope paths
+    (e.g. slim's ``Logits/Conv2d_1c_1x1`` is our ``logits``)."""
+    def conv(m: re.Match) -> tuple[str, str]:
+        path = aliases.get(m["path"], m["path"])
+        return f"{path.replace('/', '.')}.conv", _LEAF[m["leaf"]]
+
+    def bn(m: re.Match) -> tuple[str, str]:
+        path = aliases.get(m["path"], m["path"])
+        return f"{path.replace('/', '.')}.bn", _LEAF[m["leaf"]]
+    s = re.escape(scope)
+    return (
+        (rf"{s}/(?P<path>.+)/BatchNorm/(?P<leaf>beta|gamma|moving_mean|moving_variance)", bn),
+        (rf"{s}/(?P<path>.+)/(?P<leaf>weights|depthwise_weights|biases)", conv),
+    )
+
+
+def _srcnn_rule(m: re.Match) -> tuple[str, str]:
+    i = m["i"]
+    if m["kind"] == "b" and i == "3":
+        return "bias3", "bias"                      # the graph's single shared last bias
+    return f"conv{i}", "kernel" if m["kind"] == "w" else "bias"
+
+
+def _dped_conv(m: re.Match) -> tuple[str, str]:
+    """W1/b1 head, W2..W9 two per residual block, W10/W11 the plain convs, W12 the tail."""
+    i = int(m["i"])
+    weight = "kernel" if m["kind"] == "W" else "bias"
+    if i == 1:
+        return "head.conv", weight
+    if 2 <= i <= 9:
+        return f"blocks.{(i - 2) // 2}.conv{(i - 2) % 2 + 1}", weight
+    if i in (10, 11):
+        return f"convs.{i - 10}.conv", weight
+    if i == 12:
+        return "tail.conv", weight
+    raise KeyError(f"no DPED conv W{i}")
+
+
+def _dped_norm(m: re.Match) -> tuple[str, str]:
+    """``Variable_k``: DPED's _instance_norm creates (shift, scale) per norm, in block order."""
+    k = int(m["k"] or 0)
+    norm = k // 2
+    return f"blocks.{norm // 2}.norm{norm % 2 + 1}", "beta" if k % 2 == 0 else "gamma"
+
+
+def _srgan_rules() -> tuple[Rule, ...]:
+    """tensorlayer SRGAN_g scopes (see torch_models/srgan.py for the table)."""
+    return (
+        (r"SRGAN_g/(?P<s>n64s0|n64s1)/c/(?P<leaf>W_conv2d|b_conv2d)",
+         lambda m: (f"stem.{m['s']}.conv", _LEAF[m["leaf"]])),
+        (r"SRGAN_g/n64s1/c(?P<j>[12])/(?P<i>\d+)/W_conv2d",
+         lambda m: (f"blocks.{m['i']}.conv{m['j']}", "kernel")),
+        (r"SRGAN_g/n64s1/b(?P<j>[12])/(?P<i>\d+)/(?P<leaf>beta|gamma|moving_mean|moving_variance)",
+         lambda m: (f"blocks.{m['i']}.bn{m['j']}", m["leaf"])),
+        (r"SRGAN_g/n64s1/c/m/W_conv2d", lambda m: ("m.conv", "kernel")),
+        (r"SRGAN_g/n64s1/b/m/(?P<leaf>beta|gamma|moving_mean|moving_variance)",
+         lambda m: ("m.bn", m["leaf"])),
+        (r"SRGAN_g/n256s1/(?P<i>\d)/(?P<leaf>W_conv2d|b_conv2d)",
+         lambda m: (f"upsample.{int(m['i']) - 1}.conv", _LEAF[m["leaf"]])),
+        (r"SRGAN_g/out/(?P<leaf>W_conv2d|b_conv2d)", lambda m: ("out.conv", _LEAF[m["leaf"]])),
+    )
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """How one AI Benchmark graph relates to our twin: ``graph_in = x * in_scale + in_shift``
+    for our input x, and ``ours = graph_out * out_scale + out_shift``."""
+
+    model: str
+    meta: str
+    rules: tuple[Rule, ...]
+    in_scale: float = 1.0
+    in_shift: float = 0.0
+    out_scale: float = 1.0
+    out_shift: float = 0.0
+    output: str = "output:0"
+    input_size: tuple[int, int] | None = None       # the placeholder's fixed size, if any
+    note: str = ""
+
+
+GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
+    GraphSpec("mobilenet_v2", "mobilenet_v2.meta",
+              _slim_rules("MobilenetV2", {"Logits/Conv2d_1c_1x1": "logits"}),
+              in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2
+              input_size=(224, 224), note="output:0 is MobilenetV2/Logits/output (logits)"),
+    GraphSpec("srcnn", "srcnn.meta",
+              ((r"generator/(?P<kind>[wb])(?P<i>\d)", _srcnn_rule),),
+              in_scale=255.0, out_scale=1 / 255.0),     # graph: x/255 ... * 255
+    GraphSpec("vdsr", "vgg19.meta",
+              ((r"conv_(?P<i>\d\d)_(?P<kind>[wb])",
+                lambda m: (f"body.conv_{m['i']}", "kernel" if m["kind"] == "w" else "bias")),),
+              in_scale=255.0, out_scale=1 / 255.0),
+    GraphSpec("dped", "dped.meta",
+              ((r"generator/(?P<kind>[Wb])(?P<i>\d+)", _dped_conv),
+               (r"generator/Variable(?:_(?P<k>\d+))?", _dped_norm)),
+              in_scale=255.0, out_scale=1 / 255.0),
+    GraphSpec("srgan", "srgan.meta", _srgan_rules(),
+              in_scale=127.5, in_shift=127.5,        # graph: x/127.5 - 1 ... (y + 1) * 127.5
+              out_scale=1 / 127.5, out_shift=-1.0),
+)}
+
+
+def register(spec: GraphSpec) -> None:
+    GRAPHS[spec.model] = spec
+
+
+class ReferenceUnavailable(RuntimeError):
+    """The check cannot run here (package missing, no graph for the network); says why."""
+
+
+def graph_path(spec: GraphSpec) -> Path:
+    from conformance.inputs import MissingImagesError, ai_benchmark_data_dir
+    try:
+        root = ai_benchmark_data_dir().parent
+    except MissingImagesError as exc:
+        raise ReferenceUnavailable(str(exc)) from None
+    path = root / "models" / spec.meta
+    if not path.exists():
+        raise ReferenceUnavailable(f"{path} is missing from the installed ai-benchmark package")
+    return path
+
+
+@dataclass
+class Mapping:
+    pairs: list[dict[str, Any]]            # graph var -> Keras layer/weight, with shapes
+    graph_leftovers: list[str]             # graph variables no rule or no Keras weight took
+    keras_leftovers: list[str]             # Keras weights no graph variable fed
+    shape_mismatches: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return not (self.graph_leftovers or self.keras_leftovers or self.shape_mismatches)
+
+
+def map_variables(spec: GraphSpec, variables: list[tuple[str, tuple[int, ...]]], keras_model) -> Mapping:
+    """Map (name, shape) graph variables onto the Keras twin's weights with ``spec.rules``."""
+    kweights = {(layer.name, w.path.rsplit("/", 1)[-1]): w for layer in keras_model.layers for w in layer.weights}
+    used: set[tuple[str, str]] = set()
+    pairs, graph_left, mismatches = [], [], []
+    for name, shape in variables:
+        target = None
+        for pattern, fn in spec.rules:
+            m = re.fullmatch(pattern, name)
+            if m:
+                try:
+                    target = fn(m)
+                except KeyError:
+                    target = None
+                break
+        if target is None or target not in kweights:
+            graph_left.append(f"{name} {list(shape)}" + (f" (-> {target[0]}/{target[1]}: no such Keras weight)"
+                                                          if target else " (no rule)"))
+            continue
+        if target in used:
+            mismatches.append(f"{name}: Keras weight {target[0]}/{target[1]} is already fed by another variable")
+            continue
+        used.add(target)
+        kshape = tuple(kweights[target].shape)
+        pairs.append({"graph": name, "graph_shape": list(shape), "keras_layer": target[0],
+                      "keras_weight": target[1], "keras_shape": list(kshape)})
+        if kshape != tuple(shape):
+            mismatches.append(f"{name} {list(shape)} -> {target[0]}/{target[1]} {list(kshape)}")
+    keras_left = [f"{layer}/{w} {list(kweights[(layer, w)].shape)}" for layer, w in kweights if (layer, w) not in used]
+    return Mapping(pairs, graph_left, keras_left, mismatches)
+
+
+def _model_variables(graph) -> list:
+    import tensorflow as tf
+    with graph.as_default():
+        return [v for v in tf.compat.v1.global_variables()
+                if not re.search(r"(Adam|_power|global_step|Momentum|RMSProp)", v.op.name)]
+
+
+def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray) -> tuple[Mapping, np.ndarray | None]:
+    """Load the graph, map and load the Keras twin's weights into it, run it on ``x_nhwc`` (our
+    input convention). Returns the mapping and the graph's output in our output convention
+    (None when the mapping is incomplete: nothing is run on a half-loaded graph)."""
+    import tensorflow as tf
+    path = graph_path(spec)
+    kvalues = {(layer.name, w.path.rsplit("/", 1)[-1]): np.asarray(w.numpy())
+               for layer in keras_model.layers for w in layer.weights}      # eager, before graph mode
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.train.import_meta_graph(str(path), clear_devices=True)
+        variables = _model_variables(graph)
+        mapping = map_variables(spec, [(v.op.name, tuple(v.shape.as_list())) for v in variables], keras_model)
+        if not mapping.complete:
+            return mapping, None
+        by_name = {p["graph"]: kvalues[(p["keras_layer"], p["keras_weight"])] for p in mapping.pairs}
+        with tf.compat.v1.Session(graph=graph) as sess:
+            for v in variables:       # the initializer fed with our value: no extra ops in the graph
+                sess.run(v.initializer, {v.initial_value: by_name[v.op.name]})
+            feed = {graph.get_tensor_by_name("input:0"): x_nhwc * spec.in_scale + spec.in_shift}
+            extra = {}
+            if any(op.name == "use_dropout" for op in graph.get_operations()):
+                extra[graph.get_tensor_by_name("use_dropout:0")] = False
+            out = sess.run(graph.get_tensor_by_name(spec.output), {**feed, **extra})
+    return mapping, out * spec.out_scale + spec.out_shift
+
+
+def check_reference(net: Network, seed: int = 0):
+    """The reference-graph check of ``net`` (a ``checks.CheckResult``)."""
+    from conformance import checks, parity
+    if net.name not in GRAPHS:
+        return checks.CheckResult("reference", checks.SKIP,
+                                  f"no AI Benchmark graph for {net.name}", {"graph": None})
+    spec = GRAPHS[net.name]
+    try:
+        graph_path(spec)
+    except ReferenceUnavailable as exc:
+        return checks.CheckResult("reference", checks.SKIP, f"skipped: {exc}", {"graph": spec.meta})
+    size = spec.input_size or net.parity_sizes[0]
+    sets = checks.parity_inputs(net, size, seed, images=2, randoms=0)
+    x = sets[0][1]
+    tmodel, kmodel = checks.prepare_twins(net, size, seed, x)
+    mapping, graph_out = run_graph(spec, kmodel, x)
+    data: dict[str, Any] = {
+        "graph": f"ai_benchmark/models/{spec.meta}", "output": spec.output, "input_size": list(size),
+        "inputs": sets[0][2], "variables": len(mapping.pairs) + len(mapping.graph_leftovers),
+        "mapped": len(mapping.pairs), "graph_leftovers": mapping.graph_leftovers,
+        "keras_leftovers": mapping.keras_leftovers, "shape_mismatches": mapping.shape_mismatches,
+        "mapping": mapping.pairs, "note": spec.note,
+    }
+    if graph_out is None:
+        problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
+        return checks.CheckResult("reference", checks.FAIL,
+                                  f"graph variables do not map onto the twin: {len(problems)} problem(s), "
+                                  f"first: {problems[0]}", data)
+    tol = net.tolerance
+    k_out, t_out = parity.run_keras(kmodel, x), parity.run_torch(tmodel, x)
+    if isinstance(k_out, (list, tuple)):
+        k_out, t_out = k_out[0], t_out[0]
+    vs_keras = parity.compare(graph_out, k_out, tol)
+    vs_torch = parity.compare(graph_out, t_out, tol)
+    data["vs_keras"], data["vs_torch"] = vs_keras.as_dict(), vs_torch.as_dict()
+    ok = vs_keras.passed and vs_torch.passed
+    summary = (f"{len(mapping.pairs)} variables mapped, none left over; graph vs Keras rel "
+               f"{vs_keras.max_rel:.1e}, vs torch rel {vs_torch.max_rel:.1e} on {x.shape[0]} real images "
+               f"at {size[0]}x{size[1]}")
+    return checks.CheckResult("reference", checks.PASS if ok else checks.FAIL, summary, data)
+
+
+def graph_networks() -> list[str]:
+    return [n for n in GRAPHS if n in catalogue.names()]

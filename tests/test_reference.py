@@ -1,0 +1,65 @@
+"""Reference-graph conformance: our twins against AI Benchmark's own TF graphs."""
+
+import dataclasses
+
+import pytest
+
+from twinzoo import catalogue
+from conformance import reference
+
+
+@pytest.mark.parametrize("name", reference.graph_networks())
+def test_graph_maps_and_matches(name):
+    res = reference.check_reference(catalogue.get(name))
+    assert res.status == "pass", res.summary
+    assert res.data["mapped"] == res.data["variables"] > 0
+    assert not (res.data["graph_leftovers"] or res.data["keras_leftovers"] or res.data["shape_mismatches"])
+    assert res.data["inputs"] and all("ai_benchmark/data/" in f for f in res.data["inputs"])
+
+
+def test_every_graph_the_issue_names_is_covered():
+    want = {"mobilenet_v2", "srcnn", "vdsr", "srgan", "dped"}
+    assert want <= set(reference.graph_networks())
+
+
+def test_swapped_instance_norm_variables_are_caught(monkeypatch):
+    """DPED's graph creates (shift, scale) per norm; reading them as (scale, shift) maps every
+    shape correctly and must still fail on the numbers."""
+    spec = reference.GRAPHS["dped"]
+    conv_rule, norm_rule = spec.rules
+
+    def swapped(m):
+        layer, weight = reference._dped_norm(m)
+        return layer, {"beta": "gamma", "gamma": "beta"}[weight]
+    monkeypatch.setitem(reference.GRAPHS, "dped",
+                        dataclasses.replace(spec, rules=(conv_rule, (norm_rule[0], swapped))))
+    res = reference.check_reference(catalogue.get("dped"))
+    assert res.status == "fail"
+    assert res.data["mapped"] == res.data["variables"]          # the mapping itself looked fine
+    assert not res.data["vs_keras"]["passed"]
+
+
+def test_unmapped_variable_is_reported_and_nothing_runs(monkeypatch):
+    spec = reference.GRAPHS["vdsr"]
+    only_weights = ((r"conv_(?P<i>\d\d)_w", lambda m: (f"body.conv_{m['i']}", "kernel")),)
+    monkeypatch.setitem(reference.GRAPHS, "vdsr", dataclasses.replace(spec, rules=only_weights))
+    res = reference.check_reference(catalogue.get("vdsr"))
+    assert res.status == "fail"
+    assert "conv_00_b [64] (no rule)" in res.data["graph_leftovers"]
+    assert "body.conv_00/bias [64]" in res.data["keras_leftovers"]
+    assert "vs_keras" not in res.data
+
+
+def test_network_without_graph_is_skipped_with_reason():
+    res = reference.check_reference(catalogue.get("srgan_srresnet"))
+    assert res.status == "skip" and "no AI Benchmark graph" in res.summary
+
+
+def test_missing_package_skips_with_reason(monkeypatch):
+    from conformance import inputs
+
+    def missing():
+        raise inputs.MissingImagesError("the ai-benchmark package is not installed")
+    monkeypatch.setattr(inputs, "ai_benchmark_data_dir", missing)
+    res = reference.check_reference(catalogue.get("srcnn"))
+    assert res.status == "skip" and "not installed" in res.summary
