@@ -10,6 +10,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from twinzoo.import_order import before_tensorflow  # noqa: E402
+
+before_tensorflow()
+
 from twinzoo.catalogue import UnknownModelError, get, names as list_models, networks  # noqa: E402
 
 __all__ = ["UnknownModelError", "get", "list_models", "networks"]

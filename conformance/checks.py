@@ -216,7 +216,7 @@ def check_parity(net: Network, seed: int = 0, keras_models_by_size: dict | None 
 # ------------------------------------------------------------------------------------------
 # all checks of one network
 # ------------------------------------------------------------------------------------------
-CHECKS = ("params", "macs", "parity", "reference")
+CHECKS = ("params", "macs", "parity", "reference", "witness")
 
 
 @dataclass
@@ -274,4 +274,7 @@ def check_network(name: str, checks: tuple[str, ...] = CHECKS, seed: int = 0) ->
     if "reference" in checks:
         from conformance.reference import check_reference
         results["reference"] = _guard("reference", lambda: check_reference(net, seed))
+    if "witness" in checks:
+        from conformance.witnesses import check_witnesses
+        results["witness"] = _guard("witness", lambda: check_witnesses(net, seed))
     return NetworkReport(net.name, net.description, net.task, results)

@@ -13,6 +13,10 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from twinzoo.import_order import before_tensorflow  # noqa: E402
+
+before_tensorflow()
+
 from twinzoo import catalogue  # noqa: E402
 from twinzoo.catalogue import UnknownModelError  # noqa: E402
 from twinzoo.options import check_options  # noqa: E402

@@ -79,12 +79,22 @@ def logits(x, num_classes: int, name: str = "logits"):
 
 def conv_bn_act(x, filters: int, kernel_size: int, stride: int = 1, *, name: str,
                 depthwise: bool = False, act: str | None = "relu6", bn_eps: float = 1e-3,
-                bias: bool = False, bn_scale: bool = True):
-    """conv -> BN -> activation; layers ``<name>.conv``, ``<name>.bn``, ``<name>.act``."""
+                bias: bool = False, bn_scale: bool = True, padding: str = "same"):
+    """conv -> BN -> activation; layers ``<name>.conv``, ``<name>.bn``, ``<name>.act``. With
+    ``padding="symmetric"`` (torch's (k-1)//2 on every side) a ``<name>.pad`` ZeroPadding2D
+    precedes a 'valid' conv."""
+    conv_padding = "same"
+    if padding == "symmetric":
+        pad = (kernel_size - 1) // 2
+        if pad:
+            x = layers.ZeroPadding2D(pad, name=f"{name}.pad")(x)
+        conv_padding = "valid"
+    elif padding != "same":
+        raise ValueError(f"unknown padding {padding!r}; known: same, symmetric")
     if depthwise:
-        x = layers.DepthwiseConv2D(kernel_size, stride, padding="same", use_bias=bias, name=f"{name}.conv")(x)
+        x = layers.DepthwiseConv2D(kernel_size, stride, padding=conv_padding, use_bias=bias, name=f"{name}.conv")(x)
     else:
-        x = layers.Conv2D(filters, kernel_size, stride, padding="same", use_bias=bias, name=f"{name}.conv")(x)
+        x = layers.Conv2D(filters, kernel_size, stride, padding=conv_padding, use_bias=bias, name=f"{name}.conv")(x)
     x = batch_norm(f"{name}.bn", bn_eps, bn_scale)(x)
     if act is not None:
         x = activation(act, f"{name}.act")(x)

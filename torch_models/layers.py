@@ -45,6 +45,22 @@ class Conv2dSame(nn.Conv2d):
         return self.same_conv(x)
 
 
+PADDINGS = ("same", "symmetric")
+
+
+def conv2d(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1,
+           bias: bool = True, padding: str = "same") -> nn.Conv2d:
+    """A conv with TensorFlow 'SAME' padding (``"same"``, the AI Benchmark graphs') or torch's
+    usual symmetric ``(k - 1) // 2`` (``"symmetric"``, torchvision's): the two differ on strided
+    convs, where SAME puts the odd pixel at the bottom/right only."""
+    if padding == "same":
+        return Conv2dSame(in_channels, out_channels, kernel_size, stride, groups=groups, bias=bias)
+    if padding == "symmetric":
+        return nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=(kernel_size - 1) // 2,
+                         groups=groups, bias=bias)
+    raise ValueError(f"unknown padding {padding!r}; known: {', '.join(PADDINGS)}")
+
+
 class SubPixelConv2d(Conv2dSame):
     """A 'SAME' conv followed by a pixel shuffle of factor ``upscale`` (ESPCN / SRGAN upsampling).
 
@@ -114,12 +130,13 @@ class ConvBNAct(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  depthwise: bool = False, act: str | None = "relu6", bn_eps: float = 1e-3,
-                 bias: bool = False, bn_scale: bool = True) -> None:
+                 bias: bool = False, bn_scale: bool = True, padding: str = "same") -> None:
         groups = in_channels if depthwise else 1
         if depthwise and out_channels != in_channels:
             raise ValueError("a depthwise ConvBNAct keeps the channel count (multiplier 1)")
         layers: OrderedDict[str, nn.Module] = OrderedDict()
-        layers["conv"] = Conv2dSame(in_channels, out_channels, kernel_size, stride, groups=groups, bias=bias)
+        layers["conv"] = conv2d(in_channels, out_channels, kernel_size, stride, groups=groups, bias=bias,
+                                padding=padding)
         layers["bn"] = batch_norm(out_channels, bn_eps, bn_scale)
         if act is not None:
             layers["act"] = activation(act)

@@ -23,16 +23,17 @@ class ExpandedConv(nn.Module):
     depthwise with the block's stride + BN + ReLU6, linear 1x1 projection + BN, and a residual
     ``add`` when the stride is 1 and the channel count is kept."""
 
-    def __init__(self, in_channels: int, out_channels: int, expansion: int, stride: int) -> None:
+    def __init__(self, in_channels: int, out_channels: int, expansion: int, stride: int,
+                 conv: dict) -> None:
         super().__init__()
         hidden = in_channels
         if expansion > 1:
             hidden = tables.make_divisible(in_channels * expansion)
-            self.expand = ConvBNAct(in_channels, hidden, 1, bn_eps=BN_EPS)
+            self.expand = ConvBNAct(in_channels, hidden, 1, **conv)
         else:
             self.expand = None
-        self.depthwise = ConvBNAct(hidden, hidden, 3, stride, depthwise=True, bn_eps=BN_EPS)
-        self.project = ConvBNAct(hidden, out_channels, 1, act=None, bn_eps=BN_EPS)
+        self.depthwise = ConvBNAct(hidden, hidden, 3, stride, depthwise=True, **conv)
+        self.project = ConvBNAct(hidden, out_channels, 1, act=None, **conv)
         self.add = Add() if stride == 1 and in_channels == out_channels else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -44,21 +45,25 @@ class ExpandedConv(nn.Module):
 
 
 class MobileNetV2(nn.Sequential):
-    def __init__(self, alpha: float = 1.0, num_classes: int = 1001, in_channels: int = 3) -> None:
+    def __init__(self, alpha: float = 1.0, num_classes: int = 1001, in_channels: int = 3,
+                 bn_eps: float = BN_EPS, padding: str = "same") -> None:
+        conv = {"bn_eps": bn_eps, "padding": padding}
         cin = tables.make_divisible(tables.MOBILENET_V2_STEM * alpha)
         blocks: OrderedDict[str, nn.Module] = OrderedDict(
-            Conv=ConvBNAct(in_channels, cin, 3, 2, bn_eps=BN_EPS))
+            Conv=ConvBNAct(in_channels, cin, 3, 2, **conv))
         for name, expansion, cout, stride in tables.mobilenet_v2_blocks(alpha):
-            blocks[name] = ExpandedConv(cin, cout, expansion, stride)
+            blocks[name] = ExpandedConv(cin, cout, expansion, stride, conv)
             cin = cout
-        blocks["Conv_1"] = ConvBNAct(cin, tables.mobilenet_v2_head(alpha), 1, bn_eps=BN_EPS)
+        blocks["Conv_1"] = ConvBNAct(cin, tables.mobilenet_v2_head(alpha), 1, **conv)
         blocks["logits"] = Logits(tables.mobilenet_v2_head(alpha), num_classes)
         super().__init__(blocks)
 
 
-def mobilenet_v2(alpha: float = 1.0, num_classes: int = 1001) -> MobileNetV2:
+def mobilenet_v2(alpha: float = 1.0, num_classes: int = 1001, bn_eps: float = BN_EPS,
+                 padding: str = "same") -> MobileNetV2:
     """MobileNet v2 with width multiplier ``alpha`` (slim's ``depth_multiplier``); the input size
-    is free (the slim README's resolutions are input sizes)."""
+    is free (the slim README's resolutions are input sizes). ``bn_eps=1e-5, padding="symmetric"``
+    gives torchvision's numerics (its BN default and its symmetric padding of strided convs)."""
     if alpha <= 0:
         raise ValueError(f"alpha must be positive, got {alpha}")
-    return MobileNetV2(alpha, num_classes)
+    return MobileNetV2(alpha, num_classes, bn_eps=bn_eps, padding=padding)

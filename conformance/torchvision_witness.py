@@ -1,0 +1,114 @@
+"""torchvision as an independent witness (where it imports).
+
+torchvision's wheels are built against the CUDA build of torch; with the CPU build it fails to
+import (``operator torchvision::nms does not exist``), so this check is skipped there with that
+reason, and runs in the tox environment ``py311-torchvision`` (torch 2.14.1 + torchvision 0.29.1).
+
+torchvision's layers pair with ours by position (weighted modules in model order, types and
+shapes checked), one layout rule aside: its Linear classifier feeds our 1x1-conv head. Its
+numerics differ from the AI Benchmark graphs' in two documented ways, which our twins offer as
+options: BN eps 1e-5 (torch's default) and symmetric padding of strided convs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+import keras_models
+import torch_models
+from twinzoo.catalogue import Network
+
+
+@dataclass(frozen=True)
+class TorchvisionWitness:
+    model: str
+    ctor: str
+    size: tuple[int, int]
+    opts: dict[str, Any] = field(default_factory=dict)
+    ctor_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+TORCHVISION_WITNESSES: dict[str, TorchvisionWitness] = {w.model: w for w in (
+    TorchvisionWitness("mobilenet_v2", "mobilenet_v2", (224, 224),
+                       {"num_classes": 1000, "bn_eps": 1e-5, "padding": "symmetric"}),
+)}
+
+
+def torchvision_or_reason():
+    """(torchvision module, None) or (None, why it cannot be used here)."""
+    try:
+        import torchvision
+    except Exception as exc:  # noqa: BLE001 — any import failure is a reason to skip
+        return None, (f"torchvision does not import with torch {torch.__version__} "
+                      f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+                      f"run `tox -e py311-torchvision` for this check")
+    return torchvision, None
+
+
+def _weighted(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    from conformance.transfer import _own_tensors
+    return [(n, m) for n, m in model.named_modules() if n and _own_tensors(m)]
+
+
+def copy_by_position(src: nn.Module, dst: nn.Module) -> int:
+    """Copy ``src``'s weights into ``dst``, weighted modules paired by position; raises ValueError
+    naming the first pair whose types or shapes differ (nothing written)."""
+    from conformance.transfer import _own_tensors
+    a, b = _weighted(src), _weighted(dst)
+    if len(a) != len(b):
+        raise ValueError(f"{type(src).__name__} has {len(a)} weighted modules, ours {len(b)}")
+    plan = []
+    for (na, ma), (nb, mb) in zip(a, b):
+        head = isinstance(ma, nn.Linear) and isinstance(mb, nn.Conv2d) and mb.kernel_size == (1, 1)
+        same_kind = isinstance(mb, type(ma)) or isinstance(ma, type(mb))
+        if not (same_kind or head):
+            raise ValueError(f"{na} ({type(ma).__name__}) does not pair with {nb} ({type(mb).__name__})")
+        ta, tb = _own_tensors(ma), _own_tensors(mb)
+        if ta.keys() != tb.keys():
+            raise ValueError(f"{na} has {sorted(ta)}, {nb} has {sorted(tb)}")
+        for key, value in ta.items():
+            target = tb[key]
+            if value.shape != target.shape:
+                if head and value.numel() == target.numel():
+                    value = value.reshape(target.shape)
+                else:
+                    raise ValueError(f"{na}.{key} {tuple(value.shape)} vs {nb}.{key} {tuple(target.shape)}")
+            plan.append((target, value))
+    with torch.no_grad():
+        for target, value in plan:
+            target.copy_(value)
+    return len(a)
+
+
+def check_torchvision_witness(net: Network, seed: int = 0):
+    from conformance import checks, inputs, parity, transfer
+    if net.name not in TORCHVISION_WITNESSES:
+        return checks.CheckResult("witness_torchvision", checks.SKIP, f"no torchvision twin of {net.name}")
+    tv, reason = torchvision_or_reason()
+    if tv is None:
+        return checks.CheckResult("witness_torchvision", checks.SKIP, f"skipped: {reason}")
+    w = TORCHVISION_WITNESSES[net.name]
+    x = checks.parity_inputs(net, w.size, seed, images=2, randoms=0)[0][1]
+    witness = getattr(tv.models, w.ctor)(weights=None, num_classes=w.opts.get("num_classes", 1000),
+                                         **w.ctor_kwargs).eval()
+    parity.randomize(witness, seed, torch.from_numpy(inputs.nhwc_to_nchw(x)))
+    ours_t = torch_models.build(net.name, **w.opts)
+    layers = copy_by_position(witness, ours_t)
+    ours_k = keras_models.build(net.name, input_size=w.size, **w.opts)
+    transfer.torch_to_keras(ours_t, ours_k)
+    ref = parity.run_torch(witness, x)
+    vs_t = parity.compare(ref, parity.run_torch(ours_t, x), net.tolerance)
+    vs_k = parity.compare(ref, parity.run_keras(ours_k, x), net.tolerance)
+    ok = vs_t.passed and vs_k.passed
+    return checks.CheckResult(
+        "witness_torchvision", checks.PASS if ok else checks.FAIL,
+        f"torchvision.models.{w.ctor} ({tv.__version__}): {layers} layers loaded; vs our torch rel "
+        f"{vs_t.max_rel:.1e}, vs our Keras rel {vs_k.max_rel:.1e}",
+        {"witness": f"torchvision.models.{w.ctor}", "torchvision_version": tv.__version__,
+         "torch_version": torch.__version__, "options": dict(w.opts), "input_size": list(w.size),
+         "vs_torch": vs_t.as_dict(), "vs_keras": vs_k.as_dict()})

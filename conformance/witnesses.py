@@ -1,0 +1,159 @@
+"""Independent reference definitions as further witnesses: keras.applications (and torchvision
+where it imports). Their weights are loaded into our twins — Keras directly, torch through our
+Keras -> torch transfer — and all outputs must agree on real images.
+
+keras.applications layers carry their own names (``conv_dw_3_bn``), so their weights are paired
+with ours by position: the two models' weighted layers in model order, with the layer types and
+every weight shape checked. One layout rule is needed: a Dense classifier (theirs) feeds a 1x1
+conv head (ours, TF-slim's ``Logits/Conv2d_1c_1x1``): same numbers, kernel reshaped.
+
+Weights: our torch twin is randomised and calibrated as in the parity check, transferred to our
+Keras twin, and copied into the witness; the witness's weights are then loaded into *fresh* twins
+through the witness -> ours path under test, and the three models run the same images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import keras
+from keras import layers as kl
+
+import keras_models
+import torch_models
+from twinzoo import catalogue
+from twinzoo.catalogue import Network
+
+
+@dataclass(frozen=True)
+class KerasWitness:
+    model: str                       # our catalogue network
+    app: str                         # keras.applications constructor
+    size: tuple[int, int]
+    opts: dict[str, Any] = field(default_factory=dict)       # our builder options to match theirs
+    app_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+KERAS_WITNESSES: dict[str, KerasWitness] = {w.model: w for w in (
+    KerasWitness("mobilenet_v1", "MobileNet", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
+    KerasWitness("mobilenet_v2", "MobileNetV2", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
+    KerasWitness("inception_v3_keras", "InceptionV3", (299, 299)),
+)}
+
+
+class WitnessMismatch(ValueError):
+    pass
+
+
+def _weighted(model: keras.Model) -> list[kl.Layer]:
+    return [layer for layer in model.layers if layer.weights]
+
+
+def _compatible(a: kl.Layer, b: kl.Layer) -> bool:
+    return type(a) is type(b) or _is_head_pair(a, b)
+
+
+def _is_head_pair(a: kl.Layer, b: kl.Layer) -> bool:
+    """A Dense classifier against a 1x1 conv classifier (either way round)."""
+    def one_by_one(layer: kl.Layer) -> bool:
+        return type(layer) is kl.Conv2D and tuple(layer.kernel_size) == (1, 1)
+    return (isinstance(a, kl.Dense) and one_by_one(b)) or (one_by_one(a) and isinstance(b, kl.Dense))
+
+
+def copy_by_position(src: keras.Model, dst: keras.Model) -> list[tuple[str, str]]:
+    """Copy every weight of ``src`` into ``dst``, weighted layers paired by position. Raises
+    WitnessMismatch naming the first pair whose types or shapes differ (nothing written)."""
+    a, b = _weighted(src), _weighted(dst)
+    if len(a) != len(b):
+        raise WitnessMismatch(f"{src.name} has {len(a)} weighted layers, {dst.name} has {len(b)}")
+    plan, pairs = [], []
+    for la, lb in zip(a, b):
+        if not _compatible(la, lb) or len(la.weights) != len(lb.weights):
+            raise WitnessMismatch(f"{la.name} ({type(la).__name__}, {len(la.weights)} weights) does not pair "
+                                  f"with {lb.name} ({type(lb).__name__}, {len(lb.weights)} weights)")
+        for wa, wb in zip(la.weights, lb.weights):
+            value = np.asarray(wa.numpy())
+            if value.shape != tuple(wb.shape):
+                if _is_head_pair(la, lb) and value.size == int(np.prod(wb.shape)):
+                    value = value.reshape(wb.shape)      # Dense <-> 1x1 conv head: same numbers
+                else:
+                    raise WitnessMismatch(f"{la.name}/{wa.name} {value.shape} vs {lb.name}/{wb.name} {tuple(wb.shape)}")
+            plan.append((wb, value))
+        pairs.append((la.name, lb.name))
+    for var, value in plan:
+        var.assign(value)
+    return pairs
+
+
+def build_keras_witness(w: KerasWitness) -> keras.Model:
+    ctor = getattr(keras.applications, w.app)
+    return ctor(weights=None, input_shape=(*w.size, 3), classifier_activation=None, **w.app_kwargs)
+
+
+def check_keras_witness(net: Network, seed: int = 0):
+    """keras.applications' network with weights loaded into both our twins: outputs equal."""
+    from conformance import checks, parity, transfer
+    if net.name not in KERAS_WITNESSES:
+        return checks.CheckResult("witness_keras", checks.SKIP, f"no keras.applications twin of {net.name}")
+    w = KERAS_WITNESSES[net.name]
+    sets = checks.parity_inputs(net, w.size, seed, images=2, randoms=0)
+    x = sets[0][1]
+    # non-trivial, calibrated weights for the witness: from our randomised twin
+    _, donor_k = _prepare_with_opts(net, w, seed, x)
+    witness = build_keras_witness(w)
+    copy_by_position(donor_k, witness)
+    # the path under test: their weights -> our fresh Keras twin -> our fresh torch twin
+    ours_k = keras_models.build(net.name, input_size=w.size, **w.opts)
+    pairs = copy_by_position(witness, ours_k)
+    ours_t = torch_models.build(net.name, **w.opts)
+    transfer.keras_to_torch(ours_k, ours_t)
+    ref = np.asarray(witness(x, training=False))
+    tol = net.tolerance
+    vs_k = parity.compare(ref, parity.run_keras(ours_k, x), tol)
+    vs_t = parity.compare(ref, parity.run_torch(ours_t, x), tol)
+    ok = vs_k.passed and vs_t.passed
+    summary = (f"keras.applications.{w.app}: {len(pairs)} layers loaded; vs our Keras rel {vs_k.max_rel:.1e}, "
+               f"vs our torch rel {vs_t.max_rel:.1e}")
+    return checks.CheckResult("witness_keras", checks.PASS if ok else checks.FAIL, summary, {
+        "witness": f"keras.applications.{w.app}", "keras_version": keras.__version__,
+        "input_size": list(w.size), "inputs": sets[0][2], "layers": len(pairs),
+        "vs_keras": vs_k.as_dict(), "vs_torch": vs_t.as_dict(),
+    })
+
+
+def _prepare_with_opts(net: Network, w: KerasWitness, seed: int, x: np.ndarray):
+    """Randomised, calibrated twins built with the witness's options (e.g. 1000 classes)."""
+    import torch
+    from conformance import inputs, parity, transfer
+    torch.manual_seed(seed)
+    tmodel = torch_models.build(net.name, **w.opts)
+    parity.randomize(tmodel, seed, torch.from_numpy(inputs.nhwc_to_nchw(x)))
+    kmodel = keras_models.build(net.name, input_size=w.size, **w.opts)
+    transfer.torch_to_keras(tmodel, kmodel)
+    return tmodel, kmodel
+
+
+def witness_networks() -> list[str]:
+    return [n for n in KERAS_WITNESSES if n in catalogue.names()]
+
+
+def check_witnesses(net: Network, seed: int = 0):
+    """Every independent definition of ``net`` that exists here (keras.applications, torchvision),
+    as one check: pass when each present witness agrees, skip when there is none."""
+    from conformance import checks
+    results = [check_keras_witness(net, seed)]
+    try:
+        from conformance.torchvision_witness import check_torchvision_witness
+    except ImportError:            # pragma: no cover - module ships with the package
+        pass
+    else:
+        results.append(check_torchvision_witness(net, seed))
+    ran = [r for r in results if r.status != checks.SKIP]
+    data = {r.check: {"status": r.status, "summary": r.summary, **r.data} for r in results}
+    if not ran:
+        return checks.CheckResult("witness", checks.SKIP, "; ".join(r.summary for r in results), data)
+    status = checks.PASS if all(r.status == checks.PASS for r in ran) else checks.FAIL
+    return checks.CheckResult("witness", status, "; ".join(r.summary for r in ran), data)
