@@ -148,12 +148,29 @@ def parity_inputs(net: Network, size: tuple[int, int], seed: int, images: int = 
     return sets
 
 
+def random_torch_twin(net: Network, seed: int, calibration: np.ndarray) -> torch.nn.Module:
+    """The torch twin with seeded random, non-trivial weights (BN statistics calibrated on
+    ``calibration``, NHWC).
+
+    A twin whose BN is folded into its convs (``folded=True`` in the catalogue options) gets its
+    weights by folding a randomised, calibrated unfolded twin: random weights put straight into
+    a network without BN let activations grow layer after layer far beyond a trained network's,
+    and parity would then measure float32 rounding at absurd scales rather than the port."""
+    torch.manual_seed(seed)
+    cal = torch.from_numpy(inputs.nhwc_to_nchw(calibration))
+    if net.opts.get("folded"):
+        unfolded = torch_models.build(net.name, folded=False)
+        parity.randomize(unfolded, seed, cal)
+        return torch_models.fold_batch_norm(net.name, unfolded)
+    tmodel = torch_models.build(net.name)
+    parity.randomize(tmodel, seed, cal)
+    return tmodel
+
+
 def prepare_twins(net: Network, size: tuple[int, int], seed: int,
                   calibration: np.ndarray, keras_model: keras.Model | None = None):
     """A randomised torch twin and a Keras twin holding the same weights (torch -> Keras)."""
-    torch.manual_seed(seed)
-    tmodel = torch_models.build(net.name)
-    parity.randomize(tmodel, seed, torch.from_numpy(inputs.nhwc_to_nchw(calibration)))
+    tmodel = random_torch_twin(net, seed, calibration)
     kmodel = keras_model or keras_models.build(net.name, input_size=size)
     transfer.torch_to_keras(tmodel, kmodel)
     return tmodel, kmodel
@@ -213,10 +230,41 @@ def check_parity(net: Network, seed: int = 0, keras_models_by_size: dict | None 
     })
 
 
+def check_fold(net: Network, seed: int = 0) -> CheckResult:
+    """For a network with an unfolded (training) form: folding its BN into the convs changes
+    nothing. The randomised unfolded torch twin is folded by the family's ``fold_batch_norm``;
+    the folded torch twin and a folded Keras twin (weights transferred from it) must both give
+    the unfolded twin's outputs under the parity tolerance, on real images and random inputs."""
+    if not torch_models.has_folded_form(net.name) or net.opts.get("folded", True):
+        return CheckResult("fold", SKIP, f"{net.name} has no unfolded form to fold", {})
+    tol = net.tolerance
+    per_input: list[dict[str, Any]] = []
+    worst = 0.0
+    for size in net.parity_sizes:
+        sets = parity_inputs(net, size, seed)
+        calibration = np.concatenate([x for _, x, _ in sets])
+        unfolded = random_torch_twin(net, seed, calibration)
+        folded = torch_models.fold_batch_norm(net.name, unfolded)
+        kfolded = keras_models.build(net.name, input_size=size, folded=True)
+        transfer.torch_to_keras(folded, kfolded)
+        for kind, x, desc in sets:
+            ref = parity.run_torch(unfolded, x)
+            for form, out in (("torch folded", parity.run_torch(folded, x)),
+                              ("Keras folded", parity.run_keras(kfolded, x))):
+                err = parity.compare(ref, out, tol)
+                per_input.append({"kind": kind, "size": list(size), "form": form, "source": desc, **err.as_dict()})
+                worst = max(worst, err.max_rel)
+    passed = all(p["passed"] for p in per_input)
+    n_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in unfolded.modules())
+    return CheckResult("fold", PASS if passed else FAIL,
+                       f"{n_bn} BN layers folded; folded vs unfolded max rel {worst:.2e}",
+                       {"max_rel": worst, "bn_folded": n_bn, "inputs": per_input})
+
+
 # ------------------------------------------------------------------------------------------
 # all checks of one network
 # ------------------------------------------------------------------------------------------
-CHECKS = ("params", "macs", "parity", "reference", "witness")
+CHECKS = ("params", "macs", "parity", "fold", "reference", "witness")
 
 
 @dataclass
@@ -271,6 +319,8 @@ def check_network(name: str, checks: tuple[str, ...] = CHECKS, seed: int = 0) ->
         if "model" in canonical:
             prebuilt[tuple(net.input_size)] = canonical["model"]
         results["parity"] = _guard("parity", lambda: check_parity(net, seed, prebuilt))
+    if "fold" in checks:
+        results["fold"] = _guard("fold", lambda: check_fold(net, seed))
     if "reference" in checks:
         from conformance.reference import check_reference
         results["reference"] = _guard("reference", lambda: check_reference(net, seed))

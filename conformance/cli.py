@@ -39,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report here")
     ck.add_argument("--markdown", type=Path, metavar="PATH", help="write the Markdown report here")
     ck.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
-    ck.add_argument("--checks", default="params,macs,parity,reference,witness",
-                    help="comma-separated subset of params,macs,parity,reference,witness (default: all)")
+    ck.add_argument("--checks", default=",".join(("params", "macs", "parity", "fold", "reference", "witness")),
+                    help="comma-separated subset of params,macs,parity,fold,reference,witness (default: all)")
     ck.add_argument("--reference", action="store_true",
                     help="only the reference-graph check, on the networks that have an AI Benchmark graph")
     return p

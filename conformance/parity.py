@@ -12,7 +12,7 @@ Per-network values exist only where a comment in the catalogue justifies them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 import torch
@@ -86,14 +86,24 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
 # ------------------------------------------------------------------------------------------
 # running and comparing
 # ------------------------------------------------------------------------------------------
-def run_torch(model: nn.Module, x_nhwc: np.ndarray) -> np.ndarray:
+# A network's output: one array, or a list of arrays for networks with several heads (Inception-v3
+# with its aux head returns (logits, aux_logits) in torch and [logits, aux_logits] in Keras).
+Outputs = Union[np.ndarray, list[np.ndarray]]
+
+
+def run_torch(model: nn.Module, x_nhwc: np.ndarray) -> Outputs:
     with torch.no_grad():
         y = model(torch.from_numpy(nhwc_to_nchw(x_nhwc)))
+    if isinstance(y, (tuple, list)):
+        return [to_nhwc(t.numpy()) for t in y]
     return to_nhwc(y.numpy())
 
 
-def run_keras(model: keras.Model, x_nhwc: np.ndarray) -> np.ndarray:
-    return np.asarray(model(x_nhwc, training=False))
+def run_keras(model: keras.Model, x_nhwc: np.ndarray) -> Outputs:
+    y = model(x_nhwc, training=False)
+    if isinstance(y, (tuple, list)):
+        return [np.asarray(t) for t in y]
+    return np.asarray(y)
 
 
 @dataclass
@@ -111,8 +121,22 @@ class Error:
         return d
 
 
-def compare(ref: np.ndarray, other: np.ndarray, tol: Tolerance) -> Error:
-    """Compare ``other`` (Keras) against ``ref`` (torch) under ``tol``. Non-finite values fail."""
+def compare(ref: Outputs, other: Outputs, tol: Tolerance) -> Error:
+    """Compare ``other`` (Keras) against ``ref`` (torch) under ``tol``. Non-finite values fail.
+
+    Several outputs are compared one by one (each against its own scale); the result is the
+    worst of them, and a different number of outputs is a mismatch."""
+    if isinstance(ref, list) or isinstance(other, list):
+        refs = ref if isinstance(ref, list) else [ref]
+        others = other if isinstance(other, list) else [other]
+        if len(refs) != len(others):
+            return Error(float("inf"), float("inf"), float("nan"), False,
+                         f"torch gives {len(refs)} outputs, Keras {len(others)}")
+        errs = [compare(r, o, tol) for r, o in zip(refs, others)]
+        worst = max(errs, key=lambda e: (not e.passed, e.max_rel))
+        return Error(max(e.max_abs for e in errs), max(e.max_rel for e in errs), worst.scale,
+                     all(e.passed for e in errs), "; ".join(f"output {i}: {e.shape_mismatch}"
+                                                          for i, e in enumerate(errs) if e.shape_mismatch))
     if ref.shape != other.shape:
         return Error(float("inf"), float("inf"), float("nan"), False,
                      f"torch {ref.shape} vs Keras {other.shape} (NHWC)")

@@ -103,16 +103,33 @@ def _srgan_rules() -> tuple[Rule, ...]:
     )
 
 
+def _icnet_rules() -> tuple[Rule, ...]:
+    """ICNet's Caffe-port scopes: a bottleneck's ``conv<i>_<j>_{1x1_reduce,3x3,1x1_increase,1x1_proj}``
+    is our ``conv<i>_<j>.{reduce,conv3x3,increase,proj}.conv``; every other scope ``<s>`` (stem,
+    branch and head convs, ``final``) is our ``<s>.conv``. BN is folded: weights and biases only."""
+    part = {"1x1_reduce": "reduce", "3x3": "conv3x3", "1x1_increase": "increase", "1x1_proj": "proj"}
+    return (
+        (r"conv(?P<i>[2-5]_\d)_(?P<part>1x1_reduce|3x3|1x1_increase|1x1_proj)/(?P<leaf>weights|biases)",
+         lambda m: (f"conv{m['i']}.{part[m['part']]}.conv", _LEAF[m["leaf"]])),
+        (r"(?P<s>[^/]+)/(?P<leaf>weights|biases|kernel|bias)", lambda m: (f"{m['s']}.conv", _LEAF[m["leaf"]])),
+    )
+
+
+# Caffe's BGR-order ImageNet means that icnet.meta subtracts from its input (`sub` op).
+ICNET_MEAN = (103.939, 116.779, 123.68)
+
+
 @dataclass(frozen=True)
 class GraphSpec:
     """How one AI Benchmark graph relates to our twin: ``graph_in = x * in_scale + in_shift``
-    for our input x, and ``ours = graph_out * out_scale + out_shift``."""
+    for our input x (``in_shift`` a scalar or one value per channel), and
+    ``ours = graph_out * out_scale + out_shift``."""
 
     model: str
     meta: str
     rules: tuple[Rule, ...]
     in_scale: float = 1.0
-    in_shift: float = 0.0
+    in_shift: float | tuple[float, ...] = 0.0
     out_scale: float = 1.0
     out_shift: float = 0.0
     output: str = "output:0"
@@ -139,6 +156,14 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
     GraphSpec("srgan", "srgan.meta", _srgan_rules(),
               in_scale=127.5, in_shift=127.5,        # graph: x/127.5 - 1 ... (y + 1) * 127.5
               out_scale=1 / 127.5, out_shift=-1.0),
+    GraphSpec("inception_v3", "inception_v3.meta", _slim_rules("InceptionV3", {}),
+              in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2, as mobilenet_v2
+              output="InceptionV3/Logits/SpatialSqueeze:0", input_size=(346, 346),
+              note="output:0 is softmax(logits); the main logits are compared (the aux head is "
+                   "mapped and loaded, and not an output of the graph's output:0)"),
+    GraphSpec("icnet", "icnet.meta", _icnet_rules(),
+              in_shift=ICNET_MEAN,                  # the graph subtracts the mean; the twin takes x - mean
+              input_size=(1024, 1536), note="output:0 is final/Tanh (AI Benchmark's 19 -> 3 head)"),
 )}
 
 
@@ -232,12 +257,44 @@ def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray) -> tuple[Mapping
         with tf.compat.v1.Session(graph=graph) as sess:
             for v in variables:       # the initializer fed with our value: no extra ops in the graph
                 sess.run(v.initializer, {v.initial_value: by_name[v.op.name]})
-            feed = {graph.get_tensor_by_name("input:0"): x_nhwc * spec.in_scale + spec.in_shift}
+            graph_in = x_nhwc * spec.in_scale + np.asarray(spec.in_shift, dtype=np.float32)
+            feed = {graph.get_tensor_by_name("input:0"): graph_in.astype(np.float32)}
             extra = {}
             if any(op.name == "use_dropout" for op in graph.get_operations()):
                 extra[graph.get_tensor_by_name("use_dropout:0")] = False
             out = sess.run(graph.get_tensor_by_name(spec.output), {**feed, **extra})
     return mapping, out * spec.out_scale + spec.out_shift
+
+
+def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3) -> int:
+    """Conv and FC MACs of the graph itself at ``size``, read off its own ops: the graph is
+    imported with ``input:0`` mapped to a fixed-shape placeholder so TF's shape inference fixes
+    every shape, then each Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput / MatMul adds
+    kernel size x input channels (1 for depthwise) x output elements. A third counter, beside the
+    torch FLOP counter and the Keras walk, that shares no code with either."""
+    import tensorflow as tf
+    graph = tf.Graph()
+    total = 0
+    with graph.as_default():
+        fixed = tf.compat.v1.placeholder(tf.float32, [1, *size, channels])
+        tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True,
+                                             input_map={"input:0": fixed})
+        for op in graph.get_operations():
+            if op.type not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul"):
+                continue
+            out, kernel = op.outputs[0].shape, op.inputs[1].shape
+            if not (out.is_fully_defined() and kernel.is_fully_defined()):
+                raise ValueError(f"{spec.meta}: shape of {op.name} not fixed at {size}: {out} x {kernel}")
+            o, k = out.as_list(), kernel.as_list()
+            if op.type == "Conv2D":
+                total += int(np.prod(o)) * k[0] * k[1] * k[2]
+            elif op.type == "DepthwiseConv2dNative":
+                total += int(np.prod(o)) * k[0] * k[1]
+            elif op.type == "Conv2DBackpropInput":        # transposed conv: per input element
+                total += int(np.prod(op.inputs[2].shape.as_list())) * k[0] * k[1] * k[2]
+            else:
+                total += o[0] * o[1] * (k[0] if not op.get_attr("transpose_b") else k[1])
+    return total
 
 
 def check_reference(net: Network, seed: int = 0):
@@ -263,6 +320,11 @@ def check_reference(net: Network, seed: int = 0):
         "keras_leftovers": mapping.keras_leftovers, "shape_mismatches": mapping.shape_mismatches,
         "mapping": mapping.pairs, "note": spec.note,
     }
+    from conformance import counting
+    macs_size = spec.input_size or net.input_size
+    gmacs = graph_macs(spec, macs_size, net.channels)
+    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), (1, net.channels, *macs_size))
+    data["macs"] = {"input_size": list(macs_size), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
     if graph_out is None:
         problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
         return checks.CheckResult("reference", checks.FAIL,
@@ -275,10 +337,11 @@ def check_reference(net: Network, seed: int = 0):
     vs_keras = parity.compare(graph_out, k_out, tol)
     vs_torch = parity.compare(graph_out, t_out, tol)
     data["vs_keras"], data["vs_torch"] = vs_keras.as_dict(), vs_torch.as_dict()
-    ok = vs_keras.passed and vs_torch.passed
+    ok = vs_keras.passed and vs_torch.passed and gmacs == tmacs
     summary = (f"{len(mapping.pairs)} variables mapped, none left over; graph vs Keras rel "
                f"{vs_keras.max_rel:.1e}, vs torch rel {vs_torch.max_rel:.1e} on {x.shape[0]} real images "
-               f"at {size[0]}x{size[1]}")
+               f"at {size[0]}x{size[1]}; graph MACs {gmacs / 1e6:,.1f} M "
+               + ("= ours" if gmacs == tmacs else f"!= ours {tmacs / 1e6:,.1f} M") + f" at {macs_size[0]}x{macs_size[1]}")
     return checks.CheckResult("reference", checks.PASS if ok else checks.FAIL, summary, data)
 
 

@@ -29,7 +29,7 @@ def test_json_and_markdown_reports(tmp_path):
     assert {"torch", "keras", "published"} <= rec["params"].keys()
     assert all("source" in p for p in rec["params"]["published"] + rec["macs"]["published"])
     assert {"max_abs", "max_rel", "inputs"} <= rec["parity"].keys()
-    assert rec["checks"] == {"params": "pass", "macs": "pass", "parity": "pass", "reference": "pass",
+    assert rec["checks"] == {"params": "pass", "macs": "pass", "parity": "pass", "fold": "skip", "reference": "pass",
                              "witness": "skip"}
     assert rec["reference"]["graph"] == "ai_benchmark/models/srcnn.meta"
     assert report["results"][1]["checks"]["reference"] == "skip"      # Table 3 row: no graph

@@ -12,7 +12,8 @@ ALL = catalogue.names()
 
 @pytest.mark.parametrize("name", ALL)
 def test_network_conforms(name):
-    report = checks.check_network(name)
+    # the reference-graph and witness checks have their own test files
+    report = checks.check_network(name, checks=("params", "macs", "parity", "fold"))
     bad = {k: r.summary for k, r in report.results.items() if not r.ok}
     assert not bad, bad
     parity = report.results["parity"].data
@@ -88,3 +89,35 @@ def test_a_parity_failure_is_recorded_not_raised():
         raise RuntimeError("converter exploded")
     report = checks._guard("parity", lambda: checks.check_parity(catalogue.get("srcnn"), twins=boom))
     assert report.status == "error" and "converter exploded" in report.summary
+
+
+def test_icnet_fold_is_checked_and_passes():
+    res = checks.check_fold(catalogue.get("icnet_train"))
+    assert res.status == "pass", res.summary
+    assert res.data["bn_folded"] > 0
+    assert {p["form"] for p in res.data["inputs"]} == {"torch folded", "Keras folded"}
+    assert checks.check_fold(catalogue.get("icnet")).status == "skip"      # already folded
+
+
+def test_a_fold_that_forgets_the_running_mean_is_caught(monkeypatch):
+    import torch
+    from torch_models import icnet
+
+    real = icnet.fold_batch_norm
+
+    def forgetful(model):
+        with torch.no_grad():
+            saved = {n: m.running_mean.clone() for n, m in model.named_modules()
+                     if isinstance(m, torch.nn.BatchNorm2d)}
+            for m in model.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.running_mean.zero_()
+            try:
+                return real(model)
+            finally:
+                for n, m in model.named_modules():
+                    if n in saved:
+                        m.running_mean.copy_(saved[n])
+    monkeypatch.setattr(icnet, "fold_batch_norm", forgetful)
+    res = checks.check_fold(catalogue.get("icnet_train"))
+    assert res.status == "fail", res.summary

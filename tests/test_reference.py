@@ -15,10 +15,12 @@ def test_graph_maps_and_matches(name):
     assert res.data["mapped"] == res.data["variables"] > 0
     assert not (res.data["graph_leftovers"] or res.data["keras_leftovers"] or res.data["shape_mismatches"])
     assert res.data["inputs"] and all("ai_benchmark/data/" in f for f in res.data["inputs"])
+    # the graph's own conv/FC shapes give our MAC count exactly
+    assert res.data["macs"]["graph"] == res.data["macs"]["torch"] > 0
 
 
 def test_every_graph_the_issue_names_is_covered():
-    want = {"mobilenet_v2", "srcnn", "vdsr", "srgan", "dped"}
+    want = {"mobilenet_v2", "inception_v3", "srcnn", "vdsr", "srgan", "dped", "icnet"}
     assert want <= set(reference.graph_networks())
 
 
@@ -63,3 +65,10 @@ def test_missing_package_skips_with_reason(monkeypatch):
     monkeypatch.setattr(inputs, "ai_benchmark_data_dir", missing)
     res = reference.check_reference(catalogue.get("srcnn"))
     assert res.status == "skip" and "not installed" in res.summary
+
+
+def test_graph_macs_see_a_width_change():
+    """The graph counter reads the graph, not our twin: at another size it scales with the area."""
+    spec = reference.GRAPHS["srcnn"]
+    small, big = reference.graph_macs(spec, (32, 32)), reference.graph_macs(spec, (64, 64))
+    assert big == 4 * small > 0

@@ -13,7 +13,7 @@ from twinzoo import catalogue
 from twinzoo.catalogue import UnknownModelError
 from twinzoo.options import check_options
 
-__all__ = ["build", "list_models", "UnknownModelError"]
+__all__ = ["build", "fold_batch_norm", "has_folded_form", "list_models", "UnknownModelError"]
 
 
 def list_models(task: str | None = None) -> list[str]:
@@ -36,3 +36,19 @@ def build(name: str, **opts: Any):
     model = builder(**kwargs)
     model.eval()
     return model
+
+
+def fold_batch_norm(name: str, model):
+    """The BN-folded form of ``model`` (an unfolded twin of catalogue network ``name``), by its
+    family's ``fold_batch_norm``; a family without one has no folded form."""
+    net = catalogue.get(name)
+    module = importlib.import_module(f"torch_models.{net.family}")
+    fold = getattr(module, "fold_batch_norm", None)
+    if fold is None:
+        raise ValueError(f"{name}: the {net.family} family has no folded form (no fold_batch_norm)")
+    return fold(model).eval()
+
+
+def has_folded_form(name: str) -> bool:
+    net = catalogue.get(name)
+    return hasattr(importlib.import_module(f"torch_models.{net.family}"), "fold_batch_norm")

@@ -424,3 +424,128 @@ register(Network(
     ),
     description="the paper's SRGAN discriminator (8 convs, LeakyReLU 0.2, FC 1024, sigmoid)",
 ))
+
+# ======================================================================================
+# Inception-v3 (AI Benchmark inception_v3.meta: TF-slim, 1001 classes, aux head, 346x346)
+# ======================================================================================
+KERAS_APPS = "keras.applications.InceptionV3 count_params() (no aux head, 1000 classes, BN without gamma)"
+register(Network(
+    name="inception_v3", family="inception_v3", builder="inception_v3", task="classification",
+    input_size=(346, 346), input_size_source=AIB_2018 + " (test 2: Inception-V3, 346x346) and " + AIB_DESKTOP,
+    parity_sizes=((299, 299),), input_range=(-1.0, 1.0),
+    opts={"num_classes": 1001, "aux_logits": True},
+    figures=(
+        Figure("params", 27_182_194, AIB_DESKTOP + " (inception_v3.meta: every model variable, aux head, "
+               "BN beta + moving stats, no gamma)", "trainable+stats", 0.0),
+        Figure("params", 27.1e6, AIB_2018 + " (model table '27.1M', unverified)", "trainable",
+               _rounding_tol(27.1e6, 0.1e6)),
+        Figure("macs", 5.72e9, "Zoph et al. 2018, NASNet (arXiv:1707.07012) Table 2 (Inception-v3, 5.72B "
+               "mult-adds at 299; unverified)", "conv+fc", 0.01, (299, 299), opts={"aux_logits": False}),
+        Figure("macs", 7_331_921_152, AIB_DESKTOP + ": inception_v3.meta's own Conv2D/MatMul shapes summed "
+               "at 346x346, aux head included (conformance.reference.graph_macs)", "conv+fc", 0.0, (346, 346)),
+    ),
+    description="Inception-v3 as AI Benchmark's inception_v3.meta: TF-slim layout, aux head, 1001 classes",
+))
+register(Network(
+    name="inception_v3_keras", family="inception_v3", builder="inception_v3", task="classification",
+    input_size=(299, 299), input_size_source="keras.applications.InceptionV3 default input",
+    parity_sizes=((299, 299),), input_range=(-1.0, 1.0),
+    opts={"num_classes": 1000, "aux_logits": False},
+    figures=(
+        Figure("params", 23_851_784, KERAS_APPS, "trainable+stats", 0.0),
+        Figure("macs", 5.72e9, "Zoph et al. 2018, NASNet (arXiv:1707.07012) Table 2 (unverified)",
+               "conv+fc", 0.01, (299, 299)),
+    ),
+    description="Inception-v3 without the aux head, 1000 classes: keras.applications' layout",
+))
+
+# ======================================================================================
+# Inception-ResNet-v1 (FaceNet: davidsandberg/facenet src/models/inception_resnet_v1.py)
+# ======================================================================================
+FACENET = "davidsandberg/facenet src/models/inception_resnet_v1.py"
+register(Network(
+    name="inception_resnet_v1", family="inception_resnet_v1", builder="inception_resnet_v1",
+    task="embedding", input_size=(512, 512),
+    input_size_source=AIB_2018 + " (test 3: Inception-ResNet-V1, 512x512, 128-d embedding)",
+    parity_sizes=((160, 160),), input_range=(-1.0, 1.0), image_set="classification",
+    opts={"embedding_size": 128},
+    figures=(
+        Figure("params", 22_779_312, FACENET + " with 128-d bottleneck (2017 models): W + b + BN beta",
+               "trainable", 0.0),
+        Figure("params", 22_808_144, FACENET + " 128-d, with BN moving stats", "trainable+stats", 0.0),
+        Figure("params", 22.8e6, AIB_2018 + " (model table '22.8M', unverified)", "trainable",
+               _rounding_tol(22.8e6, 0.1e6)),
+        Figure("macs", 1.417e9, "computed on " + FACENET + " at 160x160 (FaceNet's training size) with "
+               "the 128-d bottleneck (NETWORKS.md's 1.418 G is the 512-d count); no published MAC figure",
+               "conv+fc", 0.001, (160, 160)),
+        Figure("macs", 19.35e9, "computed on " + FACENET + " at 512x512 (AI Benchmark's size); "
+               "no published MAC figure", "conv+fc", 0.001, (512, 512)),
+    ),
+    description="FaceNet's Inception-ResNet-v1, 128-d L2-normalised embedding (AI Benchmark's face test)",
+))
+register(Network(
+    name="inception_resnet_v1_512", family="inception_resnet_v1", builder="inception_resnet_v1",
+    task="embedding", input_size=(160, 160), input_size_source="FaceNet 20180402/20180408 models (160x160)",
+    parity_sizes=((160, 160),), input_range=(-1.0, 1.0), image_set="classification",
+    opts={"embedding_size": 512},
+    figures=(
+        Figure("params", 23_467_824, FACENET + " with 512-d bottleneck (20180402 models)", "trainable", 0.0),
+        Figure("params", 23_497_424, FACENET + " 512-d, with BN moving stats", "trainable+stats", 0.0),
+    ),
+    description="FaceNet's Inception-ResNet-v1 with the 512-d embedding of the 2018 models",
+))
+
+# ======================================================================================
+# ICNet (Zhao et al. 2018; hszhao/ICNet prototxt; AI Benchmark icnet.meta)
+# ======================================================================================
+ICNET_PROTOTXT = "hszhao/ICNet evaluation/prototxt/icnet_cityscapes*.prototxt"
+ICNET_MACS_NOTE = ("the graph's own Conv2D shapes summed (kernel x in-channels x output pixels) at "
+                   "1024x1536, head included; no published figure at AI Benchmark's size")
+# The twin takes pixels (0..255) minus a mean: icnet.meta subtracts Caffe's BGR ImageNet means
+# itself (conformance.reference.ICNET_MEAN); parity inputs are centred on mid-grey instead.
+ICNET_RANGE = (-127.5, 127.5)
+# Measured at 256x384, seeds 0-4 (BN-calibrated random weights, folded): the twins agree to
+# 2.6e-4..4.7e-4 abs at the tanh output (scale 1), while the localiser finds every layer up to
+# final.conv inside the default policy (final.conv: ~5e-5 rel of its scale ~10). tanh shrinks the
+# output scale ~10x but passes errors near 0 at slope 1, and the random-weight ICNet amplifies
+# float32 rounding through its three cascaded branches: the torch twin itself differs from its
+# float64 copy (same weights) by 1.3e-3..2.4e-3 on real images and 1.1e-2..1.7e-2 on random
+# inputs. rtol 1e-3 sits 2x above the worst agreement seen and under that float32 noise floor.
+ICNET_TOLERANCE = Tolerance(atol=1e-5, rtol=1e-3, why="tanh output after three cascaded branches: "
+                            "twins agree to <=4.7e-4 (5 seeds), float32 noise floor 1.3e-3..1.7e-2")
+register(Network(
+    name="icnet", family="icnet", builder="icnet", task="segmentation",
+    input_size=(1024, 1536), input_size_source=AIB_DESKTOP + " (ICNet 1024x1536; icnet.meta placeholder)",
+    parity_sizes=((256, 384),), image_set="segmentation", input_range=ICNET_RANGE,
+    opts={"num_classes": 19, "folded": True}, tolerance=ICNET_TOLERANCE,
+    figures=(
+        Figure("params", 6_685_775, AIB_DESKTOP + " (icnet.meta: BN folded into conv biases, plus a 1x1 "
+               "conv 19->3 with tanh)", "trainable", 0.0),
+        Figure("params", 6_685_715, ICNET_PROTOTXT + " with BN merged into conv biases (the official "
+               "evaluation model), without AI Benchmark's 19->3 head", "trainable", 0.0,
+               opts={"aib_head": False}),
+        Figure("params", 6.7e6, AIB_2018 + " (model table '6.7M', unverified)", "trainable",
+               _rounding_tol(6.7e6, 0.1e6)),
+        Figure("macs", 21_842_617_344, AIB_DESKTOP + ": " + ICNET_MACS_NOTE, "conv+fc", 0.0, (1024, 1536)),
+        Figure("macs", 29.81e9, ICNET_PROTOTXT + " at 1025x2049 (the official net's convs, counted from "
+               "the prototxt; Caffe pads pool1 and uses ceil-mode sizes, the graph does not)", "conv+fc",
+               0.025, (1025, 2049), opts={"aib_head": False},
+               note="the twin follows the graph: 29.09e9 at that size, 2.4% below the Caffe net"),
+    ),
+    description="ICNet as AI Benchmark's icnet.meta: 19 Cityscapes classes, BN folded, cascade feature fusion",
+))
+register(Network(
+    name="icnet_train", family="icnet", builder="icnet", task="segmentation",
+    input_size=(1024, 1536), input_size_source=AIB_DESKTOP + " (ICNet training at 1024x1536)",
+    parity_sizes=((256, 384),), image_set="segmentation", input_range=ICNET_RANGE,
+    opts={"num_classes": 19, "folded": False}, tolerance=ICNET_TOLERANCE,
+    figures=(
+        Figure("params", 6_699_987, ICNET_PROTOTXT + " with BN gamma/beta unmerged, without AI "
+               "Benchmark's head", "trainable", 0.0, opts={"aib_head": False}),
+        Figure("params", 6_700_047, ICNET_PROTOTXT + " unmerged, plus AI Benchmark's 60-parameter "
+               "19->3 head (icnet.meta)", "trainable", 0.0),
+        Figure("macs", 21_842_617_344, AIB_DESKTOP + ": " + ICNET_MACS_NOTE + " (folding BN changes "
+               "no conv)", "conv+fc", 0.0, (1024, 1536)),
+    ),
+    description="ICNet in its unfolded training form (conv + BN); folding it must give `icnet`",
+))

@@ -1,0 +1,151 @@
+"""Inception-ResNet-v1 as FaceNet builds it (davidsandberg/facenet ``src/models/inception_resnet_v1.py``,
+with the ``Bottleneck`` layer). Mirrors ``torch_models/inception_resnet_v1.py`` layer for layer
+(same names, facenet's variable scopes joined with '.'; see there for the code facts followed).
+
+Per layer: slim conv ``X`` -> ``X.conv`` (Conv2D, no bias, facenet's 'SAME'/'VALID' padding),
+``X.bn`` (BatchNormalization, scale=False, epsilon 1e-3), ``X.act`` (ReLU); residual blocks end
+in ``Conv2d_1x1`` (Conv2D with bias), ``scale`` (Rescaling by 0.17 / 0.10 / 0.20, 1.0 for the last
+``Block8``), ``add`` and ``act`` (ReLU; none in ``Block8``); ``Logits.AvgPool_1a_8x8`` (global
+mean = facenet's whole-map 'VALID' avg pool), ``Logits.Flatten``, ``Bottleneck.fc`` (Dense, no
+bias), ``Bottleneck.bn``, ``embeddings`` (``tf.nn.l2_normalize(x, 1, 1e-10)``). Dropout is
+omitted (identity at inference). Input about [-1, 1] (facenet's (x - 127.5) / 128), taken as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from keras_models.layers import batch_norm
+
+BN_EPS = 1e-3        # facenet batch_norm_params['epsilon']
+L2_EPS = 1e-10       # tf.nn.l2_normalize(prelogits, 1, 1e-10, name='embeddings')
+
+# A branch op: (scope, filters, kernel, stride, padding); filters None is a max pool.
+Op = tuple
+Branches = Sequence[tuple[str, Sequence[Op]]]
+
+STEM: tuple[Op, ...] = (
+    ("Conv2d_1a_3x3", 32, 3, 2, "VALID"),
+    ("Conv2d_2a_3x3", 32, 3, 1, "VALID"),
+    ("Conv2d_2b_3x3", 64, 3, 1, "SAME"),
+    ("MaxPool_3a_3x3", None, 3, 2, "VALID"),
+    ("Conv2d_3b_1x1", 80, 1, 1, "VALID"),
+    ("Conv2d_4a_3x3", 192, 3, 1, "VALID"),
+    ("Conv2d_4b_3x3", 256, 3, 2, "VALID"),
+)
+BLOCK35: Branches = (
+    ("Branch_0", (("Conv2d_1x1", 32, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"))),
+    ("Branch_2", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"),
+                  ("Conv2d_0c_3x3", 32, 3, 1, "SAME"))),
+)
+BLOCK17: Branches = (
+    ("Branch_0", (("Conv2d_1x1", 128, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 128, 1, 1, "SAME"), ("Conv2d_0b_1x7", 128, (1, 7), 1, "SAME"),
+                  ("Conv2d_0c_7x1", 128, (7, 1), 1, "SAME"))),
+)
+BLOCK8: Branches = (
+    ("Branch_0", (("Conv2d_1x1", 192, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_1x3", 192, (1, 3), 1, "SAME"),
+                  ("Conv2d_0c_3x1", 192, (3, 1), 1, "SAME"))),
+)
+MIXED_6A: Branches = (      # reduction_a(net, k=192, l=192, m=256, n=384)
+    ("Branch_0", (("Conv2d_1a_3x3", 384, 3, 2, "VALID"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_3x3", 192, 3, 1, "SAME"),
+                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
+    ("Branch_2", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
+)
+MIXED_7A: Branches = (      # reduction_b
+    ("Branch_0", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 384, 3, 2, "VALID"))),
+    ("Branch_1", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
+    ("Branch_2", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_0b_3x3", 256, 3, 1, "SAME"),
+                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
+    ("Branch_3", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
+)
+# (container scope, block scope prefix, branches, repeats, residual scale)
+REPEATS = (("Repeat", "block35", BLOCK35, 5, 0.17),
+           ("Repeat_1", "block17", BLOCK17, 10, 0.10),
+           ("Repeat_2", "block8", BLOCK8, 5, 0.20))
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class L2Normalize(layers.Layer):
+    """``tf.nn.l2_normalize(x, axis=-1, epsilon)``: x * rsqrt(max(sum(x^2), epsilon))."""
+
+    def __init__(self, epsilon: float = L2_EPS, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def call(self, inputs):
+        return tf.nn.l2_normalize(inputs, axis=-1, epsilon=self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+def _slim_conv(x, filters: int, kernel, stride: int, padding: str, name: str):
+    """slim.conv2d under facenet's arg_scope: conv (no bias) -> BN (no gamma) -> ReLU."""
+    x = layers.Conv2D(filters, kernel, stride, padding=padding.lower(), use_bias=False, name=f"{name}.conv")(x)
+    x = batch_norm(f"{name}.bn", BN_EPS, scale=False)(x)
+    return layers.ReLU(name=f"{name}.act")(x)
+
+
+def _op(x, op: Op, prefix: str):
+    name, filters, kernel, stride, padding = op
+    if filters is None:
+        return layers.MaxPooling2D(kernel, stride, padding=padding.lower(), name=f"{prefix}{name}")(x)
+    return _slim_conv(x, filters, kernel, stride, padding, f"{prefix}{name}")
+
+
+def _mixed(x, branches: Branches, name: str):
+    """Parallel branches ``Branch_<i>`` and their ``concat`` (reduction_a / reduction_b, and the
+    first half of every residual block)."""
+    outs = []
+    for branch, ops in branches:
+        y = x
+        for op in ops:
+            y = _op(y, op, f"{name}.{branch}.")
+        outs.append(y)
+    return layers.Concatenate(axis=-1, name=f"{name}.concat")(outs)
+
+
+def _block(x, branches: Branches, scale: float, name: str, relu: bool = True):
+    """block35 / block17 / block8: mixed -> Conv2d_1x1 (bias) -> x scale -> add input -> ReLU."""
+    up = _mixed(x, branches, name)
+    up = layers.Conv2D(x.shape[-1], 1, padding="same", use_bias=True, name=f"{name}.Conv2d_1x1")(up)
+    up = layers.Rescaling(scale, name=f"{name}.scale")(up)
+    y = layers.Add(name=f"{name}.add")([x, up])
+    if relu:
+        y = layers.ReLU(name=f"{name}.act")(y)
+    return y
+
+
+def inception_resnet_v1(input_shape=(512, 512, 3), embedding_size: int = 128) -> keras.Model:
+    """FaceNet's Inception-ResNet-v1 with an L2-normalised ``embedding_size``-d embedding (128 in
+    the 2017 models and AI Benchmark's face test, 512 in the 20180402/20180408 models)."""
+    if embedding_size <= 0:
+        raise ValueError(f"embedding_size must be positive, got {embedding_size}")
+    inputs = keras.Input(input_shape, name="input")
+    x = inputs
+    for op in STEM:
+        x = _op(x, op, "")
+    for (repeat, prefix, branches, n, scale), reduction in zip(
+            REPEATS, (("Mixed_6a", MIXED_6A), ("Mixed_7a", MIXED_7A), None)):
+        for i in range(n):
+            x = _block(x, branches, scale, f"{repeat}.{prefix}_{i + 1}")
+        if reduction is not None:
+            x = _mixed(x, reduction[1], reduction[0])
+    x = _block(x, BLOCK8, 1.0, "Block8", relu=False)
+    x = layers.GlobalAveragePooling2D(keepdims=True, name="Logits.AvgPool_1a_8x8")(x)
+    x = layers.Flatten(name="Logits.Flatten")(x)
+    x = layers.Dense(embedding_size, use_bias=False, name="Bottleneck.fc")(x)
+    x = batch_norm("Bottleneck.bn", BN_EPS, scale=False)(x)
+    x = L2Normalize(L2_EPS, name="embeddings")(x)
+    return keras.Model(inputs, x, name=f"inception_resnet_v1_{embedding_size}")

@@ -1,0 +1,201 @@
+"""Inception-v3 (Szegedy et al. 2016, arXiv:1512.00567), TF-slim layout as in AI Benchmark's
+``ai_benchmark/models/inception_v3.meta``; the Keras twin of ``torch_models/inception_v3.py``
+(see there for the facts read from the graph).
+
+In short: conv (no bias) + BN without gamma (epsilon 0.001) + ReLU everywhere; 'valid' padding
+on the stem convs 1a/2a/3b/4a, the stem max pools and the stride-2 convs / max pools of Mixed_6a
+and Mixed_7a, 'same' elsewhere; the Branch_3 average pools are 3x3/1 'same' (TF excludes the
+padding from the mean); ``AuxLogits`` on Mixed_6e = avg pool 5/3 'valid', 1x1 128, 5x5 768
+'valid', 1x1 conv with bias, squeeze; ``Logits`` = a fixed 8x8 avg pool with stride 2 'valid'
+(the graph's window, a global mean only when the map is 8x8: at 346x346 the map is 9x9 and the
+top-left 8x8 window is averaged), [dropout omitted], 1x1 conv with bias, squeeze
+(``Reshape((classes,))``, which like ``tf.squeeze`` refuses a map that is not 1x1: as in the
+graph, the main head takes inputs of 299..362 pixels per side, the aux head 299..346).
+
+Outputs: the main logits; with ``aux_logits=True`` the model has two outputs,
+``[logits, aux_logits]`` (the graph's ``output:0`` is softmax(logits)). Input: [-1, 1] images as
+is (the graph itself computes ``(input / 255 - 0.5) * 2`` first).
+
+Layer names are the graph's variable scopes joined with '.' (``Mixed_6b.Branch_1.Conv2d_0b_1x7.conv``,
+``Mixed_6b.concat``, ``AuxLogits.Conv2d_2b_1x1.conv``, ``Logits.Conv2d_1c_1x1.conv``).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from keras_models.layers import activation, batch_norm, conv_bn_act
+
+BN_EPS = 1e-3          # inception_v3.meta FusedBatchNorm epsilon (slim batch_norm_epsilon 0.001)
+
+# ------------------------------------------------------------------------------------------
+# the layout (same tables as torch_models/inception_v3.py)
+# ------------------------------------------------------------------------------------------
+# An op: ("conv", scope, filters, (kh, kw), stride, padding) | ("max" | "avg", scope, None,
+# (kh, kw), stride, padding) | ("split", "concat", ((scope, filters, (kh, kw)), ...)).
+Op = tuple
+Branch = tuple[str, tuple[Op, ...]]
+
+
+def _conv(scope: str, filters: int, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME") -> Op:
+    return ("conv", scope, filters, kernel, stride, padding)
+
+
+def _pool(kind: str, scope: str, kernel: int, stride: int, padding: str) -> Op:
+    return (kind, scope, None, (kernel, kernel), stride, padding)
+
+
+STEM: tuple[Op, ...] = (
+    _conv("Conv2d_1a_3x3", 32, (3, 3), 2, "VALID"),
+    _conv("Conv2d_2a_3x3", 32, (3, 3), 1, "VALID"),
+    _conv("Conv2d_2b_3x3", 64, (3, 3)),
+    _pool("max", "MaxPool_3a_3x3", 3, 2, "VALID"),
+    _conv("Conv2d_3b_1x1", 80, (1, 1), 1, "VALID"),
+    _conv("Conv2d_4a_3x3", 192, (3, 3), 1, "VALID"),
+    _pool("max", "MaxPool_5a_3x3", 3, 2, "VALID"),
+)
+
+
+def _block_35(pool_filters: int, branch_1: tuple[str, str] = ("Conv2d_0a_1x1", "Conv2d_0b_5x5")) -> tuple[Branch, ...]:
+    """Mixed_5b/5c/5d (35x35 at 299): 1x1 | 1x1 -> 5x5 | 1x1 -> 3x3 -> 3x3 | avg pool -> 1x1."""
+    return (
+        ("Branch_0", (_conv("Conv2d_0a_1x1", 64, (1, 1)),)),
+        ("Branch_1", (_conv(branch_1[0], 48, (1, 1)), _conv(branch_1[1], 64, (5, 5)))),
+        ("Branch_2", (_conv("Conv2d_0a_1x1", 64, (1, 1)), _conv("Conv2d_0b_3x3", 96, (3, 3)),
+                      _conv("Conv2d_0c_3x3", 96, (3, 3)))),
+        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", pool_filters, (1, 1)))),
+    )
+
+
+def _block_17(c7: int) -> tuple[Branch, ...]:
+    """Mixed_6b..6e (17x17 at 299): the 7x7 convs factorised into 1x7 and 7x1."""
+    return (
+        ("Branch_0", (_conv("Conv2d_0a_1x1", 192, (1, 1)),)),
+        ("Branch_1", (_conv("Conv2d_0a_1x1", c7, (1, 1)), _conv("Conv2d_0b_1x7", c7, (1, 7)),
+                      _conv("Conv2d_0c_7x1", 192, (7, 1)))),
+        ("Branch_2", (_conv("Conv2d_0a_1x1", c7, (1, 1)), _conv("Conv2d_0b_7x1", c7, (7, 1)),
+                      _conv("Conv2d_0c_1x7", c7, (1, 7)), _conv("Conv2d_0d_7x1", c7, (7, 1)),
+                      _conv("Conv2d_0e_1x7", 192, (1, 7)))),
+        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", 192, (1, 1)))),
+    )
+
+
+def _block_8(branch_1_3x1: str) -> tuple[Branch, ...]:
+    """Mixed_7b/7c (8x8 at 299): expanded filter banks, 1x3 and 3x1 in parallel."""
+    return (
+        ("Branch_0", (_conv("Conv2d_0a_1x1", 320, (1, 1)),)),
+        ("Branch_1", (_conv("Conv2d_0a_1x1", 384, (1, 1)),
+                      ("split", "concat", (("Conv2d_0b_1x3", 384, (1, 3)), (branch_1_3x1, 384, (3, 1)))))),
+        ("Branch_2", (_conv("Conv2d_0a_1x1", 448, (1, 1)), _conv("Conv2d_0b_3x3", 384, (3, 3)),
+                      ("split", "concat", (("Conv2d_0c_1x3", 384, (1, 3)), ("Conv2d_0d_3x1", 384, (3, 1)))))),
+        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", 192, (1, 1)))),
+    )
+
+
+MIXED: tuple[tuple[str, tuple[Branch, ...]], ...] = (
+    ("Mixed_5b", _block_35(32)),
+    ("Mixed_5c", _block_35(64, ("Conv2d_0b_1x1", "Conv_1_0c_5x5"))),
+    ("Mixed_5d", _block_35(64)),
+    ("Mixed_6a", (
+        ("Branch_0", (_conv("Conv2d_1a_1x1", 384, (3, 3), 2, "VALID"),)),
+        ("Branch_1", (_conv("Conv2d_0a_1x1", 64, (1, 1)), _conv("Conv2d_0b_3x3", 96, (3, 3)),
+                      _conv("Conv2d_1a_1x1", 96, (3, 3), 2, "VALID"))),
+        ("Branch_2", (_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
+    )),
+    ("Mixed_6b", _block_17(128)),
+    ("Mixed_6c", _block_17(160)),
+    ("Mixed_6d", _block_17(160)),
+    ("Mixed_6e", _block_17(192)),
+    ("Mixed_7a", (
+        ("Branch_0", (_conv("Conv2d_0a_1x1", 192, (1, 1)), _conv("Conv2d_1a_3x3", 320, (3, 3), 2, "VALID"))),
+        ("Branch_1", (_conv("Conv2d_0a_1x1", 192, (1, 1)), _conv("Conv2d_0b_1x7", 192, (1, 7)),
+                      _conv("Conv2d_0c_7x1", 192, (7, 1)), _conv("Conv2d_1a_3x3", 192, (3, 3), 2, "VALID"))),
+        ("Branch_2", (_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
+    )),
+    ("Mixed_7b", _block_8("Conv2d_0b_3x1")),
+    ("Mixed_7c", _block_8("Conv2d_0c_3x1")),
+)
+AUX_AFTER = "Mixed_6e"
+AUX_POOL = (5, 3)          # AuxLogits/AvgPool_1a_5x5: 5x5, stride 3, VALID
+AUX_MID = 128              # AuxLogits/Conv2d_1b_1x1
+AUX_CONV = (768, 5)        # AuxLogits/Conv2d_2a_5x5: 768 filters, 5x5, VALID
+LOGITS_POOL = (8, 2)       # Logits/AvgPool_1a_8x8: 8x8, stride 2 (slim default), VALID
+
+
+# ------------------------------------------------------------------------------------------
+# blocks
+# ------------------------------------------------------------------------------------------
+def slim_conv(x, filters: int, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME", *, name: str):
+    """``slim.conv2d``: conv (no bias) -> BN (no gamma) -> ReLU; ``<name>.conv/.bn/.act``."""
+    if padding == "SAME":
+        return conv_bn_act(x, filters, kernel, stride, name=name, act="relu", bn_eps=BN_EPS, bn_scale=False)
+    if padding != "VALID":
+        raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
+    x = layers.Conv2D(filters, kernel, stride, padding="valid", use_bias=False, name=f"{name}.conv")(x)
+    x = batch_norm(f"{name}.bn", BN_EPS, scale=False)(x)
+    return activation("relu", f"{name}.act")(x)
+
+
+def _op(x, op: Op, prefix: str):
+    kind, scope, filters, kernel, stride, padding = op
+    name = f"{prefix}{scope}"
+    if kind == "conv":
+        return slim_conv(x, filters, kernel, stride, padding, name=name)
+    pool = layers.MaxPooling2D if kind == "max" else layers.AveragePooling2D
+    return pool(kernel, stride, padding=padding.lower(), name=name)(x)
+
+
+def _branch(x, ops, prefix: str):
+    for op in ops:
+        if op[0] == "split":
+            _, concat_scope, convs = op
+            outs = [slim_conv(x, filters, kernel, name=f"{prefix}{scope}") for scope, filters, kernel in convs]
+            x = layers.Concatenate(axis=-1, name=f"{prefix}{concat_scope}")(outs)
+        else:
+            x = _op(x, op, prefix)
+    return x
+
+
+def _mixed(x, name: str, branches):
+    outs = [_branch(x, ops, f"{name}.{branch}.") for branch, ops in branches]
+    return layers.Concatenate(axis=-1, name=f"{name}.concat")(outs)
+
+
+def _aux_logits(x, num_classes: int):
+    k, s = AUX_POOL
+    x = layers.AveragePooling2D(k, s, padding="valid", name="AuxLogits.AvgPool_1a_5x5")(x)
+    x = slim_conv(x, AUX_MID, (1, 1), name="AuxLogits.Conv2d_1b_1x1")
+    x = slim_conv(x, AUX_CONV[0], (AUX_CONV[1], AUX_CONV[1]), 1, "VALID", name="AuxLogits.Conv2d_2a_5x5")
+    x = layers.Conv2D(num_classes, 1, use_bias=True, name="AuxLogits.Conv2d_2b_1x1.conv")(x)
+    return layers.Reshape((num_classes,), name="AuxLogits.SpatialSqueeze")(x)
+
+
+def _logits(x, num_classes: int):
+    k, s = LOGITS_POOL
+    x = layers.AveragePooling2D(k, s, padding="valid", name="Logits.AvgPool_1a_8x8")(x)
+    x = layers.Conv2D(num_classes, 1, use_bias=True, name="Logits.Conv2d_1c_1x1.conv")(x)
+    return layers.Reshape((num_classes,), name="Logits.SpatialSqueeze")(x)
+
+
+def inception_v3(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits: bool = True) -> keras.Model:
+    """Inception-v3 as AI Benchmark's inception_v3.meta (TF-slim). Outputs the main logits, or
+    ``[logits, aux_logits]`` when ``aux_logits``. ``num_classes=1000, aux_logits=False`` has
+    keras.applications.InceptionV3's layers and counts (its global average pool equals the 8x8/2
+    window for inputs of 299..330: an 8x8 final map)."""
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be positive, got {num_classes}")
+    inputs = keras.Input(input_shape, name="input")
+    x = inputs
+    for op in STEM:
+        x = _op(x, op, "")
+    mid = None
+    for name, branches in MIXED:
+        x = _mixed(x, name, branches)
+        if name == AUX_AFTER:
+            mid = x
+    aux = _aux_logits(mid, num_classes) if aux_logits else None     # slim builds AuxLogits first
+    logits = _logits(x, num_classes)
+    if aux is not None:
+        return keras.Model(inputs, [logits, aux], name="inception_v3_aux")
+    return keras.Model(inputs, logits, name="inception_v3")

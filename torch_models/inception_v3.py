@@ -1,0 +1,366 @@
+"""Inception-v3 (Szegedy et al. 2016, "Rethinking the Inception Architecture", arXiv:1512.00567),
+TF-slim layout as in AI Benchmark's ``ai_benchmark/models/inception_v3.meta`` (slim
+``nets/inception_v3.py``: ``inception_v3_base`` + ``AuxLogits`` + ``Logits``).
+
+Facts read from the graph (and followed here where the slim code or the paper differ):
+
+- every ``slim.conv2d`` is a conv without bias, ``FusedBatchNorm`` without gamma (slim's
+  ``scale=False``; epsilon 0.001) and ReLU (``ConvBNAct(..., act="relu", bn_scale=False)``);
+- padding: stem ``Conv2d_1a_3x3`` (stride 2), ``Conv2d_2a_3x3``, ``Conv2d_3b_1x1``,
+  ``Conv2d_4a_3x3``, both stem max pools and every stride-2 conv / max pool of ``Mixed_6a`` and
+  ``Mixed_7a`` are 'VALID' (unpadded ``nn.Conv2d`` / ``nn.MaxPool2d``); everything else is 'SAME'
+  with stride 1 (``Conv2dSame``). The ``Branch_3`` 3x3 average pools are 'SAME' stride 1, which
+  TF computes without counting the padding (``nn.AvgPool2d(3, 1, 1, count_include_pad=False)``);
+- slim's scope names are kept verbatim, quirks included: ``Mixed_5c/Branch_1`` is
+  ``Conv2d_0b_1x1`` -> ``Conv_1_0c_5x5``; ``Mixed_6a``'s stride-2 3x3 convs are called
+  ``Conv2d_1a_1x1``; ``Mixed_7b/Branch_1``'s parallel convs are ``Conv2d_0b_1x3`` /
+  ``Conv2d_0b_3x1`` but ``Mixed_7c``'s are ``Conv2d_0b_1x3`` / ``Conv2d_0c_3x1``;
+- ``AuxLogits`` (on ``Mixed_6e``): ``AvgPool_1a_5x5`` (5x5, stride 3, 'VALID'),
+  ``Conv2d_1b_1x1`` (128), ``Conv2d_2a_5x5`` (768, a fixed 5x5 kernel, 'VALID': the graph was
+  exported with an unknown input size, so slim's ``_reduced_kernel_size_for_small_input`` left
+  it 5x5), ``Conv2d_2b_1x1`` (1x1 conv with bias, the aux logits) and ``SpatialSqueeze``;
+- ``Logits``: ``AvgPool_1a_8x8`` is a *fixed* 8x8 window with slim's default stride 2, 'VALID'
+  (not a global pool: unknown input size again), then ``Dropout_1b`` (identity at inference,
+  omitted here), ``Conv2d_1c_1x1`` (1x1 conv with bias) and ``SpatialSqueeze``
+  (``tf.squeeze(axis=[1, 2])``). At 299x299 the Mixed_7c map is 8x8 and the pool is a global
+  mean; at AI Benchmark's 346x346 the map is 9x9 and the graph averages its top-left 8x8 window
+  only — this twin does exactly the same at every input size. The squeeze (like the graph's)
+  refuses maps that do not pool to 1x1, so, as the graph, the main head runs for inputs of
+  299..362 pixels per side (Mixed_7c map 8 for 299..330, 9 for 331..362) and the aux head for
+  299..346 (Mixed_6e map 17..19; AI Benchmark's 346 is its largest size); checked against the
+  graph at 298/299/346/347/362/363;
+- the graph's ``output:0`` is ``InceptionV3/Predictions`` = softmax(main logits); the aux logits
+  (``InceptionV3/AuxLogits/SpatialSqueeze:0``) are computed only when fetched. This twin returns
+  the main logits (no softmax); with ``aux_logits=True`` it returns the tuple
+  ``(logits, aux_logits)`` (the Keras twin: a model with these two outputs, in this order).
+
+Input: the graph feeds ``(input / 255 - 0.5) * 2``, i.e. [-1, 1]; the twin takes the [-1, 1]
+image as is (no scaling inside).
+
+Module names are the graph's variable scopes joined with '.': ``Conv2d_1a_3x3``,
+``MaxPool_3a_3x3``, ``Mixed_6b.Branch_1.Conv2d_0b_1x7``, ``Mixed_6b.concat``,
+``Mixed_7b.Branch_1.concat``, ``AuxLogits.Conv2d_2b_1x1``, ``Logits.Conv2d_1c_1x1``; a slim conv
+scope ``X`` is ``X.conv`` / ``X.bn`` / ``X.act`` (the logits convs: ``X.conv`` only).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from torch_models.layers import BatchNorm2dNoScale, ConvBNAct
+
+BN_EPS = 1e-3          # inception_v3.meta FusedBatchNorm epsilon (slim batch_norm_epsilon 0.001)
+
+# ------------------------------------------------------------------------------------------
+# the layout (the Keras twin holds the same tables)
+# ------------------------------------------------------------------------------------------
+# An op: ("conv", scope, filters, (kh, kw), stride, padding) | ("max" | "avg", scope, None,
+# (kh, kw), stride, padding) | ("split", "concat", ((scope, filters, (kh, kw)), ...)): the split
+# runs its 'SAME' convs in parallel on the same input and concatenates them (Mixed_7b/7c).
+Op = tuple
+Branch = tuple[str, tuple[Op, ...]]
+
+
+def _conv(scope: str, filters: int, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME") -> Op:
+    return ("conv", scope, filters, kernel, stride, padding)
+
+
+def _pool(kind: str, scope: str, kernel: int, stride: int, padding: str) -> Op:
+    return (kind, scope, None, (kernel, kernel), stride, padding)
+
+
+STEM: tuple[Op, ...] = (
+    _conv("Conv2d_1a_3x3", 32, (3, 3), 2, "VALID"),
+    _conv("Conv2d_2a_3x3", 32, (3, 3), 1, "VALID"),
+    _conv("Conv2d_2b_3x3", 64, (3, 3)),
+    _pool("max", "MaxPool_3a_3x3", 3, 2, "VALID"),
+    _conv("Conv2d_3b_1x1", 80, (1, 1), 1, "VALID"),
+    _conv("Conv2d_4a_3x3", 192, (3, 3), 1, "VALID"),
+    _pool("max", "MaxPool_5a_3x3", 3, 2, "VALID"),
+)
+
+
+def _block_35(pool_filters: int, branch_1: tuple[str, str] = ("Conv2d_0a_1x1", "Conv2d_0b_5x5")) -> tuple[Branch, ...]:
+    """Mixed_5b/5c/5d (35x35 at 299): 1x1 | 1x1 -> 5x5 | 1x1 -> 3x3 -> 3x3 | avg pool -> 1x1."""
+    return (
+        ("Branch_0", (_conv("Conv2d_0a_1x1", 64, (1, 1)),)),
+        ("Branch_1", (_conv(branch_1[0], 48, (1, 1)), _conv(branch_1[1], 64, (5, 5)))),
+        ("Branch_2", (_conv("Conv2d_0a_1x1", 64, (1, 1)), _conv("Conv2d_0b_3x3", 96, (3, 3)),
+                      _conv("Conv2d_0c_3x3", 96, (3, 3)))),
+        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", pool_filters, (1, 1)))),
+    )
+
+
+def _block_17(c7: int) -> tuple[Branch, ...]:
+    """Mixed_6b..6e (17x17 at 299): the 7x7 convs factorised into 1x7 and 7x1."""
+    return (
+        ("Branch_0", (_conv("Conv2d_0a_1x1", 192, (1, 1)),)),
+        ("Branch_1", (_conv("Conv2d_0a_1x1", c7, (1, 1)), _conv("Conv2d_0b_1x7", c7, (1, 7)),
+                      _conv("Conv2d_0c_7x1", 192, (7, 1)))),
+        ("Branch_2", (_conv("Conv2d_0a_1x1", c7, (1, 1)), _conv("Conv2d_0b_7x1", c7, (7, 1)),
+                      _conv("Conv2d_0c_1x7", c7, (1, 7)), _conv("Conv2d_0d_7x1", c7, (7, 1)),
+                      _conv("Conv2d_0e_1x7", 192, (1, 7)))),
+        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", 192, (1, 1)))),
+    )
+
+
+def _block_8(branch_1_3x1: str) -> tuple[Branch, ...]:
+    """Mixed_7b/7c (8x8 at 299): expanded filter banks, 1x3 and 3x1 in parallel."""
+    return (
+        ("Branch_0", (_conv("Conv2d_0a_1x1", 320, (1, 1)),)),
+        ("Branch_1", (_conv("Conv2d_0a_1x1", 384, (1, 1)),
+                      ("split", "concat", (("Conv2d_0b_1x3", 384, (1, 3)), (branch_1_3x1, 384, (3, 1)))))),
+        ("Branch_2", (_conv("Conv2d_0a_1x1", 448, (1, 1)), _conv("Conv2d_0b_3x3", 384, (3, 3)),
+                      ("split", "concat", (("Conv2d_0c_1x3", 384, (1, 3)), ("Conv2d_0d_3x1", 384, (3, 1)))))),
+        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", 192, (1, 1)))),
+    )
+
+
+MIXED: tuple[tuple[str, tuple[Branch, ...]], ...] = (
+    ("Mixed_5b", _block_35(32)),
+    ("Mixed_5c", _block_35(64, ("Conv2d_0b_1x1", "Conv_1_0c_5x5"))),
+    ("Mixed_5d", _block_35(64)),
+    ("Mixed_6a", (
+        ("Branch_0", (_conv("Conv2d_1a_1x1", 384, (3, 3), 2, "VALID"),)),
+        ("Branch_1", (_conv("Conv2d_0a_1x1", 64, (1, 1)), _conv("Conv2d_0b_3x3", 96, (3, 3)),
+                      _conv("Conv2d_1a_1x1", 96, (3, 3), 2, "VALID"))),
+        ("Branch_2", (_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
+    )),
+    ("Mixed_6b", _block_17(128)),
+    ("Mixed_6c", _block_17(160)),
+    ("Mixed_6d", _block_17(160)),
+    ("Mixed_6e", _block_17(192)),
+    ("Mixed_7a", (
+        ("Branch_0", (_conv("Conv2d_0a_1x1", 192, (1, 1)), _conv("Conv2d_1a_3x3", 320, (3, 3), 2, "VALID"))),
+        ("Branch_1", (_conv("Conv2d_0a_1x1", 192, (1, 1)), _conv("Conv2d_0b_1x7", 192, (1, 7)),
+                      _conv("Conv2d_0c_7x1", 192, (7, 1)), _conv("Conv2d_1a_3x3", 192, (3, 3), 2, "VALID"))),
+        ("Branch_2", (_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
+    )),
+    ("Mixed_7b", _block_8("Conv2d_0b_3x1")),
+    ("Mixed_7c", _block_8("Conv2d_0c_3x1")),
+)
+AUX_AFTER = "Mixed_6e"
+AUX_POOL = (5, 3)          # AuxLogits/AvgPool_1a_5x5: 5x5, stride 3, VALID
+AUX_MID = 128              # AuxLogits/Conv2d_1b_1x1
+AUX_CONV = (768, 5)        # AuxLogits/Conv2d_2a_5x5: 768 filters, 5x5, VALID
+LOGITS_POOL = (8, 2)       # Logits/AvgPool_1a_8x8: 8x8, stride 2 (slim default), VALID
+FEATURES = 2048
+
+
+# ------------------------------------------------------------------------------------------
+# blocks
+# ------------------------------------------------------------------------------------------
+class ConvBNActValid(nn.Sequential):
+    """``ConvBNAct`` with TF 'VALID' padding (an unpadded ``nn.Conv2d``): conv without bias, BN
+    without gamma, ReLU; children ``conv``, ``bn``, ``act``."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple[int, int], stride: int = 1) -> None:
+        super().__init__(OrderedDict(
+            conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=0, bias=False),
+            bn=BatchNorm2dNoScale(out_channels, BN_EPS),
+            act=nn.ReLU(),
+        ))
+
+
+def slim_conv(in_channels: int, out_channels: int, kernel_size: tuple[int, int], stride: int = 1,
+              padding: str = "SAME") -> nn.Sequential:
+    """``slim.conv2d`` under the inception_v3 arg_scope: conv (no bias) -> BN (no gamma) -> ReLU."""
+    if padding == "SAME":
+        return ConvBNAct(in_channels, out_channels, kernel_size, stride, act="relu", bn_eps=BN_EPS,
+                         bn_scale=False)
+    if padding == "VALID":
+        return ConvBNActValid(in_channels, out_channels, kernel_size, stride)
+    raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
+
+
+def pool(kind: str, kernel: tuple[int, int], stride: int, padding: str) -> nn.Module:
+    """TF max / average pool. Only the cases the graph has: 'VALID' (any stride) and 'SAME' with
+    stride 1 and an odd kernel (symmetric padding; TF's average excludes the padding)."""
+    if padding == "VALID":
+        return nn.MaxPool2d(kernel, stride) if kind == "max" else nn.AvgPool2d(kernel, stride)
+    if padding == "SAME" and stride == 1 and kind == "avg" and all(k % 2 for k in kernel):
+        return nn.AvgPool2d(kernel, 1, padding=(kernel[0] // 2, kernel[1] // 2), count_include_pad=False)
+    raise ValueError(f"no torch twin for a TF {kind} pool {kernel}/{stride} {padding}")
+
+
+class Concat(nn.Module):
+    """``tf.concat(axis=3)`` of branch outputs (Keras ``layers.Concatenate(axis=-1)``)."""
+
+    def __init__(self, dim: int = 1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(xs, self.dim)
+
+
+class SpatialSqueeze(nn.Module):
+    """slim's ``tf.squeeze(net, [1, 2], name='SpatialSqueeze')``: (N, C, 1, 1) -> (N, C). Like
+    the TF op it refuses a map that is not 1x1 (Keras twin: ``Reshape((C,))``)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[2] != 1 or x.shape[3] != 1:
+            raise ValueError("SpatialSqueeze: the pooled map is not 1x1 (input size outside the "
+                             "range the graph's fixed pooling windows allow)")
+        return x.flatten(1)
+
+
+def _op_module(in_channels: int, op: Op) -> tuple[nn.Module, int]:
+    kind, scope, filters, kernel, stride, padding = op
+    if kind == "conv":
+        return slim_conv(in_channels, filters, kernel, stride, padding), filters
+    return pool(kind, kernel, stride, padding), in_channels
+
+
+class SplitBranch(nn.Module):
+    """A branch whose last step runs convs in parallel and concatenates them (Mixed_7b/7c):
+    children are the chain's scopes, then the parallel convs' scopes, then ``concat``, all
+    directly under the branch scope as in the graph."""
+
+    __constants__ = ["n_chain", "n_split"]
+
+    def __init__(self, in_channels: int, ops: Sequence[Op]) -> None:
+        super().__init__()
+        *chain, split = ops
+        channels = in_channels
+        for op in chain:
+            module, channels = _op_module(channels, op)
+            self.add_module(op[1], module)
+        _, concat_scope, convs = split
+        for scope, filters, kernel in convs:
+            self.add_module(scope, slim_conv(channels, filters, kernel))
+        self.add_module(concat_scope, Concat())
+        self.n_chain, self.n_split = len(chain), len(convs)
+        self.out_channels = sum(c[1] for c in convs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs: list[torch.Tensor] = []
+        for i, m in enumerate(self.children()):       # unrolled by TorchScript; the concat is last
+            if i < self.n_chain:
+                x = m(x)
+            elif i < self.n_chain + self.n_split:
+                outs.append(m(x))
+        return self.concat(outs)
+
+
+class Mixed(nn.Module):
+    """An Inception block: ``Branch_0`` .. ``Branch_<k>`` on the same input, then ``concat``."""
+
+    __constants__ = ["n_branches"]
+
+    def __init__(self, in_channels: int, branches: Sequence[Branch]) -> None:
+        super().__init__()
+        self.out_channels = 0
+        for name, ops in branches:
+            if ops[-1][0] == "split":
+                branch: nn.Module = SplitBranch(in_channels, ops)
+                channels = branch.out_channels
+            else:
+                layers: OrderedDict[str, nn.Module] = OrderedDict()
+                channels = in_channels
+                for op in ops:
+                    layers[op[1]], channels = _op_module(channels, op)
+                branch = nn.Sequential(layers)
+            self.add_module(name, branch)
+            self.out_channels += channels
+        self.concat = Concat()
+        self.n_branches = len(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs: list[torch.Tensor] = []
+        for i, m in enumerate(self.children()):       # unrolled by TorchScript; the concat is last
+            if i < self.n_branches:
+                outs.append(m(x))
+        return self.concat(outs)
+
+
+class AuxLogits(nn.Sequential):
+    """slim's aux head on Mixed_6e: avg pool 5/3 VALID, 1x1 128, 5x5 768 VALID, 1x1 logits, squeeze."""
+
+    def __init__(self, in_channels: int, num_classes: int) -> None:
+        k, s = AUX_POOL
+        super().__init__(OrderedDict(
+            AvgPool_1a_5x5=nn.AvgPool2d(k, s),
+            Conv2d_1b_1x1=slim_conv(in_channels, AUX_MID, (1, 1)),
+            Conv2d_2a_5x5=slim_conv(AUX_MID, AUX_CONV[0], (AUX_CONV[1], AUX_CONV[1]), 1, "VALID"),
+            Conv2d_2b_1x1=nn.Sequential(OrderedDict(conv=nn.Conv2d(AUX_CONV[0], num_classes, 1, bias=True))),
+            SpatialSqueeze=SpatialSqueeze(),
+        ))
+
+
+class Logits(nn.Sequential):
+    """slim's head: avg pool 8x8/2 VALID (fixed window), [dropout: identity], 1x1 conv with bias, squeeze."""
+
+    def __init__(self, in_channels: int, num_classes: int) -> None:
+        k, s = LOGITS_POOL
+        super().__init__(OrderedDict(
+            AvgPool_1a_8x8=nn.AvgPool2d(k, s),
+            Conv2d_1c_1x1=nn.Sequential(OrderedDict(conv=nn.Conv2d(in_channels, num_classes, 1, bias=True))),
+            SpatialSqueeze=SpatialSqueeze(),
+        ))
+
+
+class InceptionV3(nn.Module):
+    """The stem, Mixed_5b..Mixed_7c and ``Logits``; ``forward`` returns the logits (N, classes)."""
+
+    __constants__ = ["n_body", "aux_index"]
+
+    def __init__(self, num_classes: int = 1001, aux_logits: bool = False, in_channels: int = 3) -> None:
+        super().__init__()
+        channels = in_channels
+        for op in STEM:
+            module, channels = _op_module(channels, op)
+            self.add_module(op[1], module)
+        aux_channels = 0
+        for name, branches in MIXED:
+            block = Mixed(channels, branches)
+            self.add_module(name, block)
+            channels = block.out_channels
+            if name == AUX_AFTER:
+                aux_channels = channels
+        if channels != FEATURES:
+            raise AssertionError(f"Mixed_7c gives {channels} channels, expected {FEATURES}")
+        self.n_body = len(STEM) + len(MIXED)
+        self.aux_index = len(STEM) + [n for n, _ in MIXED].index(AUX_AFTER)
+        if aux_logits:
+            self.AuxLogits = AuxLogits(aux_channels, num_classes)
+        self.Logits = Logits(channels, num_classes)
+
+    def body(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(Mixed_6e output, Mixed_7c output)."""
+        mid = x
+        for i, m in enumerate(self.children()):       # the body comes first; the heads are not run here
+            if i < self.n_body:
+                x = m(x)
+                if i == self.aux_index:
+                    mid = x
+        return mid, x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, x = self.body(x)
+        return self.Logits(x)
+
+
+class InceptionV3Aux(InceptionV3):
+    """Inception-v3 with slim's ``AuxLogits`` head; ``forward`` returns ``(logits, aux_logits)``."""
+
+    def __init__(self, num_classes: int = 1001, in_channels: int = 3) -> None:
+        super().__init__(num_classes, aux_logits=True, in_channels=in_channels)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mid, x = self.body(x)
+        return self.Logits(x), self.AuxLogits(mid)
+
+
+def inception_v3(num_classes: int = 1001, aux_logits: bool = True) -> InceptionV3:
+    """Inception-v3 as AI Benchmark's inception_v3.meta (TF-slim). Returns the main logits, or
+    ``(logits, aux_logits)`` when ``aux_logits`` (the graph's AuxLogits head on Mixed_6e).
+    ``num_classes=1000, aux_logits=False`` has keras.applications.InceptionV3's layers and counts
+    (its global average pool equals the 8x8/2 window for inputs of 299..330: an 8x8 final map)."""
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be positive, got {num_classes}")
+    return InceptionV3Aux(num_classes) if aux_logits else InceptionV3(num_classes)
