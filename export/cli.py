@@ -1,0 +1,176 @@
+"""``python -m export``: export catalogue networks to mobile formats and verify each artifact.
+
+    python -m export [--model NAME ...] [--format NAME ...] [--size HxW] [--seed N] --out DIR
+
+Writes ``DIR/<network>/<network>_<H>x<W>.<format>.<ext>`` (atomically), an NNAPI delegate report
+beside every .tflite, and ``DIR/manifest.json``. Exit status: 0 when every artifact verifies (or
+cannot run on this host, like the NNAPI model); 1 when any verification fails; 3 when none
+fails but some route could not export (the manifest says why); 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from twinzoo.import_order import before_tensorflow  # noqa: E402
+
+before_tensorflow()
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from export import formats  # noqa: E402
+from export.pipeline import EXPORT_FAILED, FAIL, PASS  # noqa: E402
+from twinzoo import catalogue  # noqa: E402
+
+console = Console(stderr=True)
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m export", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", nargs="+", metavar="NAME", help="catalogue networks (default: all)")
+    p.add_argument("--format", nargs="+", metavar="NAME",
+                   help=f"formats (default: all): {', '.join(formats.names())}")
+    p.add_argument("--size", metavar="HxW", help="input size (default: each network's canonical "
+                   "size; networks with a fixed-size head always use theirs)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    return p
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m or int(m.group(1)) == 0 or int(m.group(2)) == 0:
+        raise UsageError(f"--size {text!r}: expected HxW with positive integers, e.g. 224x224")
+    return int(m.group(1)), int(m.group(2))
+
+
+def check_out_dir(out: Path) -> Path:
+    """Create ``out`` if needed and prove it writable by writing a file there."""
+    out = out.expanduser()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test."):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--out {out}: not writable ({exc.strerror or exc})") from None
+    return out.resolve()
+
+
+def resolve(args: argparse.Namespace) -> tuple[list[catalogue.Network], list[formats.Format], tuple[int, int] | None, Path]:
+    try:
+        nets = [catalogue.get(n) for n in args.model] if args.model else catalogue.networks()
+    except catalogue.UnknownModelError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        fmts = [formats.get(f) for n in args.format for f in n.split(",") if f] if args.format \
+            else list(formats.FORMATS.values())
+    except formats.UnknownFormatError as exc:
+        raise UsageError(str(exc)) from None
+    size = parse_size(args.size)
+    return nets, fmts, size, check_out_dir(args.out)
+
+
+def error_cell(rec: dict[str, Any]) -> str:
+    v = rec.get("verification") or {}
+    if rec["outcome"] == EXPORT_FAILED:
+        return (rec.get("error") or "").splitlines()[0][:60] if rec.get("error") else "-"
+    if "error" in v:
+        return v["error"].splitlines()[0][:60]
+    if rec["precision"] == "fp32" and "max_rel" in v:
+        return f"rel {v['max_rel']:.1e} (abs {v['max_abs']:.1e})"
+    if "snr_db" in v:
+        cell = f"SNR {v['snr_db']:.1f} dB"
+        if "top1_agreement" in v:
+            cell += f", top-1 {v['top1_agreement']:.2f}"
+        elif "psnr_db" in v:
+            cell += f", PSNR {v['psnr_db']:.1f}"
+        return cell
+    return v.get("reason", "-")[:60] if v else rec.get("reason", "-")
+
+
+def results_table(records: list[dict[str, Any]]) -> Table:
+    table = Table(title="export results")
+    for col in ("network", "format", "size", "bytes", "error vs source", "outcome"):
+        table.add_column(col, justify="right" if col == "bytes" else "left")
+    for r in records:
+        shape = r["input"]["shape"]
+        hw = f"{shape[2]}x{shape[3]}" if r["input"]["layout"] == "NCHW" else f"{shape[1]}x{shape[2]}"
+        table.add_row(r["network"], r["format"], hw, f"{r['bytes']:,}" if r.get("bytes") else "-",
+                      error_cell(r), r["outcome"])
+    return table
+
+
+def exit_status(records: list[dict[str, Any]]) -> int:
+    if any(r["outcome"] == FAIL for r in records):
+        return 1
+    if any(r["outcome"] == EXPORT_FAILED for r in records):
+        return 3
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        nets, fmts, size, out = resolve(args)
+    except UsageError as exc:
+        console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        return 2
+
+    from export import manifest
+    from export.pipeline import export_network
+
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    records: list[dict[str, Any]] = []
+    manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv, started=started,
+                                       finished=False))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("exporting", total=len(nets) * len(fmts))
+        for net in nets:
+            def on_start(fmt: formats.Format, net=net) -> None:
+                progress.update(task, description=f"{net.name}: {fmt.name}")
+
+            def on_record(rec: dict[str, Any]) -> None:
+                progress.advance(task)
+                colour = {PASS: "green", FAIL: "red", EXPORT_FAILED: "yellow"}.get(rec["outcome"], "cyan")
+                progress.console.print(f"  {rec['network']:<28} {rec['format']:<18} "
+                                       f"[{colour}]{rec['outcome']}[/{colour}]  {escape(error_cell(rec))}",
+                                       soft_wrap=True)
+
+            progress.update(task, description=f"{net.name}: preparing twins")
+            records.extend(export_network(net, fmts, size, args.seed, out, on_record, on_start))
+            manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv,
+                                               started=started, finished=False))
+    path = manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv,
+                                              started=started, finished=True))
+    console.print(results_table(records))
+    summary = manifest.counts(records)
+    console.print(", ".join(f"{v} {k}" for k, v in summary.items() if v) + f"; manifest: {path}")
+    return exit_status(records)

@@ -1,0 +1,35 @@
+"""torch -> ExecuTorch (.pte) lowered to the XNNPACK backend, run by the ExecuTorch runtime
+(``executorch.runtime``) on the host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from export.common import ExportContext, Outputs, as_outputs
+
+
+def torch_to_pte(ctx: ExportContext, path: Path) -> dict[str, Any]:
+    import torch
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    x = torch.from_numpy(ctx.samples[0].nchw)
+    exported = torch.export.export(ctx.torch_model, (x,))
+    edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
+    program = edge.to_executorch()
+    path.write_bytes(program.buffer)
+    graph = edge.exported_program().graph
+    delegated = sum(1 for n in graph.nodes if n.op == "call_function" and "executorch_call_delegate" in str(n.target))
+    leftover = sorted({str(n.target) for n in graph.nodes if n.op == "call_function"
+                       and "executorch_call_delegate" not in str(n.target) and "getitem" not in str(n.target)})
+    return {"lowering": "to_edge_transform_and_lower(partitioner=[XnnpackPartitioner()])",
+            "xnnpack_partitions": delegated, "ops_outside_xnnpack": leftover, "input_layout": "NCHW"}
+
+
+def run_pte(path: Path, inputs: list) -> list[Outputs]:
+    import torch
+    from executorch.runtime import Runtime
+
+    method = Runtime.get().load_program(str(path)).load_method("forward")
+    return [as_outputs(method.execute([torch.from_numpy(x)])) for x in inputs]

@@ -1,0 +1,76 @@
+"""The manifest: one JSON per export run listing every artifact (path, bytes, sha256, source
+network and framework, precision, converter and runtime versions, verification result, device
+benchmark command) or the reason a route produced none. Rewritten atomically after each network,
+so an interrupted run leaves a consistent manifest of what was done."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from export import formats, metrics, nnapi, onnx, torch_mobile
+from export.common import tool_versions, write_bytes_atomic
+from export.pipeline import EXPORT_FAILED, FAIL, NOT_VERIFIABLE, PASS, SKIPPED
+
+SCHEMA = "twinzoo-export/1"
+MANIFEST_NAME = "manifest.json"
+
+
+def _clean(obj: Any) -> Any:
+    """JSON has no inf/nan: write them as strings."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def counts(records: list[dict[str, Any]]) -> dict[str, int]:
+    out = {k: 0 for k in (PASS, FAIL, EXPORT_FAILED, NOT_VERIFIABLE, SKIPPED)}
+    for r in records:
+        out[r["outcome"]] = out.get(r["outcome"], 0) + 1
+    return out
+
+
+def build(records: list[dict[str, Any]], *, seed: int, size: tuple[int, int] | None,
+          argv: list[str], started: str, finished: bool) -> dict[str, Any]:
+    try:
+        xnn = torch_mobile.xnnpack_enabled()
+    except Exception:  # noqa: BLE001 — torch missing: nothing to say about it
+        xnn = None
+    return _clean({
+        "schema": SCHEMA,
+        "started": started,
+        "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "complete": finished,
+        "command": " ".join(["python -m export", *argv]),
+        "seed": seed,
+        "size": f"{size[0]}x{size[1]}" if size else "canonical (each network's catalogue input size)",
+        "weights": "random non-trivial seeded weights (conformance.checks.prepare_twins), the same in "
+                   "both twins; verification inputs: ai-benchmark test images + seeded random inputs",
+        "host": {"python": sys.version.split()[0], "platform": platform.platform(),
+                 "machine": platform.machine()},
+        "tool_versions": tool_versions(),
+        "onnx_opset": onnx.OPSET,
+        "torch_xnnpack": xnn,
+        "thresholds": {"fp32": "each network's Tolerance: max|a-b| <= atol + rtol*max|ref|",
+                       **{k: asdict(v) for k, v in metrics.THRESHOLDS.items()}},
+        "nnapi": {"deprecation": nnapi.DEPRECATION, "delegate_table_source": nnapi.TABLE_SOURCE},
+        "formats": {f.name: f.description for f in formats.FORMATS.values()},
+        "summary": counts(records),
+        "artifacts": records,
+    })
+
+
+def write(out_dir: Path, manifest: dict[str, Any]) -> Path:
+    path = out_dir / MANIFEST_NAME
+    write_bytes_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
+    return path

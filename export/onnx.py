@@ -1,0 +1,48 @@
+"""ONNX routes: torch -> ONNX with the dynamo exporter, Keras -> ONNX with tf2onnx; both run in
+onnxruntime (CPU execution provider)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from export.common import ExportContext, Outputs
+
+# Opset 18 for both routes: the default of torch's dynamo exporter in torch 2.13 and the newest
+# tf2onnx 1.17 converts to; onnxruntime 1.31 runs it, and NNAPI's ONNX Runtime EP accepts it.
+OPSET = 18
+
+
+def torch_to_onnx(ctx: ExportContext, path: Path) -> dict[str, Any]:
+    import torch
+
+    x = torch.from_numpy(ctx.samples[0].nchw)
+    torch.onnx.export(ctx.torch_model, (x,), str(path), dynamo=True, opset_version=OPSET,
+                      input_names=["input"], external_data=False)
+    return {"opset": OPSET, "exporter": "torch.onnx.export(dynamo=True)", "input_layout": "NCHW"}
+
+
+def keras_to_onnx(ctx: ExportContext, path: Path) -> dict[str, Any]:
+    import tensorflow as tf
+    import tf2onnx
+
+    h, w = ctx.size
+    spec = [tf.TensorSpec((1, h, w, ctx.net.channels), tf.float32, name="input")]
+    model = ctx.keras_model
+
+    @tf.function
+    def forward(x):
+        return model(x, training=False)
+
+    tf2onnx.convert.from_function(forward, input_signature=spec, opset=OPSET, output_path=str(path))
+    return {"opset": OPSET, "exporter": "tf2onnx.convert.from_function", "input_layout": "NHWC"}
+
+
+def run_onnx(path: Path, inputs: list, threads: int = 2) -> list[Outputs]:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    return [[a for a in sess.run(None, {name: x})] for x in inputs]

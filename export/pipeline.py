@@ -1,0 +1,191 @@
+"""One network through every requested route: the twins with the same random weights, the
+verification inputs and references, then each format exported (atomically), verified in its
+runtime and recorded. A failing route is recorded with its error and the others go on."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from conformance import inputs as cinputs
+from conformance.checks import parity_inputs, prepare_twins
+from export import formats, metrics, nnapi, tflite
+from export.common import ExportContext, Outputs, Sample, as_outputs, atomic_path, sha256, version_of, write_bytes_atomic
+from export.formats import Format
+from twinzoo.catalogue import Network
+
+# Representative dataset for full-int8 calibration: real images of the network's image set, after
+# the ones used for verification (so the model is not verified on its own calibration images).
+# 16 images: the converter's calibrator runs the float model once per image, so this bounds the
+# cost at the large canonical sizes; per-tensor min/max ranges settle within a few images.
+CALIBRATION_IMAGES = 16
+VERIFY_IMAGES = 4     # real images per network: reduced precision is judged on these
+VERIFY_RANDOM = 2     # seeded uniform random inputs in the network's input range
+
+# Outcome of one artifact
+PASS, FAIL, EXPORT_FAILED, NOT_VERIFIABLE, SKIPPED = "pass", "fail", "export failed", "not verifiable on host", "skipped"
+
+
+def export_size(net: Network, requested: tuple[int, int] | None) -> tuple[tuple[int, int], str]:
+    """The input size to export at, and why."""
+    if net.fixed_size:
+        why = "fixed by the network's fully connected head"
+        if requested and tuple(requested) != tuple(net.input_size):
+            why += f" (--size {requested[0]}x{requested[1]} ignored)"
+        return tuple(net.input_size), why
+    if requested:
+        return tuple(requested), "--size"
+    return tuple(net.input_size), f"canonical ({net.input_size_source})"
+
+
+def _calibration(net: Network, size: tuple[int, int], seed: int) -> tuple[Callable[[], Iterator[np.ndarray]], str]:
+    if net.image_set is not None:
+        files = cinputs.image_files(net.image_set)
+        count = min(CALIBRATION_IMAGES, max(len(files) - VERIFY_IMAGES, 1))
+        offset = VERIFY_IMAGES if len(files) > VERIFY_IMAGES else 0
+        batch = cinputs.load_images(net, size, count, offset=offset)
+        source = (f"{count} images of ai_benchmark/data/{net.image_set} "
+                  f"({files[offset].name} onwards, after the verification images)")
+    else:
+        batch = cinputs.random_inputs(net, size, CALIBRATION_IMAGES, seed + 2)
+        source = (f"{CALIBRATION_IMAGES} seeded uniform{list(net.input_range)} inputs (seed {seed + 2}): "
+                  f"{net.name} takes {net.channels}-channel feature maps, not images")
+
+    def gen() -> Iterator[np.ndarray]:
+        for i in range(batch.shape[0]):
+            yield batch[i:i + 1]
+
+    return gen, source
+
+
+def make_context(net: Network, size: tuple[int, int], seed: int, out_dir: Path) -> ExportContext:
+    import torch
+
+    sets = parity_inputs(net, size, seed, images=VERIFY_IMAGES, randoms=VERIFY_RANDOM)
+    calibration = np.concatenate([x for _, x, _ in sets])
+    tmodel, kmodel = prepare_twins(net, size, seed, calibration)
+    samples: list[Sample] = []
+    for kind, batch, desc in sets:
+        for i in range(batch.shape[0]):
+            x = batch[i:i + 1]
+            src = desc[i] if kind == "images" and i < len(desc) else f"{desc[0]} #{i}"
+            samples.append(Sample(kind, src, x, cinputs.nhwc_to_nchw(x)))
+    with torch.no_grad():
+        torch_ref = [as_outputs(tmodel(torch.from_numpy(s.nchw))) for s in samples]
+    keras_ref = [as_outputs(kmodel(s.nhwc, training=False)) for s in samples]
+    gen, source = _calibration(net, size, seed)
+    return ExportContext(net, size, seed, out_dir, tmodel, kmodel, samples, torch_ref, keras_ref, gen, source)
+
+
+def _error(exc: BaseException) -> dict[str, str]:
+    msg = f"{type(exc).__name__}: {exc}"
+    return {"error": msg[:4000], "traceback": "".join(traceback.format_exception(exc)[-4:])[-4000:]}
+
+
+def missing_modules(fmt: Format) -> list[str]:
+    return [m for m in fmt.requires if importlib.util.find_spec(m) is None]
+
+
+def verify(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, Any]:
+    """Run the artifact in its runtime on the verification samples and judge it against the
+    source twin's outputs on the same inputs."""
+    if fmt.run is None:
+        return {"status": "not run", "passed": None,
+                "reason": "no host runtime: the artifact runs only on an Android device"}
+    xs = [s.nchw if fmt.layout == "NCHW" else s.nhwc for s in ctx.samples]
+    ref: list[Outputs] = ctx.torch_ref if fmt.source == "torch" else ctx.keras_ref
+    try:
+        got = fmt.run(path, xs)
+        judged = metrics.judge(ctx.net, fmt.precision, ref, got, [s.kind for s in ctx.samples])
+    except Exception as exc:  # noqa: BLE001 — a runtime that cannot load/run the artifact fails it
+        return {"status": "error", "passed": False, "runtime": fmt.runtime, **_error(exc)}
+    return {"status": "pass" if judged["passed"] else "fail", "runtime": fmt.runtime,
+            "reference": f"the {fmt.source} twin on the same inputs",
+            "inputs": [f"{s.kind}: {s.source}" for s in ctx.samples], **judged}
+
+
+def nnapi_report(path: Path, rel_to: Path) -> dict[str, Any]:
+    report = nnapi.delegate_report(tflite.op_list(path))
+    report_path = path.with_name(path.name + ".nnapi.json")
+    import json
+    write_bytes_atomic(report_path, (json.dumps(report, indent=1) + "\n").encode())
+    return {"report": str(report_path.relative_to(rel_to)), "summary": nnapi.summary(report),
+            "whole_graph_from_api": report["whole_graph_from_api"], "blocking_ops": report["blocking_ops"],
+            "accepted_ops_at_api": report["accepted_ops_at_api"], "ops": report["ops"],
+            "source": report["source"], "deprecation": nnapi.DEPRECATION}
+
+
+def base_record(net: Network, fmt: Format, size: tuple[int, int], size_why: str) -> dict[str, Any]:
+    shape = (1, net.channels, *size) if fmt.layout == "NCHW" else (1, *size, net.channels)
+    return {
+        "network": net.name, "task": net.task, "format": fmt.name, "description": fmt.description,
+        "source_framework": fmt.source, "precision": fmt.precision,
+        "input": {"shape": list(shape), "layout": fmt.layout, "dtype": "float32",
+                  "range": list(net.input_range), "size_from": size_why},
+        "converter": {"name": fmt.converter, "versions": {d: version_of(d) for d in fmt.converter_dists}},
+        "runtime": {"name": fmt.runtime, "version": version_of(fmt.runtime_dist) if fmt.runtime_dist else None},
+    }
+
+
+def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]:
+    rec = base_record(ctx.net, fmt, ctx.size, size_why)
+    missing = missing_modules(fmt)
+    if missing:
+        rec.update(outcome=SKIPPED, reason=f"not installed: {', '.join(missing)} (pip install -e '.[export]')")
+        return rec
+    final = ctx.out_dir / ctx.net.name / fmt.filename(ctx.stem())
+    rel = final.relative_to(ctx.out_dir)
+    t0 = time.perf_counter()
+    try:
+        with atomic_path(final) as tmp:
+            notes = fmt.export(ctx, tmp)
+    except Exception as exc:  # noqa: BLE001 — recorded with the converter's error; others go on
+        rec.update(outcome=EXPORT_FAILED, path=None, export_seconds=round(time.perf_counter() - t0, 1),
+                   **_error(exc))
+        return rec
+    rec.update(path=str(rel), bytes=final.stat().st_size, sha256=sha256(final),
+               export_seconds=round(time.perf_counter() - t0, 1), notes=notes)
+    rec["benchmark"] = formats.benchmark_command(fmt, f"/data/local/tmp/{final.name}", tuple(rec["input"]["shape"]))
+    t1 = time.perf_counter()
+    rec["verification"] = verify(fmt, ctx, final)
+    rec["verify_seconds"] = round(time.perf_counter() - t1, 1)
+    status = rec["verification"]["status"]
+    rec["outcome"] = PASS if status == "pass" else NOT_VERIFIABLE if status == "not run" else FAIL
+    if fmt.suffix == ".tflite":
+        try:
+            rec["nnapi_delegate"] = nnapi_report(final, ctx.out_dir)
+        except Exception as exc:  # noqa: BLE001 — the report is extra; its failure is recorded
+            rec["nnapi_delegate"] = _error(exc)
+    return rec
+
+
+def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | None, seed: int,
+                   out_dir: Path, on_record: Callable[[dict[str, Any]], None] | None = None,
+                   on_start: Callable[[Format], None] | None = None) -> list[dict[str, Any]]:
+    """Every requested format of one network; a failure to prepare the twins is recorded on each."""
+    sz, why = export_size(net, size)
+    records: list[dict[str, Any]] = []
+    try:
+        ctx = make_context(net, sz, seed, out_dir)
+    except Exception as exc:  # noqa: BLE001 — recorded on every format of this network
+        err = _error(exc)
+        for fmt in fmts:
+            rec = base_record(net, fmt, sz, why)
+            rec.update(outcome=EXPORT_FAILED, path=None, stage="preparing the twins", **err)
+            records.append(rec)
+            if on_record:
+                on_record(rec)
+        return records
+    for fmt in fmts:
+        if on_start:
+            on_start(fmt)
+        rec = run_format(ctx, fmt, why)
+        records.append(rec)
+        if on_record:
+            on_record(rec)
+    return records

@@ -1,0 +1,159 @@
+"""TFLite / LiteRT routes.
+
+Keras -> TFLite with TensorFlow's converter (``tf.lite.TFLiteConverter``) in four precisions:
+
+- ``fp32``: no optimisation;
+- ``fp16``: weights stored as float16 (``supported_types=[float16]``), dequantised at load time
+  by CPU kernels or used as fp16 by GPU/NNAPI delegates;
+- ``int8_dynamic``: dynamic-range quantisation: int8 weights, activations quantised on the fly;
+- ``int8``: full integer quantisation: int8 weights and activations with ranges calibrated on a
+  representative dataset (the ai-benchmark package's images of the network's image set), int8
+  input and output tensors and only int8 builtin kernels (``TFLITE_BUILTINS_INT8``), so a model
+  that cannot be fully quantised fails to convert instead of silently keeping float ops.
+
+torch -> TFLite directly with litert-torch (``litert_torch.convert``), beside the Keras path, so
+the two routes can be compared on the same weights; that model keeps torch's NCHW interface.
+
+Every .tflite runs in the LiteRT interpreter (``ai_edge_litert.interpreter``; XNNPACK delegate
+on by default).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from export.common import ExportContext, Outputs
+
+
+def saved_model(ctx: ExportContext) -> str:
+    """The Keras twin as a TF SavedModel with a batch-1 float32 signature (Keras' own
+    ``model.export(format="tf_saved_model")``), written once per network to a temporary
+    directory: every TFLite precision converts from it, with the weights as frozen constants."""
+    if "saved_model" not in ctx.cache:
+        import tensorflow as tf
+
+        tmp = tempfile.TemporaryDirectory(prefix="twinzoo-savedmodel-")
+        ctx.cache["saved_model_dir"] = tmp          # removed when the context goes
+        h, w = ctx.size
+        spec = [tf.TensorSpec((1, h, w, ctx.net.channels), tf.float32, name="input")]
+        path = str(Path(tmp.name) / "model")
+        ctx.keras_model.export(path, format="tf_saved_model", input_signature=spec, verbose=False)
+        ctx.cache["saved_model"] = path
+    return ctx.cache["saved_model"]
+
+
+def keras_to_tflite(ctx: ExportContext, path: Path, precision: str) -> dict[str, Any]:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model(ctx))
+    notes: dict[str, Any] = {"converter": "tf.lite.TFLiteConverter.from_saved_model "
+                                          "(Keras model.export(format='tf_saved_model'))",
+                             "input_layout": "NHWC"}
+    if precision == "fp16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif precision == "int8_dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif precision == "int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([x] for x in ctx.calibration())
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+        notes["representative_dataset"] = ctx.calibration_source
+        notes["io_type"] = "int8"
+    elif precision != "fp32":
+        raise ValueError(f"unknown TFLite precision {precision!r}")
+    path.write_bytes(converter.convert())
+    return notes
+
+
+def torch_to_tflite(ctx: ExportContext, path: Path) -> dict[str, Any]:
+    import litert_torch
+    import torch
+
+    x = torch.from_numpy(ctx.samples[0].nchw)
+    edge = litert_torch.convert(ctx.torch_model, (x,))
+    edge.export(str(path))
+    return {"converter": "litert_torch.convert", "input_layout": "NCHW"}
+
+
+# ------------------------------------------------------------------------------------------
+# running
+# ------------------------------------------------------------------------------------------
+def _natural(key: str) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", key)]
+
+
+def _quantize(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
+    dtype = detail["dtype"]
+    if np.issubdtype(dtype, np.floating):
+        return x.astype(dtype)
+    scale, zero = detail["quantization"]
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale) + zero, info.min, info.max).astype(dtype)
+
+
+def _dequantize(y: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
+    if np.issubdtype(y.dtype, np.floating):
+        return y.astype(np.float32)
+    scale, zero = detail["quantization"]
+    return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
+
+
+def interpreter(path: Path, threads: int = 2):
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_path=str(path), num_threads=threads)
+
+
+def run_tflite(path: Path, inputs: list[np.ndarray], threads: int = 2) -> list[Outputs]:
+    """Run a .tflite on each batch-1 input; quantised input/output tensors are (de)quantised with
+    their own scale and zero point. Outputs come in the signature's order (output_0, output_1...)."""
+    interp = interpreter(path, threads)
+    sigs = interp.get_signature_list()
+    results: list[Outputs] = []
+    if sigs:
+        runner = interp.get_signature_runner(next(iter(sigs)))
+        in_details = runner.get_input_details()
+        out_details = runner.get_output_details()
+        (in_name, in_detail), = in_details.items()
+        for x in inputs:
+            got = runner(**{in_name: _quantize(x, in_detail)})
+            results.append([_dequantize(got[k], out_details[k]) for k in sorted(got, key=_natural)])
+        return results
+    interp.allocate_tensors()
+    in_detail = interp.get_input_details()[0]
+    out_details = interp.get_output_details()
+    for x in inputs:
+        interp.set_tensor(in_detail["index"], _quantize(x, in_detail))
+        interp.invoke()
+        results.append([_dequantize(interp.get_tensor(d["index"]), d) for d in out_details])
+    return results
+
+
+def op_list(path: Path) -> list[dict[str, Any]]:
+    """Every op of the model's main graph: its name and the dtypes, shapes and constness of its
+    tensors (what the NNAPI delegate's validation looks at). A tensor is constant when no op
+    produces it and it is not a graph input."""
+    interp = interpreter(path, 1)
+    tensors = {t["index"]: t for t in interp.get_tensor_details()}
+    raw = interp._get_ops_details()   # the interpreter's own op table (no public API for it)
+    produced = {int(i) for op in raw for i in op["outputs"]}
+    produced |= {int(d["index"]) for d in interp.get_input_details()}
+
+    def tinfo(idx: int) -> dict[str, Any]:
+        t = tensors.get(idx)
+        if t is None:
+            return {"dtype": None, "shape": [], "const": idx not in produced}
+        return {"dtype": np.dtype(t["dtype"]).name, "shape": [int(s) for s in t["shape"]],
+                "const": idx not in produced}
+
+    return [{"index": int(op["index"]), "op": op["op_name"],
+             "inputs": [tinfo(int(i)) for i in op["inputs"] if int(i) >= 0],
+             "outputs": [tinfo(int(i)) for i in op["outputs"]]} for op in raw]
