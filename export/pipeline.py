@@ -102,11 +102,35 @@ def verify(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, Any]:
     try:
         got = fmt.run(path, xs)
         judged = metrics.judge(ctx.net, fmt.precision, ref, got, [s.kind for s in ctx.samples])
+        ctx.cache.setdefault("outputs", {})[fmt.name] = (fmt.layout, got)
     except Exception as exc:  # noqa: BLE001 — a runtime that cannot load/run the artifact fails it
         return {"status": "error", "passed": False, "runtime": fmt.runtime, **_error(exc)}
     return {"status": "pass" if judged["passed"] else "fail", "runtime": fmt.runtime,
             "reference": f"the {fmt.source} twin on the same inputs",
             "inputs": [f"{s.kind}: {s.source}" for s in ctx.samples], **judged}
+
+
+# Routes that convert the same network from the other twin: their artifacts are compared with
+# each other too (in NHWC), under the network's float32 tolerance, so the routes can be compared.
+COUNTERPARTS = {"tflite_torch": "tflite_fp32", "onnx_keras": "onnx_torch"}
+
+
+def cross_route(ctx: ExportContext, fmt: Format) -> dict[str, Any] | None:
+    """The artifact's outputs against its counterpart route's artifact on the same inputs."""
+    from conformance import parity
+
+    outs = ctx.cache.get("outputs", {})
+    other = COUNTERPARTS.get(fmt.name) or next((k for k, v in COUNTERPARTS.items() if v == fmt.name), None)
+    if other is None or fmt.name not in outs or other not in outs:
+        return None
+
+    def nhwc(layout: str, o: Outputs) -> Outputs:
+        return [cinputs.to_nhwc(a) if layout == "NCHW" else a for a in o]
+
+    (la, a), (lb, b) = outs[fmt.name], outs[other]
+    errs = [parity.compare(nhwc(lb, rb), nhwc(la, ra), ctx.net.tolerance) for ra, rb in zip(a, b)]
+    return {"against": other, "max_abs": max(e.max_abs for e in errs),
+            "max_rel": max(e.max_rel for e in errs), "within_tolerance": all(e.passed for e in errs)}
 
 
 def nnapi_report(path: Path, rel_to: Path) -> dict[str, Any]:
@@ -156,6 +180,9 @@ def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]
     rec["verify_seconds"] = round(time.perf_counter() - t1, 1)
     status = rec["verification"]["status"]
     rec["outcome"] = PASS if status == "pass" else NOT_VERIFIABLE if status == "not run" else FAIL
+    cross = cross_route(ctx, fmt)
+    if cross is not None:
+        rec["cross_route"] = cross
     if fmt.suffix == ".tflite":
         try:
             rec["nnapi_delegate"] = nnapi_report(final, ctx.out_dir)

@@ -63,6 +63,10 @@ def test_every_format_recorded_and_artifacts_verified(srcnn_run):
     # fp32 artifacts are judged by the network's own parity tolerance
     fp32 = _artifact(manifest, "tflite_fp32")["verification"]
     assert fp32["max_abs"] <= 1e-5 + 1e-4 * fp32["ref_scale"]
+    # the torch and Keras routes to the same format agree with each other (same weights)
+    for fmt, other in (("tflite_torch", "tflite_fp32"), ("onnx_keras", "onnx_torch")):
+        cross = _artifact(manifest, fmt)["cross_route"]
+        assert cross["against"] == other and cross["within_tolerance"] is True, cross
     # exit status: 0, or 3 when a route failed to export (recorded) and no verification failed
     assert status == (3 if any(a["outcome"] == EXPORT_FAILED for a in manifest["artifacts"]) else 0)
 
