@@ -182,15 +182,72 @@ def summary(report: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------
 # torch -> NNAPI
 # ------------------------------------------------------------------------------------------
+def static_same_padding(model: Any, x: Any) -> Any:
+    """A copy of ``model`` whose TensorFlow-'SAME' strided convs pad by constants computed at
+    ``x``'s size, in ops the NNAPI converter takes. The twins pad those convs from the input size
+    at run time (``Conv2dSame``: ``aten::size`` + ``aten::pad``, neither of which the converter
+    accepts). SAME pads ``total // 2`` before and the rest after, so the symmetric part goes into
+    the conv's own ``padding`` and the odd extra row / column after is a constant zero tensor
+    appended with ``aten::cat``, made as ``slice - slice`` (the converter has no op creating
+    zeros and no tensor-by-scalar mul)."""
+    import copy
+
+    import torch
+    from torch_models.layers import Conv2dSame, _same_pad
+
+    model = copy.deepcopy(model).eval()
+    sizes: dict[int, tuple[int, ...]] = {}
+    convs = [m for m in model.modules() if isinstance(m, Conv2dSame) and not m.static_same]
+    hooks = [m.register_forward_pre_hook(lambda mod, inp: sizes.__setitem__(id(mod), tuple(inp[0].shape)))
+             for m in convs]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    for m in convs:
+        if id(m) not in sizes:
+            continue
+        h, w = sizes[id(m)][-2:]
+        top, bottom = _same_pad(h, m.kernel_size[0], m.stride[0], m.dilation[0])
+        left, right = _same_pad(w, m.kernel_size[1], m.stride[1], m.dilation[1])
+        m.padding = (top, left)
+        extra_h, extra_w = bottom - top, right - left
+
+        def same_conv(t, m=m, extra_h=extra_h, extra_w=extra_w):
+            if extra_h:
+                t = torch.cat([t, t[:, :, :extra_h, :] - t[:, :, :extra_h, :]], dim=2)
+            if extra_w:
+                t = torch.cat([t, t[:, :, :, :extra_w] - t[:, :, :, :extra_w]], dim=3)
+            return m._conv_forward(t, m.weight, m.bias)
+
+        m.same_conv = same_conv
+    return model
+
+
 def torch_to_nnapi(ctx: ExportContext, path: Path) -> dict[str, Any]:
     import torch
     from torch.backends._nnapi.prepare import convert_model_to_nnapi
 
     x = torch.from_numpy(ctx.samples[0].nchw).contiguous(memory_format=torch.channels_last)
     x.nnapi_nhwc = True      # the converter's flag: the model's input arrives in NHWC order
-    traced = torch.jit.trace(ctx.torch_model, (x,))
+    model = static_same_padding(ctx.torch_model, torch.from_numpy(ctx.samples[0].nchw))
+    # the rewrite runs on the host: it must give the torch twin's outputs on every sample
+    from conformance import parity
+    from export.common import as_outputs
+
+    with torch.no_grad():
+        got = [as_outputs(model(torch.from_numpy(smp.nchw))) for smp in ctx.samples]
+    errs = [parity.compare(r, g, ctx.net.tolerance) for r, g in zip(ctx.torch_ref, got)]
+    if not all(e.passed for e in errs):
+        raise RuntimeError(f"static-padding rewrite changed the outputs (max rel {max(e.max_rel for e in errs):.2e})")
+    traced = torch.jit.trace(model, (x,))
     nnapi_model = convert_model_to_nnapi(traced, x)
     nnapi_model._save_for_lite_interpreter(str(path))
     return {"converter": "torch.backends._nnapi.prepare.convert_model_to_nnapi (trace, NHWC input)",
+            "preparation": "strided 'SAME' convs given constant padding at the export size; the "
+                           "prepared torch model equals the twin on every sample (max rel "
+                           f"{max(e.max_rel for e in errs):.1e}, host check; NNAPI itself needs Android)",
             "input_layout": "NHWC (nnapi_nhwc)", "deprecation": DEPRECATION,
             "host_runtime": "none: running the NNAPI model needs Android's libneuralnetworks"}

@@ -273,3 +273,24 @@ def test_executorch_and_litert_torch_routes(srcnn_run):
         assert rec["outcome"] == PASS, (fmt, rec.get("error"), rec.get("verification"))
     assert _artifact(srcnn_run[2], "pte")["notes"]["xnnpack_partitions"] >= 1
     assert FAIL not in {a["outcome"] for a in srcnn_run[2]["artifacts"]}
+
+
+def test_nnapi_static_padding_rewrite_converts_mobilenet(tmp_path):
+    """torch's NNAPI converter takes neither aten::size nor aten::pad, which the twins' strided
+    'SAME' convs trace to; the route's rewrite removes them without changing the outputs, and
+    the conversion then succeeds (the result runs only on Android)."""
+    import torch
+
+    from export.nnapi import static_same_padding
+
+    net = catalogue.get("mobilenet_v1_0.25_128")
+    ctx = make_context(net, SMALL, 0, tmp_path)
+    x = torch.from_numpy(ctx.samples[0].nchw)
+    prepared = static_same_padding(ctx.torch_model, x)
+    kinds = {n.kind() for n in torch.jit.trace(prepared, (x,)).inlined_graph.nodes()}
+    assert "aten::pad" not in kinds and "aten::constant_pad_nd" not in kinds
+    with torch.no_grad():
+        assert torch.equal(prepared(x), ctx.torch_model(x))
+    rec = [r for r in export_network(net, [formats.get("nnapi_torch")], SMALL, 0, tmp_path)][0]
+    assert rec["outcome"] == NOT_VERIFIABLE, rec.get("error")
+    assert rec["bytes"] > 0 and "Android 15" in rec["notes"]["deprecation"]
