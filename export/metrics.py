@@ -66,7 +66,7 @@ THRESHOLDS: dict[str, Threshold] = {
     # on real images. Bar: 8 dB (cosine ~0.92): the output still tracks the float model; a wrong
     # scale or zero point gives ~0 dB.
     "int8": Threshold(min_snr_db=8.0, min_top1=0.5,
-                      why="static per-tensor int8 activations calibrated on 16 real images; measured 10-27 dB"),
+                      why="static per-tensor int8 activations calibrated on 16 representative inputs; measured 10-27 dB"),
 }
 # top-1 bars (classifiers; judged on 4 real images): random weights leave small margins between
 # the largest logits, so quantisation may swap a near-tie; 3 of 4 at fp16 and 2 of 4 at int8 still

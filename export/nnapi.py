@@ -36,8 +36,8 @@ from export.common import ExportContext
 DEPRECATION = ("NNAPI is deprecated from Android 15 (Android NDK Neural Networks API guide: "
                "https://developer.android.com/ndk/guides/neuralnetworks; migration guide: "
                "https://developer.android.com/ndk/guides/neuralnetworks/migration-guide). It still "
-               "runs, but most devices are expected to fall back to the CPU; LiteRT's GPU/NPU "
-               "delegates are the recommended path.")
+               "runs, but Google expects most devices to use its CPU backend and recommends "
+               "alternatives such as LiteRT's GPU delegate for performance-critical work.")
 TABLE_SOURCE = ("tensorflow/tensorflow tensorflow/lite/delegates/nnapi/nnapi_delegate.cc, "
                 "NNAPIDelegateKernel::Validate() (API-level constants in nnapi_delegate_kernel.h: "
                 "NNAPI 1.0 = 27, 1.1 = 28, 1.2 = 29, 1.3 = 30)")
