@@ -294,3 +294,11 @@ def test_nnapi_static_padding_rewrite_converts_mobilenet(tmp_path):
     rec = [r for r in export_network(net, [formats.get("nnapi_torch")], SMALL, 0, tmp_path)][0]
     assert rec["outcome"] == NOT_VERIFIABLE, rec.get("error")
     assert rec["bytes"] > 0 and "Android 15" in rec["notes"]["deprecation"]
+
+
+def test_executorch_one_channel_network(tmp_path):
+    """numpy's strides for a size-1 channel axis read as channels-last to ExecuTorch, and XNNPACK
+    then rejects the input; the route hands it canonical strides (vdsr_y: 1-channel in/out)."""
+    pytest.importorskip("executorch", reason="executorch not installed")
+    (rec,) = export_network(catalogue.get("vdsr_y"), [formats.get("pte")], (16, 16), 0, tmp_path)
+    assert rec["outcome"] == PASS, rec.get("error") or rec.get("verification")
