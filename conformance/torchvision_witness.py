@@ -35,6 +35,12 @@ class TorchvisionWitness:
 TORCHVISION_WITNESSES: dict[str, TorchvisionWitness] = {w.model: w for w in (
     TorchvisionWitness("mobilenet_v2", "mobilenet_v2", (224, 224),
                        {"num_classes": 1000, "bn_eps": 1e-5, "padding": "symmetric"}),
+    # torchvision's Inception3: BN with gamma (eps 0.001 as slim's) and 3x3 'SAME' average pools
+    # that count the padding; no aux head, no input transform (it would rescale ImageNet-normalised
+    # input; our twin takes [-1, 1] as the graph does), and no truncated-normal init (randomised anyway).
+    TorchvisionWitness("inception_v3_keras", "inception_v3", (299, 299),
+                       {"num_classes": 1000, "bn_scale": True, "avg_pool_counts_padding": True},
+                       {"aux_logits": False, "transform_input": False, "init_weights": False}),
 )}
 
 

@@ -22,6 +22,8 @@ Layer names are the graph's variable scopes joined with '.' (``Mixed_6b.Branch_1
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import keras
 from keras import layers
 
@@ -126,47 +128,67 @@ LOGITS_POOL = (8, 2)       # Logits/AvgPool_1a_8x8: 8x8, stride 2 (slim default)
 # ------------------------------------------------------------------------------------------
 # blocks
 # ------------------------------------------------------------------------------------------
-def slim_conv(x, filters: int, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME", *, name: str):
+class Style(NamedTuple):
+    """The graph's numeric conventions, or torchvision's (``bn_scale``: BN with gamma;
+    ``avg_pool_counts_padding``: the 'SAME' 3x3 average pools count the zero padding, as torch's
+    ``avg_pool2d`` default does). See the torch twin."""
+
+    bn_scale: bool = False
+    avg_pool_counts_padding: bool = False
+
+
+SLIM = Style()
+
+
+def slim_conv(x, filters: int, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME", *, name: str,
+              style: Style = SLIM):
     """``slim.conv2d``: conv (no bias) -> BN (no gamma) -> ReLU; ``<name>.conv/.bn/.act``."""
     if padding == "SAME":
-        return conv_bn_act(x, filters, kernel, stride, name=name, act="relu", bn_eps=BN_EPS, bn_scale=False)
+        return conv_bn_act(x, filters, kernel, stride, name=name, act="relu", bn_eps=BN_EPS, bn_scale=style.bn_scale)
     if padding != "VALID":
         raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
     x = layers.Conv2D(filters, kernel, stride, padding="valid", use_bias=False, name=f"{name}.conv")(x)
-    x = batch_norm(f"{name}.bn", BN_EPS, scale=False)(x)
+    x = batch_norm(f"{name}.bn", BN_EPS, scale=style.bn_scale)(x)
     return activation("relu", f"{name}.act")(x)
 
 
-def _op(x, op: Op, prefix: str):
+def _op(x, op: Op, prefix: str, style: Style):
     kind, scope, filters, kernel, stride, padding = op
     name = f"{prefix}{scope}"
     if kind == "conv":
-        return slim_conv(x, filters, kernel, stride, padding, name=name)
+        return slim_conv(x, filters, kernel, stride, padding, name=name, style=style)
+    if kind == "avg" and padding == "SAME" and style.avg_pool_counts_padding:
+        # TF's 'same' average divides by the real pixels only; zero-pad first and pool 'valid'
+        # to divide by the whole window, as torch's count_include_pad=True does.
+        x = layers.ZeroPadding2D((kernel[0] // 2, kernel[1] // 2), name=f"{name}.pad")(x)
+        return layers.AveragePooling2D(kernel, stride, padding="valid", name=name)(x)
     pool = layers.MaxPooling2D if kind == "max" else layers.AveragePooling2D
     return pool(kernel, stride, padding=padding.lower(), name=name)(x)
 
 
-def _branch(x, ops, prefix: str):
+def _branch(x, ops, prefix: str, style: Style):
     for op in ops:
         if op[0] == "split":
             _, concat_scope, convs = op
-            outs = [slim_conv(x, filters, kernel, name=f"{prefix}{scope}") for scope, filters, kernel in convs]
+            outs = [slim_conv(x, filters, kernel, name=f"{prefix}{scope}", style=style)
+                    for scope, filters, kernel in convs]
             x = layers.Concatenate(axis=-1, name=f"{prefix}{concat_scope}")(outs)
         else:
-            x = _op(x, op, prefix)
+            x = _op(x, op, prefix, style)
     return x
 
 
-def _mixed(x, name: str, branches):
-    outs = [_branch(x, ops, f"{name}.{branch}.") for branch, ops in branches]
+def _mixed(x, name: str, branches, style: Style):
+    outs = [_branch(x, ops, f"{name}.{branch}.", style) for branch, ops in branches]
     return layers.Concatenate(axis=-1, name=f"{name}.concat")(outs)
 
 
-def _aux_logits(x, num_classes: int):
+def _aux_logits(x, num_classes: int, style: Style):
     k, s = AUX_POOL
     x = layers.AveragePooling2D(k, s, padding="valid", name="AuxLogits.AvgPool_1a_5x5")(x)
-    x = slim_conv(x, AUX_MID, (1, 1), name="AuxLogits.Conv2d_1b_1x1")
-    x = slim_conv(x, AUX_CONV[0], (AUX_CONV[1], AUX_CONV[1]), 1, "VALID", name="AuxLogits.Conv2d_2a_5x5")
+    x = slim_conv(x, AUX_MID, (1, 1), name="AuxLogits.Conv2d_1b_1x1", style=style)
+    x = slim_conv(x, AUX_CONV[0], (AUX_CONV[1], AUX_CONV[1]), 1, "VALID", name="AuxLogits.Conv2d_2a_5x5",
+                  style=style)
     x = layers.Conv2D(num_classes, 1, use_bias=True, name="AuxLogits.Conv2d_2b_1x1.conv")(x)
     return layers.Reshape((num_classes,), name="AuxLogits.SpatialSqueeze")(x)
 
@@ -178,23 +200,26 @@ def _logits(x, num_classes: int):
     return layers.Reshape((num_classes,), name="Logits.SpatialSqueeze")(x)
 
 
-def inception_v3(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits: bool = True) -> keras.Model:
+def inception_v3(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits: bool = True,
+                 bn_scale: bool = False, avg_pool_counts_padding: bool = False) -> keras.Model:
     """Inception-v3 as AI Benchmark's inception_v3.meta (TF-slim). Outputs the main logits, or
     ``[logits, aux_logits]`` when ``aux_logits``. ``num_classes=1000, aux_logits=False`` has
     keras.applications.InceptionV3's layers and counts (its global average pool equals the 8x8/2
-    window for inputs of 299..330: an 8x8 final map)."""
+    window for inputs of 299..330: an 8x8 final map). ``bn_scale=True, avg_pool_counts_padding=True``
+    are torchvision's conventions (see ``Style``)."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
+    style = Style(bn_scale, avg_pool_counts_padding)
     inputs = keras.Input(input_shape, name="input")
     x = inputs
     for op in STEM:
-        x = _op(x, op, "")
+        x = _op(x, op, "", style)
     mid = None
     for name, branches in MIXED:
-        x = _mixed(x, name, branches)
+        x = _mixed(x, name, branches, style)
         if name == AUX_AFTER:
             mid = x
-    aux = _aux_logits(mid, num_classes) if aux_logits else None     # slim builds AuxLogits first
+    aux = _aux_logits(mid, num_classes, style) if aux_logits else None     # slim builds AuxLogits first
     logits = _logits(x, num_classes)
     if aux is not None:
         return keras.Model(inputs, [logits, aux], name="inception_v3_aux")

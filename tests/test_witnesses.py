@@ -38,3 +38,19 @@ def test_torchvision_weights_load_into_both_twins(name):
         pytest.skip(reason)
     res = check_torchvision_witness(catalogue.get(name))
     assert res.status == "pass", res.summary
+
+
+def test_torchvision_inception_conventions_matter(monkeypatch):
+    """The witness is not blind: without torchvision's padding-counting average pools our twins
+    (same weights) must disagree with torchvision's Inception3."""
+    tv, reason = torchvision_or_reason()
+    if tv is None:
+        assert not REQUIRE_TORCHVISION, reason
+        pytest.skip(reason)
+    import dataclasses
+    from conformance import torchvision_witness
+    w = TORCHVISION_WITNESSES["inception_v3_keras"]
+    wrong = dataclasses.replace(w, opts={**w.opts, "avg_pool_counts_padding": False})
+    monkeypatch.setitem(torchvision_witness.TORCHVISION_WITNESSES, "inception_v3_keras", wrong)
+    res = check_torchvision_witness(catalogue.get("inception_v3_keras"))
+    assert res.status == "fail", res.summary

@@ -46,7 +46,7 @@ scope ``X`` is ``X.conv`` / ``X.bn`` / ``X.act`` (the logits convs: ``X.conv`` o
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import torch
 from torch import nn
@@ -154,36 +154,53 @@ FEATURES = 2048
 # ------------------------------------------------------------------------------------------
 # blocks
 # ------------------------------------------------------------------------------------------
+class Style(NamedTuple):
+    """The two numeric conventions in which Inception-v3 implementations differ (the layers and
+    shapes do not). The graph's: BN without gamma, and 'SAME' average pools that average over the
+    window's real pixels only (TF). torchvision's ``Inception3``: BN with gamma (``BasicConv2d``),
+    and ``F.avg_pool2d(x, 3, 1, 1)``, whose mean counts the zero padding (``count_include_pad``
+    defaults to True). Both twins take both, so torchvision's weights load into them."""
+
+    bn_scale: bool = False
+    avg_pool_counts_padding: bool = False
+
+
+SLIM = Style()
+
+
 class ConvBNActValid(nn.Sequential):
     """``ConvBNAct`` with TF 'VALID' padding (an unpadded ``nn.Conv2d``): conv without bias, BN
-    without gamma, ReLU; children ``conv``, ``bn``, ``act``."""
+    (without gamma unless ``bn_scale``), ReLU; children ``conv``, ``bn``, ``act``."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple[int, int], stride: int = 1) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple[int, int], stride: int = 1,
+                 bn_scale: bool = False) -> None:
         super().__init__(OrderedDict(
             conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=0, bias=False),
-            bn=BatchNorm2dNoScale(out_channels, BN_EPS),
+            bn=nn.BatchNorm2d(out_channels, eps=BN_EPS) if bn_scale else BatchNorm2dNoScale(out_channels, BN_EPS),
             act=nn.ReLU(),
         ))
 
 
 def slim_conv(in_channels: int, out_channels: int, kernel_size: tuple[int, int], stride: int = 1,
-              padding: str = "SAME") -> nn.Sequential:
+              padding: str = "SAME", style: Style = SLIM) -> nn.Sequential:
     """``slim.conv2d`` under the inception_v3 arg_scope: conv (no bias) -> BN (no gamma) -> ReLU."""
     if padding == "SAME":
         return ConvBNAct(in_channels, out_channels, kernel_size, stride, act="relu", bn_eps=BN_EPS,
-                         bn_scale=False)
+                         bn_scale=style.bn_scale)
     if padding == "VALID":
-        return ConvBNActValid(in_channels, out_channels, kernel_size, stride)
+        return ConvBNActValid(in_channels, out_channels, kernel_size, stride, style.bn_scale)
     raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
 
 
-def pool(kind: str, kernel: tuple[int, int], stride: int, padding: str) -> nn.Module:
+def pool(kind: str, kernel: tuple[int, int], stride: int, padding: str, style: Style = SLIM) -> nn.Module:
     """TF max / average pool. Only the cases the graph has: 'VALID' (any stride) and 'SAME' with
-    stride 1 and an odd kernel (symmetric padding; TF's average excludes the padding)."""
+    stride 1 and an odd kernel (symmetric padding; TF's average excludes the padding, torchvision's
+    counts it: ``style.avg_pool_counts_padding``)."""
     if padding == "VALID":
         return nn.MaxPool2d(kernel, stride) if kind == "max" else nn.AvgPool2d(kernel, stride)
     if padding == "SAME" and stride == 1 and kind == "avg" and all(k % 2 for k in kernel):
-        return nn.AvgPool2d(kernel, 1, padding=(kernel[0] // 2, kernel[1] // 2), count_include_pad=False)
+        return nn.AvgPool2d(kernel, 1, padding=(kernel[0] // 2, kernel[1] // 2),
+                            count_include_pad=style.avg_pool_counts_padding)
     raise ValueError(f"no torch twin for a TF {kind} pool {kernel}/{stride} {padding}")
 
 
@@ -209,11 +226,11 @@ class SpatialSqueeze(nn.Module):
         return x.flatten(1)
 
 
-def _op_module(in_channels: int, op: Op) -> tuple[nn.Module, int]:
+def _op_module(in_channels: int, op: Op, style: Style) -> tuple[nn.Module, int]:
     kind, scope, filters, kernel, stride, padding = op
     if kind == "conv":
-        return slim_conv(in_channels, filters, kernel, stride, padding), filters
-    return pool(kind, kernel, stride, padding), in_channels
+        return slim_conv(in_channels, filters, kernel, stride, padding, style), filters
+    return pool(kind, kernel, stride, padding, style), in_channels
 
 
 class SplitBranch(nn.Module):
@@ -223,16 +240,16 @@ class SplitBranch(nn.Module):
 
     __constants__ = ["n_chain", "n_split"]
 
-    def __init__(self, in_channels: int, ops: Sequence[Op]) -> None:
+    def __init__(self, in_channels: int, ops: Sequence[Op], style: Style = SLIM) -> None:
         super().__init__()
         *chain, split = ops
         channels = in_channels
         for op in chain:
-            module, channels = _op_module(channels, op)
+            module, channels = _op_module(channels, op, style)
             self.add_module(op[1], module)
         _, concat_scope, convs = split
         for scope, filters, kernel in convs:
-            self.add_module(scope, slim_conv(channels, filters, kernel))
+            self.add_module(scope, slim_conv(channels, filters, kernel, style=style))
         self.add_module(concat_scope, Concat())
         self.n_chain, self.n_split = len(chain), len(convs)
         self.out_channels = sum(c[1] for c in convs)
@@ -252,18 +269,18 @@ class Mixed(nn.Module):
 
     __constants__ = ["n_branches"]
 
-    def __init__(self, in_channels: int, branches: Sequence[Branch]) -> None:
+    def __init__(self, in_channels: int, branches: Sequence[Branch], style: Style = SLIM) -> None:
         super().__init__()
         self.out_channels = 0
         for name, ops in branches:
             if ops[-1][0] == "split":
-                branch: nn.Module = SplitBranch(in_channels, ops)
+                branch: nn.Module = SplitBranch(in_channels, ops, style)
                 channels = branch.out_channels
             else:
                 layers: OrderedDict[str, nn.Module] = OrderedDict()
                 channels = in_channels
                 for op in ops:
-                    layers[op[1]], channels = _op_module(channels, op)
+                    layers[op[1]], channels = _op_module(channels, op, style)
                 branch = nn.Sequential(layers)
             self.add_module(name, branch)
             self.out_channels += channels
@@ -281,12 +298,12 @@ class Mixed(nn.Module):
 class AuxLogits(nn.Sequential):
     """slim's aux head on Mixed_6e: avg pool 5/3 VALID, 1x1 128, 5x5 768 VALID, 1x1 logits, squeeze."""
 
-    def __init__(self, in_channels: int, num_classes: int) -> None:
+    def __init__(self, in_channels: int, num_classes: int, style: Style = SLIM) -> None:
         k, s = AUX_POOL
         super().__init__(OrderedDict(
             AvgPool_1a_5x5=nn.AvgPool2d(k, s),
-            Conv2d_1b_1x1=slim_conv(in_channels, AUX_MID, (1, 1)),
-            Conv2d_2a_5x5=slim_conv(AUX_MID, AUX_CONV[0], (AUX_CONV[1], AUX_CONV[1]), 1, "VALID"),
+            Conv2d_1b_1x1=slim_conv(in_channels, AUX_MID, (1, 1), style=style),
+            Conv2d_2a_5x5=slim_conv(AUX_MID, AUX_CONV[0], (AUX_CONV[1], AUX_CONV[1]), 1, "VALID", style),
             Conv2d_2b_1x1=nn.Sequential(OrderedDict(conv=nn.Conv2d(AUX_CONV[0], num_classes, 1, bias=True))),
             SpatialSqueeze=SpatialSqueeze(),
         ))
@@ -309,15 +326,16 @@ class InceptionV3(nn.Module):
 
     __constants__ = ["n_body", "aux_index"]
 
-    def __init__(self, num_classes: int = 1001, aux_logits: bool = False, in_channels: int = 3) -> None:
+    def __init__(self, num_classes: int = 1001, aux_logits: bool = False, in_channels: int = 3,
+                 style: Style = SLIM) -> None:
         super().__init__()
         channels = in_channels
         for op in STEM:
-            module, channels = _op_module(channels, op)
+            module, channels = _op_module(channels, op, style)
             self.add_module(op[1], module)
         aux_channels = 0
         for name, branches in MIXED:
-            block = Mixed(channels, branches)
+            block = Mixed(channels, branches, style)
             self.add_module(name, block)
             channels = block.out_channels
             if name == AUX_AFTER:
@@ -327,7 +345,7 @@ class InceptionV3(nn.Module):
         self.n_body = len(STEM) + len(MIXED)
         self.aux_index = len(STEM) + [n for n, _ in MIXED].index(AUX_AFTER)
         if aux_logits:
-            self.AuxLogits = AuxLogits(aux_channels, num_classes)
+            self.AuxLogits = AuxLogits(aux_channels, num_classes, style)
         self.Logits = Logits(channels, num_classes)
 
     def body(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -348,19 +366,22 @@ class InceptionV3(nn.Module):
 class InceptionV3Aux(InceptionV3):
     """Inception-v3 with slim's ``AuxLogits`` head; ``forward`` returns ``(logits, aux_logits)``."""
 
-    def __init__(self, num_classes: int = 1001, in_channels: int = 3) -> None:
-        super().__init__(num_classes, aux_logits=True, in_channels=in_channels)
+    def __init__(self, num_classes: int = 1001, in_channels: int = 3, style: Style = SLIM) -> None:
+        super().__init__(num_classes, aux_logits=True, in_channels=in_channels, style=style)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mid, x = self.body(x)
         return self.Logits(x), self.AuxLogits(mid)
 
 
-def inception_v3(num_classes: int = 1001, aux_logits: bool = True) -> InceptionV3:
+def inception_v3(num_classes: int = 1001, aux_logits: bool = True, bn_scale: bool = False,
+                 avg_pool_counts_padding: bool = False) -> InceptionV3:
     """Inception-v3 as AI Benchmark's inception_v3.meta (TF-slim). Returns the main logits, or
     ``(logits, aux_logits)`` when ``aux_logits`` (the graph's AuxLogits head on Mixed_6e).
     ``num_classes=1000, aux_logits=False`` has keras.applications.InceptionV3's layers and counts
-    (its global average pool equals the 8x8/2 window for inputs of 299..330: an 8x8 final map)."""
+    (its global average pool equals the 8x8/2 window for inputs of 299..330: an 8x8 final map).
+    ``bn_scale=True, avg_pool_counts_padding=True`` are torchvision's conventions (see ``Style``)."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
-    return InceptionV3Aux(num_classes) if aux_logits else InceptionV3(num_classes)
+    style = Style(bn_scale, avg_pool_counts_padding)
+    return InceptionV3Aux(num_classes, style=style) if aux_logits else InceptionV3(num_classes, style=style)
