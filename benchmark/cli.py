@@ -1,0 +1,291 @@
+"""``python -m benchmark``: time the zoo in every runtime and write the report; ``merge`` joins
+shard reports into one.
+
+    python -m benchmark [--model NAME ...] [--runtime NAME ...] [--quick] [--threads N] [--size HxW]
+                        [--out DIR] [--seed N] [--conformance CHECKS|none] [--no-witnesses]
+    python -m benchmark merge SHARD.json [SHARD.json ...] --out DIR
+
+Writes DIR/benchmark.{json,md,html} atomically (the JSON also after every network, so an
+interrupted run leaves what was measured), the artifacts and their export manifest under
+DIR/artifacts/. Exit status 0 when every runtime ran and every conformance row passes, 1
+otherwise (the report says what failed), 2 on bad arguments or an unwritable --out.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from benchmark import peak as peak_mod  # noqa: E402
+from benchmark import report as rep  # noqa: E402
+from benchmark.runtimes import RUNTIMES, UnknownRuntimeError  # noqa: E402
+from benchmark.runtimes import get as get_runtime  # noqa: E402
+from benchmark.suite import BENCH_NETWORKS  # noqa: E402
+from twinzoo import catalogue  # noqa: E402
+
+console = Console(stderr=True)
+DEFAULT_CONFORMANCE = "params,macs,parity"
+# --quick times the twins themselves only: every export route costs seconds to tens of seconds
+QUICK_RUNTIMES = ("torch_eager", "keras_tf")
+SCOPE = ("Benchmarked: the nine AI Benchmark networks (discriminators and the other catalogue variants are "
+         "not timed: they get conformance rows only).")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmark", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", nargs="+", metavar="NAME", help=f"networks to time (default: {' '.join(BENCH_NETWORKS)})")
+    p.add_argument("--runtime", nargs="+", metavar="NAME", help=f"runtimes (default: all): {', '.join(RUNTIMES)}")
+    p.add_argument("--quick", action="store_true",
+                   help=f"small sizes, few runs, runtimes {', '.join(QUICK_RUNTIMES)} unless --runtime, no conformance, "
+                        "no graph witnesses: a first look in about a minute")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads of every runtime (default: the cores)")
+    p.add_argument("--size", metavar="HxW", help="one input size for every network (default: each network's benchmark size)")
+    p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="output directory (default reports)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
+    p.add_argument("--conformance", metavar="CHECKS",
+                   help=f"conformance checks over the whole catalogue, or 'none' (default: {DEFAULT_CONFORMANCE}; "
+                        "--quick: none; with --model: those networks only)")
+    p.add_argument("--no-witnesses", action="store_true", help="skip the witness comparisons")
+    return p
+
+
+def _merge_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmark merge", description="join shard reports into one")
+    p.add_argument("shards", nargs="+", type=Path, metavar="SHARD.json")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    return p
+
+
+def check_out_dir(out: Path) -> Path:
+    """Create ``out`` if needed and prove it writable, before any work."""
+    import tempfile
+    out = out.expanduser()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test."):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--out {out}: not writable ({exc.strerror or exc})") from None
+    return out.resolve()
+
+
+def write_report(out: Path, report: dict[str, Any], full: bool = True) -> list[Path]:
+    from conformance.cli import write_atomic
+    paths = [out / "benchmark.json"]
+    write_atomic(paths[0], rep.to_json(report))
+    if full:
+        paths += [out / "benchmark.md", out / "benchmark.html"]
+        write_atomic(paths[1], rep.markdown(report))
+        write_atomic(paths[2], rep.html_page(report))
+    return paths
+
+
+def environment(peak: peak_mod.Peak) -> dict[str, Any]:
+    from export.common import tool_versions, version_of
+    return {"cpu": peak.cpu, "cores": os.cpu_count(), "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "versions": {**tool_versions(), **{d: version_of(d) for d in ("torchvision", "matplotlib", "rich")}}}
+
+
+def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[int, int] | None, Path]:
+    from export.cli import UsageError as ExportUsage
+    from export.cli import parse_size
+    try:
+        names = [catalogue.get(n).name for n in args.model] if args.model else list(BENCH_NETWORKS)
+        rts = [get_runtime(r).name for a in args.runtime for r in a.split(",") if r] if args.runtime \
+            else list(QUICK_RUNTIMES if args.quick else RUNTIMES)
+        size = parse_size(args.size)
+    except (catalogue.UnknownModelError, UnknownRuntimeError, ExportUsage) as exc:
+        raise UsageError(str(exc)) from None
+    if args.threads < 1:
+        raise UsageError(f"--threads {args.threads}: must be at least 1")
+    return names, rts, size, check_out_dir(args.out)
+
+
+def conformance_rows(names: list[str], checks: tuple[str, ...], seed: int, progress: Progress) -> dict[str, Any]:
+    from conformance.checks import check_network
+    rows = []
+    task = progress.add_task("conformance", total=len(names))
+    for n in names:
+        progress.update(task, description=f"conformance {n}")
+        r = check_network(n, checks, seed=seed)
+        rows.append({"model": n, "passed": r.ok, "checks": {k: v.status for k, v in r.results.items()},
+                     "summaries": {k: v.summary for k, v in r.results.items()},
+                     "parity_max_rel": r.results["parity"].data.get("max_rel") if "parity" in r.results else None})
+        progress.advance(task)
+    return {"checks": list(checks), "rows": rows, "passed": sum(r["passed"] for r in rows),
+            "note": "full checks (fold, reference graphs, witnesses' outputs): python -m conformance check"}
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    names, rt_names, size, out = resolve(args)
+    checks = () if (args.conformance or ("none" if args.quick else DEFAULT_CONFORMANCE)) == "none" \
+        else tuple(c.strip() for c in (args.conformance or DEFAULT_CONFORMANCE).split(",") if c.strip())
+    started, t0 = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
+
+    from twinzoo.import_order import before_tensorflow
+    before_tensorflow()
+    from benchmark import runtimes, suite, timing, witnesses
+    thread_settings = runtimes.configure_threads(args.threads)   # before TF runs anything
+    from conformance.checks import CHECKS
+    if set(checks) - set(CHECKS):
+        raise UsageError(f"--conformance: unknown check(s) {sorted(set(checks) - set(CHECKS))}; known: {', '.join(CHECKS)}")
+
+    peak = peak_mod.detect()
+    plan = timing.QUICK if args.quick else timing.FULL
+    report: dict[str, Any] = {
+        "schema": rep.SCHEMA, "mode": "quick" if args.quick else "full", "seed": args.seed,
+        "command": " ".join(["python -m benchmark", *argv]), "scope": SCOPE,
+        "settings": {"thread_settings": thread_settings, "timing_plan": plan.as_dict(),
+                     "input": "batch 1, float32, the first verification sample (a real ai-benchmark image where "
+                              "the network has an image set); random seeded weights, the same in both twins"},
+        "environment": environment(peak), "peak": peak.as_dict(),
+        "networks": [], "witnesses": [], "conformance": None,
+        "timing": {"started": started},
+    }
+    work = out / "artifacts"
+    export_records: list[dict[str, Any]] = []
+    rts = [runtimes.get(r) for r in rt_names]
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("benchmark", total=len(names) * len(rts))
+        for name in names:
+            net = catalogue.get(name)
+            sz, why = suite.bench_size(net, args.quick, size)
+
+            def on_runtime(rt: str, rec: dict[str, Any] | None, name: str = name) -> None:
+                if rec is None:
+                    progress.update(task, description=f"{name}: {rt}")
+                    return
+                progress.advance(task)
+                cell = rep._cell(rec)
+                if rec.get("status") == "error":
+                    cell += f" {rec.get('error', '')[:100]}"
+                progress.console.print(f"  {name:<20} {rt:<14} {escape(cell)}", soft_wrap=True, highlight=False)
+
+            progress.update(task, description=f"{name}: preparing twins at {sz[0]}x{sz[1]}")
+            rec = suite.bench_network(net, sz, why, rts, args.threads, plan, args.seed, work, peak.gmacs, on_runtime)
+            export_records += rec.pop("export_records", [])
+            report["networks"].append(rec)
+            write_report(out, report, full=False)
+        if not args.no_witnesses:
+            wtask = progress.add_task("witnesses", total=None)
+            sizes = {n["network"]: tuple(n["size"]) for n in report["networks"]}
+
+            def on_witness(w: dict[str, Any]) -> None:
+                progress.advance(wtask)
+                progress.console.print(f"  witness {w['network']:<20} {w['runtime']:<12} "
+                                       f"{escape(rep.witness_table({'witnesses': [w]})[2][0][-2])} "
+                                       f"{escape(rep.witness_table({'witnesses': [w]})[2][0][-1])}",
+                                       soft_wrap=True, highlight=False)
+            report["witnesses"] = witnesses.run_all(names, sizes, args.threads, plan, args.quick, on_witness)
+            progress.update(wtask, total=len(report["witnesses"]))
+        if checks:
+            conf_names = [n for n in catalogue.names() if not args.model or n in args.model]
+            report["conformance"] = conformance_rows(conf_names, checks, args.seed, progress)
+    if export_records:
+        from export import manifest
+        manifest.write(work, manifest.build(export_records, seed=args.seed, size=size, argv=argv, started=started,
+                                            finished=True))
+    report["timing"].update(wall_seconds=time.perf_counter() - t0,
+                            finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    return finish(out, rep.finalise(report))
+
+
+def finish(out: Path, report: dict[str, Any]) -> int:
+    paths = write_report(out, report)
+    title, headers, rows = rep.summary_table(report)
+    table = Table(title=title)
+    for h in headers:
+        table.add_column(h, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=max(Console().width, 160)).print(table)
+    for net in report["networks"]:
+        console.print(f"[bold]{net['network']}[/]: {escape(rep.choose_line(net))}", highlight=False)
+    wall = (report.get("timing") or {}).get("wall_seconds")
+    console.print("wrote " + ", ".join(str(p) for p in paths) + (f" in {wall:.0f} s" if wall else ""))
+    failed = any(r.get("status") == "error" for r in rep.iter_records(report)) or \
+        any(not r["passed"] for r in (report.get("conformance") or {}).get("rows", []))
+    return 1 if failed else 0
+
+
+def merge(paths: list[Path]) -> dict[str, Any]:
+    """One report from shard reports: networks' runtime records joined (a later shard's record of
+    the same network x runtime wins), witnesses and conformance rows joined by their keys."""
+    shards = []
+    for p in paths:
+        try:
+            shards.append(json.loads(p.read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UsageError(f"{p}: not a readable benchmark report ({exc})") from None
+        if shards[-1].get("schema") != rep.SCHEMA:
+            raise UsageError(f"{p}: schema {shards[-1].get('schema')!r}, expected {rep.SCHEMA!r}")
+    for key in ("seed", "mode"):
+        if len({s[key] for s in shards}) > 1:
+            raise UsageError(f"shards differ in {key}: {sorted({str(s[key]) for s in shards})}")
+    merged = {k: v for k, v in shards[0].items() if k not in ("networks", "witnesses", "conformance")}
+    nets: dict[str, dict[str, Any]] = {}
+    wits: dict[tuple, dict[str, Any]] = {}
+    conf_rows: dict[str, dict[str, Any]] = {}
+    conf_checks: list[str] = []
+    for s in shards:
+        for n in s["networks"]:
+            if n["network"] in nets and nets[n["network"]]["size"] != n["size"]:
+                raise UsageError(f"{n['network']} was benchmarked at different sizes in the shards")
+            target = nets.setdefault(n["network"], {**n, "runtimes": {}})
+            target["runtimes"].update(n["runtimes"])
+        for w in s.get("witnesses", []):
+            wits[(w["network"], w["witness"], w["runtime"])] = w
+        if s.get("conformance"):
+            conf_checks = conf_checks or s["conformance"]["checks"]
+            conf_rows.update({r["model"]: r for r in s["conformance"]["rows"]})
+    order = {n: i for i, n in enumerate(catalogue.names())}
+    merged["networks"] = sorted(nets.values(), key=lambda n: order.get(n["network"], len(order)))
+    merged["witnesses"] = list(wits.values())
+    rows = sorted(conf_rows.values(), key=lambda r: order.get(r["model"], len(order)))
+    merged["conformance"] = {"checks": conf_checks, "rows": rows, "passed": sum(r["passed"] for r in rows),
+                             "note": shards[0]["conformance"]["note"] if shards[0].get("conformance") else ""} \
+        if rows else None
+    merged["command"] = "python -m benchmark merge " + " ".join(str(p) for p in paths)
+    merged["timing"] = {"shards": [{"command": s["command"], **(s.get("timing") or {})} for s in shards]}
+    merged["environment"]["shard_hosts"] = sorted({s["environment"]["cpu"] for s in shards})
+    return rep.finalise(merged)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["merge"]:
+            margs = _merge_parser().parse_args(argv[1:])
+            out = check_out_dir(margs.out)
+            return finish(out, merge(margs.shards))
+        args = _parser().parse_args(argv)
+        return run(args, argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except UsageError as exc:
+        console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        return 2

@@ -1,0 +1,341 @@
+"""The benchmark report: one dict (the JSON), rendered as Markdown tables and as one
+self-contained HTML page with matplotlib plots embedded as base64 PNG.
+
+Every value that depends on the run's timing lives under a key named ``timing`` (at any depth),
+so ``strip_timing`` leaves what a given seed must reproduce exactly.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from typing import Any, Iterable
+
+SCHEMA = "twinzoo-benchmark/1"
+FAITHFUL_RULE = ("faithful = the artifact passes export's verification against its source twin on the same "
+                 "inputs (float32: the network's parity tolerance; int8: export's SNR / top-1 criterion); "
+                 "Keras/TF = the Keras twin against the torch twin under the parity tolerance; torch eager is "
+                 "the reference")
+
+
+# ------------------------------------------------------------------------------------------
+# derived values
+# ------------------------------------------------------------------------------------------
+def strip_timing(obj: Any) -> Any:
+    """``obj`` without any ``timing`` key: the deterministic part of a report."""
+    if isinstance(obj, dict):
+        return {k: strip_timing(v) for k, v in obj.items() if k != "timing"}
+    if isinstance(obj, list):
+        return [strip_timing(v) for v in obj]
+    return obj
+
+
+def median(r: dict[str, Any]) -> float | None:
+    return (r.get("timing") or {}).get("median_ms") if r.get("status") == "ok" else None
+
+
+def error_text(r: dict[str, Any]) -> str:
+    """The runtime's output error against its source, as the verification states it."""
+    v = r.get("verification") or {}
+    if v.get("status") == "reference":
+        return "reference"
+    if "snr_db" in v and "max_rel" not in v:
+        cell = f"SNR {v['snr_db']:.1f} dB"
+        if "top1_agreement" in v:
+            cell += f", top-1 {v['top1_agreement']:.2f}"
+        return cell
+    if "max_rel" in v:
+        return f"rel {v['max_rel']:.1e}"
+    return (v.get("error") or v.get("reason") or "-").splitlines()[0][:80]
+
+
+def choose(net: dict[str, Any]) -> dict[str, Any]:
+    """Fastest faithful runtime, smallest faithful artifact, unfaithful and failed runtimes."""
+    rts = list(net.get("runtimes", {}).values())
+    timed = [r for r in rts if r.get("faithful") and median(r) is not None]
+    sized = [r for r in rts if r.get("faithful") and (r.get("artifact") or {}).get("bytes")]
+    fastest = min(timed, key=median, default=None)
+    smallest = min(sized, key=lambda r: (r["artifact"]["bytes"], r["runtime"]), default=None)
+    return {
+        "fastest": {"runtime": fastest["runtime"], "median_ms": median(fastest)} if fastest else None,
+        "smallest": {"runtime": smallest["runtime"], "bytes": smallest["artifact"]["bytes"]} if smallest else None,
+        "unfaithful": [{"runtime": r["runtime"], "error": error_text(r)} for r in rts if r.get("faithful") is False],
+        "failed": [{"runtime": r["runtime"], "stage": r.get("stage"), "error": r.get("error", "")}
+                   for r in rts if r.get("status") == "error"],
+    }
+
+
+def choose_line(net: dict[str, Any]) -> str:
+    c = choose(net)
+    parts = [f"fastest: {c['fastest']['runtime']} ({c['fastest']['median_ms']:.1f} ms)" if c["fastest"]
+             else "fastest: none timed"]
+    parts.append(f"smallest: {c['smallest']['runtime']} ({c['smallest']['bytes'] / 1e6:.2f} MB)" if c["smallest"]
+                 else "smallest: no faithful artifact")
+    parts.append("not faithful: " + (", ".join(f"{u['runtime']} ({u['error']})" for u in c["unfaithful"]) or "none"))
+    if c["failed"]:
+        parts.append("failed: " + ", ".join(f"{f['runtime']} ({f['stage']})" for f in c["failed"]))
+    return "; ".join(parts)
+
+
+def runtime_names(report: dict[str, Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for net in report["networks"]:
+        for name in net["runtimes"]:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+# ------------------------------------------------------------------------------------------
+# tables: (title, headers, rows), rendered to Markdown and to HTML from the same data
+# ------------------------------------------------------------------------------------------
+Table = tuple[str, list[str], list[list[str]]]
+
+
+def _cell(r: dict[str, Any] | None) -> str:
+    if r is None:
+        return "–"
+    if r.get("status") == "skipped":
+        return "skipped"
+    if r.get("status") == "error":
+        return f"error ({r.get('stage', '?')})"
+    t = r["timing"]
+    mark = "" if r.get("faithful", True) else " ✗"
+    return f"{t['median_ms']:.1f} ms / {100 * t['peak_fraction']:.1f}%{mark}"
+
+
+def summary_table(report: dict[str, Any]) -> Table:
+    names = runtime_names(report)
+    rows = [[f"{n['network']} {n['size'][0]}x{n['size'][1]}", f"{n.get('macs', 0) / 1e9:.2f}"]
+            + [_cell(n["runtimes"].get(rt)) for rt in names] for n in report["networks"]]
+    return ("Summary: median latency at batch 1 / % of the float32 peak (✗ = output not faithful)",
+            ["network", "GMAC", *names], rows)
+
+
+def network_table(net: dict[str, Any]) -> Table:
+    rows = []
+    for r in net["runtimes"].values():
+        t = r.get("timing") or {}
+        ok = r.get("status") == "ok"
+        art = r.get("artifact") or {}
+        rows.append([
+            r["runtime"], r.get("label", ""),
+            f"{t['median_ms']:.2f}" if ok else "-", f"{t['p90_ms']:.2f}" if ok else "-", str(t.get("runs", "-")),
+            f"{t['gmacs_per_s']:.1f}" if ok else "-", f"{100 * t['peak_fraction']:.1f}%" if ok else "-",
+            f"{art['bytes']:,}" if art else "-", error_text(r),
+            {True: "yes", False: "NO", None: "-"}[r.get("faithful")],
+            f"{t['export_seconds']:.1f}" if t.get("export_seconds") is not None else "-",
+            r.get("status", "-") if r.get("status") != "error" else f"error: {r.get('error', '')[:120]}",
+        ])
+    return (f"{net['network']} at {net['size'][0]}x{net['size'][1]} ({net.get('macs', 0) / 1e9:.3f} GMAC)",
+            ["runtime", "what", "median ms", "p90 ms", "runs", "GMAC/s", "% peak", "artifact bytes",
+             "error vs source", "faithful", "export s", "status"], rows)
+
+
+def sizes_table(report: dict[str, Any]) -> Table:
+    return ("Benchmark sizes", ["network", "size", "GMAC", "why this size"],
+            [[n["network"], f"{n['size'][0]}x{n['size'][1]}", f"{n.get('macs', 0) / 1e9:.3f}", n["size_from"]]
+             for n in report["networks"]])
+
+
+def witness_table(report: dict[str, Any]) -> Table:
+    rows = []
+    for w in report.get("witnesses", []):
+        t = w.get("timing") or {}
+        if w.get("status") == "ok":
+            flag = "over 5%" if t["over_5pct"] else "ok"
+            cells = [f"{t['ours']['median_ms']:.2f}", f"{t['theirs']['median_ms']:.2f}", f"{t['ratio']:.3f}", flag]
+        else:
+            why = w.get("reason") or w.get("error", "")
+            cells = ["-", "-", "-", f"{w.get('status')}: {why[:160]}"]
+        rows.append([w["network"], w["witness"], w["runtime"], f"{w['size'][0]}x{w['size'][1]}", *cells])
+    return ("Witnesses: our twin against an independent definition in the same runtime (ratio = ours/theirs, "
+            "median; flagged above 1.05)",
+            ["network", "witness", "runtime", "size", "ours ms", "theirs ms", "ratio", "verdict"], rows)
+
+
+def conformance_table(report: dict[str, Any]) -> Table | None:
+    conf = report.get("conformance")
+    if not conf:
+        return None
+    rows = [[r["model"], "pass" if r["passed"] else "FAIL", ", ".join(f"{k} {v}" for k, v in r["checks"].items()),
+             f"{r['parity_max_rel']:.1e}" if r.get("parity_max_rel") is not None else "-",
+             "benchmarked" if r["model"] in {n["network"] for n in report["networks"]} else "conformance only"]
+            for r in conf["rows"]]
+    return (f"Conformance of the whole catalogue ({conf['passed']}/{len(conf['rows'])} pass; checks: "
+            f"{', '.join(conf['checks'])})", ["network", "status", "checks", "parity max rel", "in benchmark"], rows)
+
+
+def environment_rows(report: dict[str, Any]) -> list[list[str]]:
+    env, peak, s = report["environment"], report["peak"], report["settings"]
+    rows = [["CPU", env["cpu"]], ["cores (os.cpu_count)", str(env["cores"])], ["ISA", peak["isa"]],
+            ["float32 peak", peak["formula"]], ["threads", json.dumps(s["thread_settings"])],
+            ["timing plan", json.dumps(s["timing_plan"])], ["batch / input", s["input"]],
+            ["python / platform", f"{env['python']} / {env['platform']}"]]
+    rows += [[k, v or "not installed"] for k, v in env["versions"].items()]
+    return rows
+
+
+# ------------------------------------------------------------------------------------------
+# Markdown
+# ------------------------------------------------------------------------------------------
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(table: Table) -> list[str]:
+    title, headers, rows = table
+    out = [f"### {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
+    return out + [""]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [f"# twinzoo benchmark ({report['mode']})", "", intro(report), ""]
+    lines += md_table(summary_table(report))
+    lines += ["## Choose", ""] + [f"- **{n['network']}**: {choose_line(n)}" for n in report["networks"]] + [""]
+    lines += md_table(witness_table(report))
+    lines += ["## Networks", ""]
+    for net in report["networks"]:
+        lines += md_table(network_table(net))
+    lines += md_table(sizes_table(report))
+    conf = conformance_table(report)
+    if conf:
+        lines += md_table(conf)
+    lines += ["## Environment", "", "| item | value |", "|---|---|"]
+    lines += [f"| {_md_escape(k)} | {_md_escape(v)} |" for k, v in environment_rows(report)]
+    return "\n".join(lines) + "\n"
+
+
+def intro(report: dict[str, Any]) -> str:
+    t = report.get("timing") or {}
+    wall = f" Wall time of the run: {t['wall_seconds']:.0f} s." if t.get("wall_seconds") else ""
+    return (f"Batch-1 latency after warm-up (median and p90 of timed runs; `time.perf_counter`), "
+            f"{report['settings']['thread_settings']['threads']} threads, seed {report['seed']}. "
+            f"% of peak = achieved GMAC/s (conv + FC MACs / median latency) over the CPU's float32 peak: "
+            f"{report['peak']['formula']} (int8 runtimes are measured against the same float32 peak). "
+            f"{FAITHFUL_RULE}. {report['scope']}{wall}")
+
+
+# ------------------------------------------------------------------------------------------
+# plots (matplotlib, Agg) and HTML
+# ------------------------------------------------------------------------------------------
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def plot_latency(report: dict[str, Any]) -> str:
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 5))
+    markers = "osD^v<>ph*"
+    for i, rt in enumerate(runtime_names(report)):
+        pts = [(n["macs"] / 1e9, median(n["runtimes"][rt])) for n in report["networks"]
+               if rt in n["runtimes"] and median(n["runtimes"][rt]) is not None and n.get("macs")]
+        if pts:
+            ax.scatter(*zip(*pts), label=rt, marker=markers[i % len(markers)], alpha=0.8)
+    macs = [n["macs"] / 1e9 for n in report["networks"] if n.get("macs")]
+    if macs:
+        lo, hi = min(macs) * 0.7, max(macs) * 1.4
+        for frac in (1.0, 0.3, 0.1):      # latency at a given fraction of the peak
+            ax.plot([lo, hi], [lo / (frac * report["peak"]["gmacs_per_s"]) * 1e3, hi / (frac * report["peak"]["gmacs_per_s"]) * 1e3],
+                    ls="--", lw=0.8, color="grey")
+            ax.annotate(f"{frac:.0%} of peak", (hi, hi / (frac * report["peak"]["gmacs_per_s"]) * 1e3), fontsize=7, color="grey")
+    ax.set(xscale="log", yscale="log", xlabel="GMAC (conv + FC) at the benchmark size", ylabel="median latency (ms)",
+           title="Latency against MACs per runtime (batch 1)")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    return _png(fig)
+
+
+def _bars(report: dict[str, Any], value, xlabel: str, title: str, log: bool = True) -> str | None:
+    import matplotlib.pyplot as plt
+    rows = [(f"{n['network']} / {r['runtime']}", value(r)) for n in report["networks"] for r in n["runtimes"].values()]
+    rows = [(k, v) for k, v in rows if v is not None and v > 0]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.22 * len(rows))))
+    ax.barh([k for k, _ in rows][::-1], [v for _, v in rows][::-1], color="tab:blue")
+    ax.set(xscale="log" if log else "linear", xlabel=xlabel, title=title)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    return _png(fig)
+
+
+def plots(report: dict[str, Any]) -> list[tuple[str, str]]:
+    out = [("Latency against MACs", plot_latency(report))]
+    sizes = _bars(report, lambda r: (r.get("artifact") or {}).get("bytes", 0) / 1e6, "MB", "Artifact sizes")
+    errs = _bars(report, lambda r: (r.get("verification") or {}).get("max_rel"),
+                 "max |out - source| / max |source| (log)", "Parity error against the source twin (float32 paths)")
+    out += [(t, p) for t, p in (("Artifact sizes", sizes), ("Parity errors", errs)) if p]
+    return out
+
+
+def html_table(table: Table) -> str:
+    title, headers, rows = table
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<h3>{html.escape(title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_CSS = ("body{font-family:sans-serif;max-width:1400px;margin:1em auto;padding:0 1em;color:#222}"
+        "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}"
+        "th{background:#f0f0f0}img{max-width:100%;margin:.5em 0}li{margin:.2em 0}")
+
+
+def html_page(report: dict[str, Any]) -> str:
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>twinzoo benchmark</title>"
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>twinzoo benchmark ({html.escape(report['mode'])})</h1><p>{html.escape(intro(report))}</p>",
+             html_table(summary_table(report)), "<h2>Choose</h2><ul>"]
+    parts += [f"<li><b>{html.escape(n['network'])}</b>: {html.escape(choose_line(n))}</li>" for n in report["networks"]]
+    parts += ["</ul>", html_table(witness_table(report)), "<h2>Plots</h2>"]
+    parts += [f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='data:image/png;base64,{p}'>" for t, p in plots(report)]
+    parts += ["<h2>Networks</h2>"] + [html_table(network_table(n)) for n in report["networks"]]
+    parts.append(html_table(sizes_table(report)))
+    conf = conformance_table(report)
+    if conf:
+        parts.append(html_table(conf))
+    parts.append(html_table(("Environment", ["item", "value"], environment_rows(report))))
+    return "\n".join(parts) + "\n</body></html>\n"
+
+
+# ------------------------------------------------------------------------------------------
+# JSON
+# ------------------------------------------------------------------------------------------
+def clean(obj: Any) -> Any:
+    """JSON has no inf/nan: write them as strings; numpy scalars as Python numbers."""
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    return obj
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(clean(report), indent=1) + "\n"
+
+
+def finalise(report: dict[str, Any]) -> dict[str, Any]:
+    """Add the derived choose lines (deterministic part outside ``timing``, fastest inside)."""
+    for net in report["networks"]:
+        c = choose(net)
+        net["choose"] = {"smallest": c["smallest"], "unfaithful": c["unfaithful"], "failed": c["failed"]}
+        net.setdefault("timing", {})["fastest"] = c["fastest"]
+        net["timing"]["choose_line"] = choose_line(net)
+    return report
+
+
+def iter_records(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    for net in report["networks"]:
+        yield from net["runtimes"].values()

@@ -1,0 +1,182 @@
+"""The runtimes a network is timed in, each with the session object it is timed through.
+
+A runtime either runs a twin in its framework (torch eager, Keras through a compiled
+``tf.function``) or runs an artifact of an export route (``export.formats``): the artifact is
+written and verified by ``export.pipeline.run_format`` (so its faithfulness is export's verdict),
+then loaded ONCE into the runtime's own session/interpreter, and only the inference call is timed.
+
+Thread settings (the caller's ``threads``; all stated in the report):
+
+- torch eager and the lite interpreter (.ptl): ``torch.set_num_threads`` (intra-op), set once by
+  ``configure_threads``; the lite interpreter uses the same ATen thread pool;
+- Keras/TF: ``tf.config.threading`` intra-op = threads, inter-op = 1, set before TF initialises;
+- LiteRT: ``Interpreter(num_threads=threads)`` (XNNPACK delegate, the default);
+- onnxruntime: ``SessionOptions.intra_op_num_threads = threads``, inter-op 1, sequential execution;
+- ExecuTorch: the XNNPACK delegate's pthreadpool, resized with
+  ``portable_lib._unsafe_reset_threadpool(threads)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from export.common import ExportContext
+
+# A timed call: runs one inference on the bound input and returns when the result is ready.
+Call = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    label: str
+    source: str                    # "torch" | "keras": the twin it runs
+    format: str | None             # export format whose artifact it runs (None: the twin itself)
+    open: Callable[[ExportContext, Path | None, int, str], Call]   # (ctx, artifact, threads, layout)
+
+    @property
+    def layout(self) -> str:
+        return "NCHW" if self.source == "torch" else "NHWC"
+
+
+def _input(ctx: ExportContext, layout: str) -> np.ndarray:
+    """The timed input: the first verification sample (a real image where the network has a set)."""
+    s = ctx.samples[0]
+    return np.ascontiguousarray(s.nchw if layout == "NCHW" else s.nhwc)
+
+
+def torch_eager(ctx: ExportContext, _path: Path | None, _threads: int, layout: str) -> Call:
+    import torch
+
+    model = ctx.torch_model.eval()
+    x = torch.from_numpy(_input(ctx, layout))
+
+    def call() -> Any:
+        with torch.inference_mode():
+            return model(x)
+    return call
+
+
+def keras_tf(ctx: ExportContext, _path: Path | None, _threads: int, layout: str) -> Call:
+    import tensorflow as tf
+
+    model = ctx.keras_model
+    # One concrete graph for the fixed batch-1 input (traced once, by the warm-up call).
+    fn = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
+    x = tf.constant(_input(ctx, layout))
+    return lambda: fn(x)
+
+
+def tflite(ctx: ExportContext, path: Path | None, threads: int, layout: str) -> Call:
+    from export.tflite import _quantize, interpreter
+
+    interp = interpreter(path, threads)
+    interp.allocate_tensors()
+    detail = interp.get_input_details()[0]
+    x = _quantize(_input(ctx, layout), detail)      # int8 models take int8: quantised once, not timed
+    index = detail["index"]
+
+    def call() -> None:
+        interp.set_tensor(index, x)
+        interp.invoke()
+    return call
+
+
+def onnxruntime(ctx: ExportContext, path: Path | None, threads: int, layout: str) -> Call:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    feed = {inp.name: _input(ctx, layout)}
+    return lambda: sess.run(None, feed)
+
+
+def lite_interpreter(ctx: ExportContext, path: Path | None, _threads: int, layout: str) -> Call:
+    import torch
+    from torch.jit.mobile import _load_for_lite_interpreter
+
+    module = _load_for_lite_interpreter(str(path))
+    x = torch.from_numpy(_input(ctx, layout))
+
+    def call() -> Any:
+        with torch.no_grad():
+            return module(x)
+    return call
+
+
+def executorch(ctx: ExportContext, path: Path | None, threads: int, layout: str) -> Call:
+    from executorch.extension.pybindings import portable_lib
+    from executorch.runtime import Runtime as EtRuntime
+
+    from export.executorch import _tensor
+
+    portable_lib._unsafe_reset_threadpool(threads)
+    method = EtRuntime.get().load_program(str(path)).load_method("forward")
+    x = [_tensor(_input(ctx, layout))]
+    return lambda: method.execute(x)
+
+
+RUNTIMES: dict[str, Runtime] = {r.name: r for r in (
+    Runtime("torch_eager", "torch eager", "torch", None, torch_eager),
+    Runtime("ptl", "PyTorch lite interpreter (.ptl)", "torch", "ptl", lite_interpreter),
+    Runtime("pte", "ExecuTorch XNNPACK (.pte)", "torch", "pte", executorch),
+    Runtime("keras_tf", "Keras/TF tf.function", "keras", None, keras_tf),
+    Runtime("tflite_fp32", "LiteRT fp32 (from Keras)", "keras", "tflite_fp32", tflite),
+    Runtime("tflite_int8", "LiteRT int8 (from Keras)", "keras", "tflite_int8", tflite),
+    Runtime("tflite_torch", "LiteRT fp32 (from torch, litert-torch)", "torch", "tflite_torch", tflite),
+    Runtime("onnx_torch", "onnxruntime (torch ONNX)", "torch", "onnx_torch", onnxruntime),
+    Runtime("onnx_keras", "onnxruntime (Keras ONNX, tf2onnx)", "keras", "onnx_keras", onnxruntime),
+)}
+
+
+class UnknownRuntimeError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def get(name: str) -> Runtime:
+    try:
+        return RUNTIMES[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, RUNTIMES, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UnknownRuntimeError(f"unknown runtime {name!r}.{hint} Known runtimes: {', '.join(RUNTIMES)}") from None
+
+
+def configure_threads(threads: int) -> dict[str, Any]:
+    """Set the frameworks' global thread pools; must run before TensorFlow executes anything."""
+    import tensorflow as tf
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:        # already set once in this process (e.g. by an earlier run in a test)
+        pass
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:        # TF already initialised: report what it actually uses
+        pass
+    return {
+        "threads": threads,
+        "torch": {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads(),
+                  "applies_to": "torch eager, PyTorch lite interpreter"},
+        "tensorflow": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                       "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+                       "applies_to": "Keras tf.function, AI Benchmark graphs (tf.compat.v1 Session)"},
+        "litert": {"num_threads": threads, "delegate": "XNNPACK (default)"},
+        "onnxruntime": {"intra_op_num_threads": threads, "inter_op_num_threads": 1,
+                        "execution_mode": "sequential", "provider": "CPUExecutionProvider"},
+        "executorch": {"xnnpack_threadpool": threads,
+                       "set_with": "executorch.extension.pybindings.portable_lib._unsafe_reset_threadpool"},
+    }

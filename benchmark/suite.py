@@ -1,0 +1,173 @@
+"""What the benchmark runs: the nine AI Benchmark networks at their benchmark sizes, and the loop
+that times one network in every requested runtime.
+
+Sizes: AI Benchmark's canonical input where a network's whole row (exports, verification, int8
+calibration and every runtime's timed runs) fits the main job's budget on a 2-core machine;
+otherwise a stated smaller size, with the reason next to it. ``--quick`` uses small sizes for all.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from benchmark import runtimes, timing
+from export.common import ExportContext
+from twinzoo.catalogue import Network
+
+BENCH_NETWORKS = ("mobilenet_v1", "mobilenet_v2", "inception_v3", "inception_resnet_v1",
+                  "srcnn", "vdsr", "srgan", "dped", "icnet")
+
+_BUDGET = "the canonical size does not fit the 15-minute main job on 2 cores"
+
+
+@dataclass(frozen=True)
+class SizePlan:
+    full: tuple[int, int] | None          # None: the catalogue's canonical size
+    quick: tuple[int, int]
+    why: str = ""                          # why ``full`` is not the canonical size
+
+
+SIZES: dict[str, SizePlan] = {
+    "mobilenet_v1": SizePlan(None, (128, 128)),
+    "mobilenet_v2": SizePlan(None, (128, 128)),
+    "inception_v3": SizePlan((299, 299), (160, 160),
+                             f"{_BUDGET} (7.3 GMAC at 346x346); 299x299 is Inception-v3's native size"),
+    "inception_resnet_v1": SizePlan((160, 160), (96, 96),
+                                    f"{_BUDGET} (19.4 GMAC at 512x512); 160x160 is FaceNet's own input size"),
+    "srcnn": SizePlan(None, (64, 64)),
+    "vdsr": SizePlan((96, 96), (32, 32), f"{_BUDGET} (24.6 GMAC at 192x192)"),
+    "srgan": SizePlan((128, 128), (32, 32), f"{_BUDGET} (32.8 GMAC at 512x512)"),
+    "dped": SizePlan(None, (48, 64)),
+    "icnet": SizePlan((256, 384), (128, 192), f"{_BUDGET} (21.8 GMAC at 1024x1536)"),
+}
+
+
+def bench_size(net: Network, quick: bool, override: tuple[int, int] | None = None) -> tuple[tuple[int, int], str]:
+    """The size a network is benchmarked at, and why."""
+    if override is not None and not net.fixed_size:
+        return tuple(override), "--size"
+    plan = SIZES.get(net.name)
+    if plan is None or net.fixed_size:
+        return tuple(net.input_size), f"canonical ({net.input_size_source})"
+    if quick:
+        return plan.quick, "--quick: a small size for a first look"
+    if plan.full is None or tuple(plan.full) == tuple(net.input_size):
+        return tuple(net.input_size), f"canonical ({net.input_size_source})"
+    return plan.full, f"smaller than the canonical {net.input_size[0]}x{net.input_size[1]}: {plan.why}"
+
+
+def error_record(exc: BaseException, stage: str) -> dict[str, Any]:
+    msg = f"{type(exc).__name__}: {exc}"
+    return {"status": "error", "stage": stage, "error": msg.splitlines()[0][:500] if msg else type(exc).__name__,
+            "traceback": "".join(traceback.format_exception(exc)[-3:])[-2000:]}
+
+
+# Fields of export's verification worth keeping in the benchmark report (the rest is in the
+# export manifest written beside the artifacts).
+_VERIFY_KEYS = ("status", "passed", "max_abs", "max_rel", "snr_db", "psnr_db", "top1_agreement", "criterion",
+                "error", "reason")
+
+
+def _twin_parity(ctx: ExportContext) -> dict[str, Any]:
+    """The Keras twin against the torch twin on the export's verification samples, at this size."""
+    from conformance import inputs, parity
+
+    errs = []
+    for t, k in zip(ctx.torch_ref, ctx.keras_ref):
+        errs += [parity.compare(inputs.to_nhwc(a), b, ctx.net.tolerance) for a, b in zip(t, k)]
+    return {"status": "pass" if all(e.passed for e in errs) else "fail", "passed": all(e.passed for e in errs),
+            "max_abs": max(e.max_abs for e in errs), "max_rel": max(e.max_rel for e in errs),
+            "reference": "the torch twin on the same inputs"}
+
+
+def _artifact(ctx: ExportContext, rt: runtimes.Runtime, size_why: str) -> tuple[dict[str, Any], Path | None]:
+    """Export (or reuse) and verify the runtime's artifact with export's own route."""
+    from export import formats
+    from export.pipeline import EXPORT_FAILED, PASS, SKIPPED, run_format
+
+    cache = ctx.cache.setdefault("export_records", {})
+    if rt.format not in cache:
+        cache[rt.format] = run_format(ctx, formats.get(rt.format), size_why)
+    rec = cache[rt.format]
+    out: dict[str, Any] = {"format": rt.format}
+    if rec["outcome"] == SKIPPED:
+        return {**out, "status": "skipped", "reason": rec.get("reason", "")}, None
+    if rec["outcome"] == EXPORT_FAILED:
+        return {**out, "status": "error", "stage": "export", "error": (rec.get("error") or "").splitlines()[0][:500],
+                "timing": {"export_seconds": rec.get("export_seconds")}}, None
+    v = rec.get("verification") or {}
+    out.update(artifact={"path": rec["path"], "bytes": rec["bytes"], "sha256": rec["sha256"]},
+               verification={k: v[k] for k in _VERIFY_KEYS if k in v}, faithful=rec["outcome"] == PASS,
+               device_benchmark=rec.get("benchmark", []),
+               timing={"export_seconds": rec.get("export_seconds"), "verify_seconds": rec.get("verify_seconds")})
+    return out, ctx.out_dir / rec["path"]
+
+
+def bench_runtime(ctx: ExportContext, rt: runtimes.Runtime, size_why: str, threads: int,
+                  plan: timing.Plan, macs: int, peak_gmacs: float) -> dict[str, Any]:
+    """One network in one runtime: its artifact (exported and verified), then the timed calls.
+    Any failure is recorded with the stage it happened in."""
+    rec: dict[str, Any] = {"runtime": rt.name, "label": rt.label, "source": rt.source}
+    path = None
+    if rt.format is not None:
+        try:
+            art, path = _artifact(ctx, rt, size_why)
+        except Exception as exc:  # noqa: BLE001 — recorded; the other runtimes go on
+            return {**rec, **error_record(exc, "export")}
+        rec.update(art)
+        if path is None:
+            return rec
+    elif rt.name == "torch_eager":
+        rec.update(faithful=True, verification={"status": "reference", "passed": True,
+                                                "reason": "the torch twin itself: every other runtime is judged against it"})
+    else:
+        rec.update(verification=_twin_parity(ctx))
+        rec["faithful"] = rec["verification"]["passed"]
+    try:
+        call = rt.open(ctx, path, threads, rt.layout)
+    except Exception as exc:  # noqa: BLE001
+        return {**rec, **error_record(exc, "open")}
+    try:
+        t = timing.measure(call, plan)
+    except Exception as exc:  # noqa: BLE001
+        return {**rec, **error_record(exc, "run")}
+    gmacs = macs / (t["median_ms"] / 1e3) / 1e9
+    rec["status"] = "ok"
+    rec.setdefault("timing", {}).update(t, gmacs_per_s=gmacs, peak_fraction=gmacs / peak_gmacs)
+    return rec
+
+
+def bench_network(net: Network, size: tuple[int, int], size_why: str, rts: list[runtimes.Runtime],
+                  threads: int, plan: timing.Plan, seed: int, work_dir: Path, peak_gmacs: float,
+                  on_runtime: Callable[[str, dict[str, Any] | None], None] | None = None) -> dict[str, Any]:
+    """Every requested runtime of one network; a failure to prepare the twins is recorded on each."""
+    from conformance import counting
+    from export.pipeline import make_context
+
+    rec: dict[str, Any] = {"network": net.name, "task": net.task, "description": net.description,
+                           "size": list(size), "size_from": size_why, "channels": net.channels,
+                           "runtimes": {}, "timing": {}}
+    t0 = time.perf_counter()
+    try:
+        rec["macs"] = counting.torch_macs(counting.build_torch_meta(net.name), (1, net.channels, *size))
+        ctx = make_context(net, size, seed, work_dir)
+    except Exception as exc:  # noqa: BLE001 — recorded on every runtime of this network
+        err = error_record(exc, "preparing the twins")
+        for rt in rts:
+            rec["runtimes"][rt.name] = {"runtime": rt.name, "label": rt.label, "source": rt.source, **err}
+            if on_runtime:
+                on_runtime(rt.name, rec["runtimes"][rt.name])
+        return rec
+    rec["timing"]["prepare_seconds"] = time.perf_counter() - t0
+    for rt in rts:
+        if on_runtime:
+            on_runtime(rt.name, None)
+        rec["runtimes"][rt.name] = bench_runtime(ctx, rt, size_why, threads, plan, rec["macs"], peak_gmacs)
+        if on_runtime:
+            on_runtime(rt.name, rec["runtimes"][rt.name])
+    rec["export_records"] = list(ctx.cache.get("export_records", {}).values())
+    return rec

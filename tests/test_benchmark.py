@@ -1,0 +1,161 @@
+"""The benchmark (issue 5): peak formula, choose lines, shard merge, failure recording, report
+files, determinism and argument errors. Tiny sizes (srcnn at 32x32, eager runtimes) keep it fast;
+no test asserts a wall-clock time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmark import cli, peak, report, runtimes, suite, timing
+from twinzoo import catalogue
+
+CPUINFO = """processor\t: 0
+model name\t: Fake CPU @ 2.00GHz
+cpu MHz\t\t: 1995.000
+flags\t\t: fpu sse sse2 avx avx2 fma avx512f
+processor\t: 1
+model name\t: Fake CPU @ 2.00GHz
+cpu MHz\t\t: 2000.000
+flags\t\t: fpu sse sse2 avx avx2 fma avx512f
+"""
+
+
+def test_peak_from_fake_cpuinfo():
+    p = peak.detect(CPUINFO, cores=2)
+    assert (p.isa, p.lanes, p.fma_units, p.cores) == ("AVX-512F", 16, 2, 2)
+    assert p.ghz == pytest.approx(2.0)
+    assert p.gmacs == pytest.approx(128.0)
+    assert "2 cores x 2 FMA units/core (assumed) x 16 fp32 lanes" in p.formula() and "128.0 GMAC/s" in p.formula()
+
+
+def test_peak_lanes_and_clock_sources():
+    avx2 = CPUINFO.replace(" avx512f", "")
+    assert peak.detect(avx2, cores=4).gmacs == pytest.approx(4 * 2 * 8 * 2.0)
+    assert peak.detect(avx2.replace(" fma", "").replace(" avx2", ""), cores=1).lanes == 4
+    # cpufreq's maximum (kHz) wins over a lower current "cpu MHz"
+    p = peak.detect(CPUINFO, cores=1, max_freq_khz="3500000\n")
+    assert p.ghz == pytest.approx(3.5) and p.clock_source == "cpufreq cpuinfo_max_freq"
+
+
+def _rt(name: str, ms: float | None, faithful: bool | None = True, size: int | None = None, **extra) -> dict:
+    rec = {"runtime": name, "status": "ok" if ms is not None else "error", "faithful": faithful, **extra}
+    if ms is not None:
+        rec["timing"] = {"median_ms": ms, "p90_ms": ms, "runs": 10, "gmacs_per_s": 1.0, "peak_fraction": 0.1}
+    if size is not None:
+        rec["artifact"] = {"path": f"x.{name}", "bytes": size, "sha256": "0"}
+    return rec
+
+
+def _net(name: str = "srcnn", **rts) -> dict:
+    return {"network": name, "size": [32, 32], "macs": 10**9, "size_from": "test", "runtimes": rts}
+
+
+def test_choose_fastest_smallest_unfaithful():
+    net = _net(torch_eager=_rt("torch_eager", 9.0),
+               tflite_fp32=_rt("tflite_fp32", 3.0, size=2000, verification={"max_rel": 1e-6}),
+               tflite_int8=_rt("tflite_int8", 1.0, faithful=False, size=500, verification={"snr_db": 2.0}),
+               onnx_torch=_rt("onnx_torch", 2.0, size=1500),
+               pte={"runtime": "pte", "status": "error", "stage": "export", "error": "boom"})
+    c = report.choose(net)
+    assert c["fastest"] == {"runtime": "onnx_torch", "median_ms": 2.0}      # int8 is faster but unfaithful
+    assert c["smallest"] == {"runtime": "onnx_torch", "bytes": 1500}         # int8 is smaller but unfaithful
+    assert c["unfaithful"] == [{"runtime": "tflite_int8", "error": "SNR 2.0 dB"}]
+    assert c["failed"][0]["runtime"] == "pte"
+    line = report.choose_line(net)
+    assert "fastest: onnx_torch" in line and "not faithful: tflite_int8 (SNR 2.0 dB)" in line and "failed: pte" in line
+
+
+def test_choose_with_nothing_usable():
+    c = report.choose(_net(pte={"runtime": "pte", "status": "error", "stage": "open", "error": "x"}))
+    assert c["fastest"] is None and c["smallest"] is None
+
+
+def _shard(rts: dict, conformance: list[dict] | None = None) -> dict:
+    p = peak.detect(CPUINFO, cores=2)
+    return {"schema": report.SCHEMA, "mode": "full", "seed": 0, "command": "python -m benchmark", "scope": "test",
+            "settings": {"thread_settings": {"threads": 2}, "timing_plan": timing.FULL.as_dict(), "input": "test"},
+            "environment": {"cpu": "Fake", "cores": 2, "python": "3.11", "platform": "linux", "versions": {}},
+            "peak": p.as_dict(), "networks": [_net(**rts)],
+            "witnesses": [], "conformance": {"checks": ["macs"], "rows": conformance or [], "passed": len(conformance or []),
+                                             "note": ""},
+            "timing": {"wall_seconds": 1.0}}
+
+
+def test_merge_shards(tmp_path: Path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(_shard({"torch_eager": _rt("torch_eager", 5.0)},
+                                   [{"model": "srcnn", "passed": True, "checks": {"macs": "pass"}}])))
+    b.write_text(json.dumps(_shard({"onnx_torch": _rt("onnx_torch", 2.0, size=100)},
+                                   [{"model": "vdsr", "passed": True, "checks": {"macs": "pass"}}])))
+    out = tmp_path / "merged"
+    assert cli.main(["merge", str(a), str(b), "--out", str(out)]) == 0
+    merged = json.loads((out / "benchmark.json").read_text())
+    assert list(merged["networks"][0]["runtimes"]) == ["torch_eager", "onnx_torch"]
+    assert [r["model"] for r in merged["conformance"]["rows"]] == ["srcnn", "vdsr"]
+    assert merged["networks"][0]["timing"]["fastest"]["runtime"] == "onnx_torch"
+    assert (out / "benchmark.md").read_text().count("onnx_torch") >= 2
+    assert "data:image/png;base64," in (out / "benchmark.html").read_text()
+
+
+def test_merge_rejects_mismatched_shards(tmp_path: Path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(_shard({})))
+    other = _shard({})
+    other["seed"] = 1
+    b.write_text(json.dumps(other))
+    assert cli.main(["merge", str(a), str(b), "--out", str(tmp_path / "m")]) == 2
+
+
+def test_failing_runtime_is_recorded_not_fatal(tmp_path: Path):
+    def broken(*_args):
+        raise RuntimeError("this runtime cannot open anything")
+    bad = runtimes.Runtime("broken", "a runtime that fails", "torch", None, broken)
+    net = catalogue.get("srcnn")
+    rec = suite.bench_network(net, (32, 32), "test", [bad, runtimes.get("torch_eager")], 1, timing.QUICK, 0,
+                              tmp_path / "work", 100.0)
+    assert rec["runtimes"]["broken"]["status"] == "error"
+    assert rec["runtimes"]["broken"]["stage"] == "open"
+    assert "cannot open anything" in rec["runtimes"]["broken"]["error"]
+    assert rec["runtimes"]["torch_eager"]["status"] == "ok"
+
+
+def _run(out: Path) -> int:
+    return cli.main(["--model", "srcnn", "--runtime", "torch_eager", "keras_tf", "--size", "32x32", "--quick",
+                     "--threads", "1", "--no-witnesses", "--conformance", "none", "--out", str(out)])
+
+
+def test_report_files_well_formed_and_deterministic(tmp_path: Path):
+    assert _run(tmp_path / "a") == 0
+    assert _run(tmp_path / "b") == 0
+    a = json.loads((tmp_path / "a" / "benchmark.json").read_text())
+    b = json.loads((tmp_path / "b" / "benchmark.json").read_text())
+    assert a["schema"] == report.SCHEMA and a["mode"] == "quick"
+    net = a["networks"][0]
+    assert net["network"] == "srcnn" and net["size"] == [32, 32] and net["size_from"] == "--size"
+    assert net["runtimes"]["torch_eager"]["timing"]["median_ms"] > 0
+    assert net["runtimes"]["keras_tf"]["faithful"] is True
+    assert a["peak"]["formula"].endswith("GMAC/s")
+    a["command"] = b["command"] = ""
+    assert report.strip_timing(a) == report.strip_timing(b)           # same seed: same report but timings
+    md = (tmp_path / "a" / "benchmark.md").read_text()
+    assert "| srcnn 32x32 |" in md and "## Choose" in md and "## Environment" in md
+    page = (tmp_path / "a" / "benchmark.html").read_text()
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert "data:image/png;base64," in page and "src='http" not in page     # self-contained
+
+
+def test_unwritable_out_is_a_usage_error(tmp_path: Path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert _run(blocker / "sub") == 2
+    assert "not writable" in capsys.readouterr().err
+    assert _run(blocker) == 2
+
+
+def test_unknown_runtime_and_model(capsys):
+    assert cli.main(["--runtime", "tflite_fp33"]) == 2
+    assert "tflite_fp32" in capsys.readouterr().err
+    assert cli.main(["--model", "mobilenet_v9"]) == 2
