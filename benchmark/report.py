@@ -212,6 +212,11 @@ def markdown(report: dict[str, Any]) -> str:
 def intro(report: dict[str, Any]) -> str:
     t = report.get("timing") or {}
     wall = f" Wall time of the run: {t['wall_seconds']:.0f} s." if t.get("wall_seconds") else ""
+    if t.get("load_average_at_start"):
+        wall += (f" System load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in t['load_average_at_start'])}, "
+                 f"at end {'/'.join(f'{x:.1f}' for x in t.get('load_average_at_end') or [])}: a load above the "
+                 "core count means other processes shared the cores and the latencies are inflated "
+                 "(OpenMP-threaded torch suffers most).")
     return (f"Batch-1 latency after warm-up (median and p90 of timed runs; `time.perf_counter`), "
             f"{report['settings']['thread_settings']['threads']} threads, seed {report['seed']}. "
             f"% of peak = achieved GMAC/s (conv + FC MACs / median latency) over the CPU's float32 peak: "

@@ -8,7 +8,8 @@ then loaded ONCE into the runtime's own session/interpreter, and only the infere
 Thread settings (the caller's ``threads``; all stated in the report):
 
 - torch eager and the lite interpreter (.ptl): ``torch.set_num_threads`` (intra-op), set once by
-  ``configure_threads``; the lite interpreter uses the same ATen thread pool;
+  ``configure_threads``; the lite interpreter uses the same ATen (OpenMP) thread pool, whose
+  ``OMP_WAIT_POLICY`` the CLI sets to PASSIVE before torch loads (see ``benchmark.cli``);
 - Keras/TF: ``tf.config.threading`` intra-op = threads, inter-op = 1, set before TF initialises;
 - LiteRT: ``Interpreter(num_threads=threads)`` (XNNPACK delegate, the default);
 - onnxruntime: ``SessionOptions.intra_op_num_threads = threads``, inter-op 1, sequential execution;
@@ -19,6 +20,7 @@ Thread settings (the caller's ``threads``; all stated in the report):
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -170,6 +172,7 @@ def configure_threads(threads: int) -> dict[str, Any]:
     return {
         "threads": threads,
         "torch": {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads(),
+                  "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "unset (libgomp default: spin, then sleep)"),
                   "applies_to": "torch eager, PyTorch lite interpreter"},
         "tensorflow": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
                        "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
