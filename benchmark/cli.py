@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"conformance checks over the whole catalogue, or 'none' (default: {DEFAULT_CONFORMANCE}; "
                         "--quick: none; with --model: those networks only)")
     p.add_argument("--no-witnesses", action="store_true", help="skip the witness comparisons")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="worker processes for the untimed work (exports, verification, conformance) run before "
+                        "the timing; 0: in this process (default: the cores)")
     return p
 
 
@@ -97,13 +100,13 @@ def check_out_dir(out: Path) -> Path:
 
 
 def write_report(out: Path, report: dict[str, Any], full: bool = True) -> list[Path]:
-    from conformance.cli import write_atomic
+    from export.common import write_bytes_atomic     # temporary file + rename, usual file mode
     paths = [out / "benchmark.json"]
-    write_atomic(paths[0], rep.to_json(report))
+    write_bytes_atomic(paths[0], rep.to_json(report).encode())
     if full:
         paths += [out / "benchmark.md", out / "benchmark.html"]
-        write_atomic(paths[1], rep.markdown(report))
-        write_atomic(paths[2], rep.html_page(report))
+        write_bytes_atomic(paths[1], rep.markdown(report).encode())
+        write_bytes_atomic(paths[2], rep.html_page(report).encode())
     return paths
 
 
@@ -124,24 +127,45 @@ def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[int, 
         size = parse_size(args.size)
     except (catalogue.UnknownModelError, UnknownRuntimeError, ExportUsage) as exc:
         raise UsageError(str(exc)) from None
+    if args.jobs < 0:
+        raise UsageError(f"--jobs {args.jobs}: must be 0 or more")
     if args.threads < 1:
         raise UsageError(f"--threads {args.threads}: must be at least 1")
     return names, rts, size, check_out_dir(args.out)
 
 
-def conformance_rows(names: list[str], checks: tuple[str, ...], seed: int, progress: Progress) -> dict[str, Any]:
-    from conformance.checks import check_network
-    rows = []
-    task = progress.add_task("conformance", total=len(names))
-    for n in names:
-        progress.update(task, description=f"conformance {n}")
-        r = check_network(n, checks, seed=seed)
-        rows.append({"model": n, "passed": r.ok, "checks": {k: v.status for k, v in r.results.items()},
-                     "summaries": {k: v.summary for k, v in r.results.items()},
-                     "parity_max_rel": r.results["parity"].data.get("max_rel") if "parity" in r.results else None})
+def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: list[str], conf_names: list[str],
+                  checks: tuple[str, ...], args: argparse.Namespace, work: Path, progress: Progress) -> dict[str, Any]:
+    """Exports (with export's verification) and conformance rows, in worker processes."""
+    from benchmark import parallel
+    from benchmark.suite import EXPORT_COST_RANK
+    heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
+    jobs: list[parallel.Job] = [(parallel.export_job, (n, sizes[n], formats, args.seed, str(work)))
+                                for n in heavy_first if formats]
+    jobs += [(parallel.conformance_job, (n, checks, args.seed)) for n in conf_names] if checks else []
+    done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}}
+    if not jobs:
+        return done
+    task = progress.add_task(f"exports and conformance ({args.jobs} workers)", total=len(jobs))
+
+    def on_result(res: dict[str, Any]) -> None:
         progress.advance(task)
-    return {"checks": list(checks), "rows": rows, "passed": sum(r["passed"] for r in rows),
-            "note": "full checks (fold, reference graphs, witnesses' outputs): python -m conformance check"}
+        name, err = res["name"], res.get("error")
+        if res["kind"] == "export":
+            if err:
+                done["export_errors"][name] = err
+            else:
+                done["exported"][name] = {r["format"]: r for r in res["records"]}
+                done["seconds"][name] = res["seconds"]
+            outcomes = ", ".join(f"{r['format']} {r['outcome']}" for r in done["exported"].get(name, {}).values())
+            progress.console.print(f"  exported {name}: {escape(err or outcomes)}", soft_wrap=True, highlight=False)
+        else:
+            row = res.get("row") or {"model": name, "passed": False, "checks": {}, "summaries": {"error": err},
+                                     "parity_max_rel": None}
+            done["rows"][name] = row
+            progress.console.print(f"  conformance {name}: {'pass' if row['passed'] else 'FAIL'}", highlight=False)
+    parallel.run_jobs(jobs, args.jobs, on_result)
+    return done
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -173,12 +197,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     work = out / "artifacts"
     export_records: list[dict[str, Any]] = []
     rts = [runtimes.get(r) for r in rt_names]
+    planned = {n: suite.bench_size(catalogue.get(n), args.quick, size) for n in names}
+    conf_names = [n for n in catalogue.names() if not args.model or n in args.model]
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
+        untimed = untimed_phase(names, {n: p[0] for n, p in planned.items()}, [r.format for r in rts if r.format],
+                                conf_names, checks, args, work, progress)
+        if checks:
+            rows = [untimed["rows"][n] for n in conf_names if n in untimed["rows"]]
+            report["conformance"] = {"checks": list(checks), "rows": rows, "passed": sum(r["passed"] for r in rows),
+                                     "note": "full checks (fold, reference graphs, witnesses' outputs): "
+                                             "python -m conformance check"}
         task = progress.add_task("benchmark", total=len(names) * len(rts))
         for name in names:
             net = catalogue.get(name)
-            sz, why = suite.bench_size(net, args.quick, size)
+            sz, why = planned[name]
 
             def on_runtime(rt: str, rec: dict[str, Any] | None, name: str = name) -> None:
                 if rec is None:
@@ -191,7 +224,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 progress.console.print(f"  {name:<20} {rt:<14} {escape(cell)}", soft_wrap=True, highlight=False)
 
             progress.update(task, description=f"{name}: preparing twins at {sz[0]}x{sz[1]}")
-            rec = suite.bench_network(net, sz, why, rts, args.threads, plan, args.seed, work, peak.gmacs, on_runtime)
+            rec = suite.bench_network(net, sz, why, rts, args.threads, plan, args.seed, work, peak.gmacs, on_runtime,
+                                      untimed["exported"].get(name), untimed["export_errors"].get(name))
+            if name in untimed["seconds"]:
+                rec["timing"]["export_job_seconds"] = untimed["seconds"][name]
             export_records += rec.pop("export_records", [])
             report["networks"].append(rec)
             write_report(out, report, full=False)
@@ -207,9 +243,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                                        soft_wrap=True, highlight=False)
             report["witnesses"] = witnesses.run_all(names, sizes, args.threads, plan, args.quick, on_witness)
             progress.update(wtask, total=len(report["witnesses"]))
-        if checks:
-            conf_names = [n for n in catalogue.names() if not args.model or n in args.model]
-            report["conformance"] = conformance_rows(conf_names, checks, args.seed, progress)
     if export_records:
         from export import manifest
         manifest.write(work, manifest.build(export_records, seed=args.seed, size=size, argv=argv, started=started,

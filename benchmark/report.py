@@ -58,9 +58,12 @@ def choose(net: dict[str, Any]) -> dict[str, Any]:
     timed = [r for r in rts if r.get("faithful") and median(r) is not None]
     sized = [r for r in rts if r.get("faithful") and (r.get("artifact") or {}).get("bytes")]
     fastest = min(timed, key=median, default=None)
+    fastest_fp32 = min((r for r in timed if r.get("precision", "fp32") == "fp32"), key=median, default=None)
     smallest = min(sized, key=lambda r: (r["artifact"]["bytes"], r["runtime"]), default=None)
     return {
-        "fastest": {"runtime": fastest["runtime"], "median_ms": median(fastest)} if fastest else None,
+        "fastest": {"runtime": fastest["runtime"], "median_ms": median(fastest),
+                    "precision": fastest.get("precision", "fp32")} if fastest else None,
+        "fastest_fp32": {"runtime": fastest_fp32["runtime"], "median_ms": median(fastest_fp32)} if fastest_fp32 else None,
         "smallest": {"runtime": smallest["runtime"], "bytes": smallest["artifact"]["bytes"]} if smallest else None,
         "unfaithful": [{"runtime": r["runtime"], "error": error_text(r)} for r in rts if r.get("faithful") is False],
         "failed": [{"runtime": r["runtime"], "stage": r.get("stage"), "error": r.get("error", "")}
@@ -70,8 +73,11 @@ def choose(net: dict[str, Any]) -> dict[str, Any]:
 
 def choose_line(net: dict[str, Any]) -> str:
     c = choose(net)
-    parts = [f"fastest: {c['fastest']['runtime']} ({c['fastest']['median_ms']:.1f} ms)" if c["fastest"]
-             else "fastest: none timed"]
+    f, f32 = c["fastest"], c["fastest_fp32"]
+    parts = [f"fastest: {f['runtime']} ({f['median_ms']:.1f} ms" + (f", {f['precision']}" if f["precision"] != "fp32" else "")
+             + ")" if f else "fastest: none timed"]
+    if f and f32 and f32["runtime"] != f["runtime"]:
+        parts.append(f"fastest float32: {f32['runtime']} ({f32['median_ms']:.1f} ms)")
     parts.append(f"smallest: {c['smallest']['runtime']} ({c['smallest']['bytes'] / 1e6:.2f} MB)" if c["smallest"]
                  else "smallest: no faithful artifact")
     parts.append("not faithful: " + (", ".join(f"{u['runtime']} ({u['error']})" for u in c["unfaithful"]) or "none"))
@@ -336,7 +342,7 @@ def finalise(report: dict[str, Any]) -> dict[str, Any]:
     for net in report["networks"]:
         c = choose(net)
         net["choose"] = {"smallest": c["smallest"], "unfaithful": c["unfaithful"], "failed": c["failed"]}
-        net.setdefault("timing", {})["fastest"] = c["fastest"]
+        net.setdefault("timing", {}).update(fastest=c["fastest"], fastest_fp32=c["fastest_fp32"])
         net["timing"]["choose_line"] = choose_line(net)
     return report
 

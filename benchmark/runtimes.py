@@ -40,6 +40,7 @@ class Runtime:
     source: str                    # "torch" | "keras": the twin it runs
     format: str | None             # export format whose artifact it runs (None: the twin itself)
     open: Callable[[ExportContext, Path | None, int, str], Call]   # (ctx, artifact, threads, layout)
+    precision: str = "fp32"
 
     @property
     def layout(self) -> str:
@@ -133,7 +134,7 @@ RUNTIMES: dict[str, Runtime] = {r.name: r for r in (
     Runtime("pte", "ExecuTorch XNNPACK (.pte)", "torch", "pte", executorch),
     Runtime("keras_tf", "Keras/TF tf.function", "keras", None, keras_tf),
     Runtime("tflite_fp32", "LiteRT fp32 (from Keras)", "keras", "tflite_fp32", tflite),
-    Runtime("tflite_int8", "LiteRT int8 (from Keras)", "keras", "tflite_int8", tflite),
+    Runtime("tflite_int8", "LiteRT int8 (from Keras)", "keras", "tflite_int8", tflite, "int8"),
     Runtime("tflite_torch", "LiteRT fp32 (from torch, litert-torch)", "torch", "tflite_torch", tflite),
     Runtime("onnx_torch", "onnxruntime (torch ONNX)", "torch", "onnx_torch", onnxruntime),
     Runtime("onnx_keras", "onnxruntime (Keras ONNX, tf2onnx)", "keras", "onnx_keras", onnxruntime),

@@ -56,16 +56,25 @@ def _net(name: str = "srcnn", **rts) -> dict:
 def test_choose_fastest_smallest_unfaithful():
     net = _net(torch_eager=_rt("torch_eager", 9.0),
                tflite_fp32=_rt("tflite_fp32", 3.0, size=2000, verification={"max_rel": 1e-6}),
-               tflite_int8=_rt("tflite_int8", 1.0, faithful=False, size=500, verification={"snr_db": 2.0}),
+               tflite_int8=_rt("tflite_int8", 1.0, faithful=False, size=500, verification={"snr_db": 2.0},
+                               precision="int8"),
                onnx_torch=_rt("onnx_torch", 2.0, size=1500),
                pte={"runtime": "pte", "status": "error", "stage": "export", "error": "boom"})
     c = report.choose(net)
-    assert c["fastest"] == {"runtime": "onnx_torch", "median_ms": 2.0}      # int8 is faster but unfaithful
+    assert c["fastest"] == {"runtime": "onnx_torch", "median_ms": 2.0, "precision": "fp32"}   # int8: unfaithful
     assert c["smallest"] == {"runtime": "onnx_torch", "bytes": 1500}         # int8 is smaller but unfaithful
     assert c["unfaithful"] == [{"runtime": "tflite_int8", "error": "SNR 2.0 dB"}]
     assert c["failed"][0]["runtime"] == "pte"
     line = report.choose_line(net)
     assert "fastest: onnx_torch" in line and "not faithful: tflite_int8 (SNR 2.0 dB)" in line and "failed: pte" in line
+
+
+def test_choose_names_the_fastest_float32_beside_a_faithful_int8():
+    net = _net(keras_tf=_rt("keras_tf", 5.0),
+               tflite_int8=_rt("tflite_int8", 1.0, size=500, verification={"snr_db": 30.0}, precision="int8"))
+    c = report.choose(net)
+    assert c["fastest"]["runtime"] == "tflite_int8" and c["fastest_fp32"]["runtime"] == "keras_tf"
+    assert "fastest: tflite_int8 (1.0 ms, int8); fastest float32: keras_tf (5.0 ms)" in report.choose_line(net)
 
 
 def test_choose_with_nothing_usable():
