@@ -262,9 +262,96 @@ def check_fold(net: Network, seed: int = 0) -> CheckResult:
 
 
 # ------------------------------------------------------------------------------------------
+# training mode
+# ------------------------------------------------------------------------------------------
+def _train_forward(tmodel: torch.nn.Module, x: np.ndarray,
+                   batch_sizes: dict[str, int], bn_names: dict[torch.nn.Module, str]) -> parity.Outputs:
+    """One training-mode forward of the torch twin (no gradients), recording for every BN how
+    many values per channel its batch statistics are taken over (for Bessel's correction)."""
+    def pre_hook(module, inp):
+        batch_sizes[bn_names[module]] = inp[0].numel() // inp[0].shape[1]
+    hooks = [m.register_forward_pre_hook(pre_hook) for m in bn_names]
+    tmodel.train()
+    try:
+        with torch.no_grad():
+            y = tmodel(torch.from_numpy(inputs.nhwc_to_nchw(x)))
+    finally:
+        tmodel.eval()
+        for h in hooks:
+            h.remove()
+    if isinstance(y, (tuple, list)):
+        return [inputs.to_nhwc(t.numpy()) for t in y]
+    return inputs.to_nhwc(y.numpy())
+
+
+def _moving_stats_errors(pairs: list[transfer.Pair], before: dict[str, torch.Tensor],
+                         batch_sizes: dict[str, int], tol: catalogue.Tolerance) -> list[tuple[str, str, parity.Error]]:
+    """(layer, statistic, error) of every BN's updated moving mean and variance, Keras against
+    torch. The one documented difference is modelled, not tolerated: torch updates the moving
+    variance with the unbiased batch variance, Keras with the biased one, so Keras' expected
+    value is ``torch_new - (torch_new - (1 - m) * old) / n`` (n values per channel)."""
+    out = []
+    for p in pairs:
+        bn = p.module
+        m = bn.momentum if bn.momentum is not None else 0.1
+        n = batch_sizes.get(p.name)
+        if n is None:                      # a BN the forward pass never reached
+            continue
+        t_mean = bn.running_mean.double().numpy()
+        t_var = bn.running_var.double().numpy()
+        old = before[p.name].double().numpy()
+        k_var_expected = t_var - (t_var - (1 - m) * old) / max(n, 1)
+        kvars = {transfer._short(v): np.asarray(v.numpy(), dtype=np.float64) for v in p.layer.weights}
+        out.append((p.name, "moving_mean", parity.compare(t_mean, kvars["moving_mean"], tol)))
+        out.append((p.name, "moving_variance", parity.compare(k_var_expected, kvars["moving_variance"], tol)))
+    return out
+
+
+def check_train(net: Network, seed: int = 0) -> CheckResult:
+    """The twins in training mode: one forward pass on the parity inputs with BN taking batch
+    statistics (outputs reported: see below), then every BN's updated moving mean and variance
+    compared under the parity tolerance (torch momentum m <-> Keras momentum 1 - m; Bessel's correction
+    modelled). Eval-mode parity cannot see a wrong momentum or a training-only op; this can.
+    Names the first BN (torch order) whose statistics diverge."""
+    tol = net.tolerance
+    size = tuple(net.parity_sizes[0])
+    sets = parity_inputs(net, size, seed)
+    x = np.concatenate([b for _, b, _ in sets])
+    tmodel, kmodel = prepare_twins(net, size, seed, x)
+    pairs = [p for p in transfer.pair_layers(tmodel, kmodel) if p.rule.name == "batch_norm"]
+    before = {p.name: p.module.running_var.clone() for p in pairs}
+    batch_sizes: dict[str, int] = {}
+    yt = _train_forward(tmodel, x, batch_sizes, {p.module: p.name for p in pairs})
+    yk = kmodel(x, training=True)
+    yk = [np.asarray(t) for t in yk] if isinstance(yk, (tuple, list)) else np.asarray(yk)
+    out_err = parity.compare(yt, yk, tol)
+    stats = _moving_stats_errors(pairs, before, batch_sizes, tol)
+    bad = [(name, stat, err) for name, stat, err in stats if not err.passed]
+    # Judged: the moving statistics. Reported only: the training-mode outputs, whose batch-statistic
+    # normalisation over small late maps amplifies float32 rounding to ~1e-4 rel (MobileNet v2
+    # 0.35, Inception-ResNet-v1 at seed 0): the eval-mode parity tolerance does not apply to them,
+    # and no separate tolerance has been measured for them yet.
+    passed = not bad and not out_err.shape_mismatch
+    worst_stat = max((e.max_rel for _, _, e in stats), default=0.0)
+    summary = (f"train-mode output max rel {out_err.max_rel:.2e}; {len(pairs)} BN moving statistics "
+               f"max rel {worst_stat:.2e}")
+    layer = None
+    if bad:
+        layer = bad[0][0]
+        summary += f"; first diverging BN {layer!r} ({bad[0][1]}, rel {bad[0][2].max_rel:.2e})"
+    elif out_err.shape_mismatch:
+        summary += f"; training-mode outputs differ in shape ({out_err.shape_mismatch})"
+    return CheckResult("train", PASS if passed else FAIL, summary, {
+        "output": out_err.as_dict(), "bn_layers": len(pairs), "moving_stats_max_rel": worst_stat,
+        "first_divergence": {"layer": layer, "statistic": bad[0][1]} if bad else None,
+        "seed": seed, "size": list(size), "batch": int(x.shape[0]),
+    })
+
+
+# ------------------------------------------------------------------------------------------
 # all checks of one network
 # ------------------------------------------------------------------------------------------
-CHECKS = ("params", "macs", "parity", "fold", "reference", "witness")
+CHECKS = ("params", "macs", "parity", "fold", "train", "reference", "witness")
 
 
 @dataclass
@@ -321,6 +408,8 @@ def check_network(name: str, checks: tuple[str, ...] = CHECKS, seed: int = 0) ->
         results["parity"] = _guard("parity", lambda: check_parity(net, seed, prebuilt))
     if "fold" in checks:
         results["fold"] = _guard("fold", lambda: check_fold(net, seed))
+    if "train" in checks:
+        results["train"] = _guard("train", lambda: check_train(net, seed))
     if "reference" in checks:
         from conformance.reference import check_reference
         results["reference"] = _guard("reference", lambda: check_reference(net, seed))

@@ -3,9 +3,13 @@
     python -m conformance list
     python -m conformance check [--model NAME ...] [--json PATH] [--markdown PATH] [--seed N]
                                 [--checks params,macs,parity]
+    python -m conformance selftest [--mutation NAME ...] [--seeds N] [--jobs N]
+                                   [--json PATH] [--markdown PATH]
 
 ``check`` shows progress and a table, writes the reports atomically, and exits 1 when any check
-fails (2 on bad arguments).
+fails (2 on bad arguments). ``selftest`` plants the bugs of ``conformance.mutations`` one at a
+time, runs the checks under each and the unmutated twins over seeds, and exits 1 when a bug is
+missed (or named at the wrong layer) or a correct twin is flagged.
 """
 
 from __future__ import annotations
@@ -40,9 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--markdown", type=Path, metavar="PATH", help="write the Markdown report here")
     ck.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
     ck.add_argument("--checks", default=",".join(("params", "macs", "parity", "fold", "reference", "witness")),
-                    help="comma-separated subset of params,macs,parity,fold,reference,witness (default: all)")
+                    help="comma-separated subset of params,macs,parity,fold,train,reference,witness "
+                         "(default: all but train)")
     ck.add_argument("--reference", action="store_true",
                     help="only the reference-graph check, on the networks that have an AI Benchmark graph")
+    st = sub.add_parser("selftest", help="plant known porting bugs and prove the checks catch them")
+    st.add_argument("--mutation", nargs="+", metavar="NAME", help="mutations to run (default: all)")
+    st.add_argument("--seeds", type=int, default=10, metavar="N",
+                    help="seeds 0..N-1 for the false-alarm runs of the unmutated twins (default 10)")
+    st.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    st.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report here")
+    st.add_argument("--markdown", type=Path, metavar="PATH", help="write the Markdown report here")
+    st.add_argument("--list", action="store_true", help="list the mutations and exit")
     return p
 
 
@@ -216,11 +229,75 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from conformance import mutations, selftest
+    if args.list:
+        table = Table(title="planted porting bugs")
+        for col in ("mutation", "network", "twin", "layer", "models"):
+            table.add_column(col, overflow="fold")
+        for m in mutations.MUTATIONS:
+            table.add_row(m.name, m.network, m.twin, m.layer or "-", m.models)
+        Console().print(table)
+        return 0
+    known = {m.name for m in mutations.MUTATIONS}
+    unknown = [n for n in args.mutation or () if n not in known]
+    if unknown:
+        console.print(f"[red]error:[/] unknown mutation(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return 2
+    if args.seeds < 1 or args.jobs < 1:
+        console.print("[red]error:[/] --seeds and --jobs must be at least 1")
+        return 2
+    for out in (args.json, args.markdown):
+        if out is not None:
+            _check_writable(out)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("selftest", total=None)
+
+        def tick(done: int, total: int, label: str) -> None:
+            progress.update(task, completed=done, total=total, description=label)
+        report = selftest.run(args.mutation, tuple(range(args.seeds)), args.jobs, tick)
+    wide = Console(width=max(Console().width, 160))
+    table = Table(title="mutation x check (CAUGHT = the check flags it; n/a = invisible by nature)")
+    for h in selftest.MUTATION_HEADERS:
+        table.add_column(h, overflow="fold")
+    for row in selftest.mutation_rows(report):
+        table.add_row(*row)
+    wide.print(table)
+    for note in selftest.invisibility_notes(report):
+        wide.print(f"  {note}")
+    tol = Table(title="parity tolerance against data (errors as multiples of the tolerance)")
+    for h in selftest.TOLERANCE_HEADERS:
+        tol.add_column(h, overflow="fold")
+    for row in selftest.tolerance_rows(report):
+        tol.add_row(*row)
+    wide.print(tol)
+    t = report["totals"]
+    for c in report["clean_runs"]:
+        if c["false_alarms"]:
+            console.print(f"[red]false alarm:[/] {c['network']} seed {c['seed']}: " + "; ".join(
+                f"{k}: {c['summaries'][k]}" for k in c["false_alarms"]))
+    wide.print(f"{t['caught']}/{t['mutations']} mutations caught; layer named right "
+               f"{t['layer_named_right']}/{t['layer_expected']}; expected checks met "
+               f"{t['expectations_met']}/{t['mutations']}; false alarms {t['false_alarms']} in "
+               f"{t['clean_runs']} clean runs (seeds 0..{args.seeds - 1}); "
+               f"{report['timings']['seconds']:.0f} s")
+    if args.json:
+        write_atomic(args.json, json.dumps(report, indent=2) + "\n")
+        console.print(f"wrote {args.json}")
+    if args.markdown:
+        write_atomic(args.markdown, selftest.markdown(report))
+        console.print(f"wrote {args.markdown}")
+    return 0 if t["passed"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "list":
             return cmd_list(args)
+        if args.command == "selftest":
+            return cmd_selftest(args)
         return cmd_check(args)
     except catalogue.UnknownModelError as exc:
         console.print(f"[red]error:[/] {exc}")

@@ -1,0 +1,584 @@
+"""A catalogue of planted porting bugs: the mutation self-test's data.
+
+Each ``Mutation`` is one discrepancy of a kind that really happens when a network is ported or
+converted between PyTorch and Keras/TensorFlow, applied to *one* twin (or to the weight transfer)
+of *one* network, in memory: ``with mutation.applied(): ...`` wraps ``torch_models.build``,
+``keras_models.build`` or the transfer's layout rules so that everything built inside the block
+carries the bug, and undoes every patch on exit. No file is edited.
+
+The self-test (``conformance.selftest``) runs the full conformance check under each mutation and
+records which checks flag it and which layer they name; ``expect`` is the checks that must flag
+it, ``layer`` the layer a localising check must name (None: no layer to name, e.g. a MAC-only
+change), ``invisible`` the checks that by nature cannot see it, with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import keras
+import tensorflow as tf
+
+import keras_models
+import torch_models
+from conformance import transfer
+
+
+# ------------------------------------------------------------------------------------------
+# in-memory patching
+# ------------------------------------------------------------------------------------------
+class Patches:
+    """Attribute patches applied in order and undone in reverse order (a tiny monkeypatch)."""
+
+    def __init__(self) -> None:
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def setattr(self, obj: Any, name: str, value: Any) -> None:
+        self._undo.append((obj, name, getattr(obj, name)))
+        setattr(obj, name, value)
+
+    def undo(self) -> None:
+        while self._undo:
+            obj, name, old = self._undo.pop()
+            setattr(obj, name, old)
+
+
+def edit_torch(p: Patches, network: str, edit: Callable[[nn.Module], None]) -> None:
+    """Every torch twin of ``network`` built from now on (random-weight, meta-device counting,
+    fold and round-trip copies alike) gets ``edit`` applied right after construction. A folded
+    twin is built by folding an unfolded one into a new module, so the folded result is edited
+    too (else a bug planted in ``icnet`` would vanish in its random-weight twin)."""
+    real_build, real_fold = torch_models.build, torch_models.fold_batch_norm
+
+    def build(name: str, **opts: Any) -> nn.Module:
+        model = real_build(name, **opts)
+        if name == network:
+            edit(model)
+        return model
+
+    def fold_batch_norm(name: str, model: nn.Module) -> nn.Module:
+        folded = real_fold(name, model)
+        if name == network:
+            edit(folded)
+        return folded
+    p.setattr(torch_models, "build", build)
+    p.setattr(torch_models, "fold_batch_norm", fold_batch_norm)
+
+
+def edit_keras(p: Patches, network: str, edit: Callable[[keras.Model], None]) -> None:
+    """Every Keras twin of ``network`` built from now on gets ``edit`` applied after construction."""
+    real = keras_models.build
+
+    def build(name: str, input_size: Any = None, **opts: Any) -> keras.Model:
+        model = real(name, input_size=input_size, **opts)
+        if name == network:
+            edit(model)
+        return model
+    p.setattr(keras_models, "build", build)
+
+
+Converted = dict[str, np.ndarray]
+
+
+def edit_transfer(p: Patches, layer: str, edit: Callable[[Converted, Any], Converted]) -> None:
+    """The torch -> Keras transfer of layer ``layer`` passes its converted weights through
+    ``edit`` (a converter's wrong layout rule). The Keras -> torch direction is left correct, as a
+    converter written for one direction would be."""
+    real = transfer.rule_for
+
+    def rule_for(module: nn.Module) -> transfer.Rule:
+        rule = real(module)
+
+        def to_keras(t: Converted, m: nn.Module, klayer: Any) -> Converted:
+            out = rule.to_keras(t, m, klayer)
+            return edit(out, klayer) if klayer.name == layer else out
+        return transfer.Rule(rule.name, rule.keras_types, to_keras, rule.to_torch)
+    p.setattr(transfer, "rule_for", rule_for)
+
+
+def replace_module(model: nn.Module, path: str, new: nn.Module) -> None:
+    parent, _, leaf = path.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, leaf, new)
+
+
+def override_call(layer: Any, call: Callable[..., Any]) -> None:
+    """Replace one Keras layer's ``call`` (instance attribute: only this layer changes)."""
+    object.__setattr__(layer, "call", call)
+
+
+# ------------------------------------------------------------------------------------------
+# the catalogue entry
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    network: str
+    twin: str                       # "torch" | "keras" | "transfer"
+    layer: str | None               # the layer a localising check must name
+    description: str                # what is planted
+    models: str                     # the real-world bug it models, with a source
+    expect: tuple[str, ...]         # checks that must flag it
+    apply: Callable[[Patches], None] = field(repr=False)
+    invisible: dict[str, str] = field(default_factory=dict)   # check -> why it cannot see this
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        p = Patches()
+        try:
+            self.apply(p)
+            yield
+        finally:
+            p.undo()
+
+
+MUTATIONS: list[Mutation] = []
+
+
+def mutation(name: str, network: str, twin: str, layer: str | None, description: str, models: str,
+             expect: tuple[str, ...], invisible: dict[str, str] | None = None):
+    """Decorator registering the decorated ``apply(patches)`` as a catalogue entry."""
+    def register(apply: Callable[[Patches], None]) -> Callable[[Patches], None]:
+        if any(m.name == name for m in MUTATIONS):
+            raise ValueError(f"mutation {name!r} registered twice")
+        MUTATIONS.append(Mutation(name, network, twin, layer, description, models, expect, apply,
+                                  invisible or {}))
+        return apply
+    return register
+
+
+def by_name(name: str) -> Mutation:
+    for m in MUTATIONS:
+        if m.name == name:
+            return m
+    raise KeyError(f"unknown mutation {name!r}; known: {', '.join(m.name for m in MUTATIONS)}")
+
+
+EVAL_ONLY = "compares inference (eval-mode) outputs only"
+SAME_STRUCTURE = "same layers and shapes: counts cannot differ"
+SAME_OUTPUT = "the output is unchanged (only the cost differs)"
+COUNTS = {"params": SAME_STRUCTURE, "macs": SAME_STRUCTURE}
+
+# ------------------------------------------------------------------------------------------
+# MobileNet v1 (0.25 / 128: the smallest of the family)
+# ------------------------------------------------------------------------------------------
+MV1 = "mobilenet_v1_0.25_128"
+
+
+@mutation("bn_epsilon_torch_default", MV1, "keras", "body.Conv2d_5_pointwise.bn",
+          "Keras BN epsilon 1e-5 instead of slim's 1e-3",
+          "torch's BatchNorm2d default eps=1e-5 leaking into a TF port whose graph uses 1e-3 "
+          "(a classic of pytorch2keras / onnx2keras ports; TF-slim batch_norm_epsilon=0.001)",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(k: keras.Model) -> None:
+        k.get_layer("body.Conv2d_5_pointwise.bn").epsilon = 1e-5
+    edit_keras(p, MV1, edit)
+
+
+@mutation("strided_same_padding_symmetric", MV1, "torch", "body.Conv2d_4_depthwise.conv",
+          "stride-2 depthwise conv padded symmetrically (padding=1) instead of TF 'SAME'",
+          "TF 'SAME' puts the odd pixel at the bottom/right on strided convs; torch's padding=1 "
+          "pads both sides (onnx2pytorch / tf2onnx 'auto_pad SAME_UPPER' issues; torchvision's "
+          "MobileNet v2 deviation)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        conv = t.get_submodule("body.Conv2d_4_depthwise.conv")
+        conv.static_same, conv.padding = True, (1, 1)
+    edit_torch(p, MV1, edit)
+
+
+@mutation("relu6_as_relu", MV1, "torch", "body.Conv2d_3_pointwise.act",
+          "ReLU6 ported as plain ReLU",
+          "an ONNX Clip(0, 6) / tf.nn.relu6 lowered without its upper bound (converters that map "
+          "Clip to Relu when max is a graph input, e.g. onnx2keras/onnx-tf issues)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_torch(p, MV1, lambda t: replace_module(t, "body.Conv2d_3_pointwise.act", nn.ReLU()))
+
+
+@mutation("depthwise_kernel_hw_transposed", MV1, "transfer", "body.Conv2d_2_depthwise.conv",
+          "depthwise kernel transferred with kh and kw swapped",
+          "a wrong axis permutation for depthwise kernels ([C,1,kh,kw] -> [kw,kh,C,1] instead of "
+          "[kh,kw,C,1]): converters' depthwise layout bugs (MMdnn, onnx2keras DepthwiseConv2D)",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_transfer(p, "body.Conv2d_2_depthwise.conv",
+                  lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"].transpose(1, 0, 2, 3))})
+
+
+@mutation("bn_gamma_beta_swapped", MV1, "transfer", "body.Conv2d_1_depthwise.bn",
+          "BN gamma and beta assigned to each other",
+          "positional weight assignment (Keras set_weights order gamma, beta, mean, var; with "
+          "scale=False the list starts at beta) shifting BN parameters", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_transfer(p, "body.Conv2d_1_depthwise.bn", lambda w, k: {**w, "gamma": w["beta"], "beta": w["gamma"]})
+
+
+@mutation("bn_variance_as_std", MV1, "transfer", "body.Conv2d_6_pointwise.bn",
+          "BN moving variance transferred as its square root (a std)",
+          "frameworks storing BN spread differently (Caffe's scale-factor blob, std vs var in "
+          "hand-written converters)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_transfer(p, "body.Conv2d_6_pointwise.bn",
+                  lambda w, k: {**w, "moving_variance": np.sqrt(w["moving_variance"])})
+
+
+@mutation("global_pool_max", MV1, "torch", "logits.pool",
+          "global average pool ported as global max pool",
+          "a reduce op mapped to the wrong reduction (ReduceMean vs ReduceMax/GlobalMaxPool) by a "
+          "converter", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_torch(p, MV1, lambda t: replace_module(t, "logits.pool", nn.AdaptiveMaxPool2d(1)))
+
+
+@mutation("bn_left_in_training_mode", MV1, "torch", "body.Conv2d_7_pointwise.bn",
+          "one torch BN left in training mode at inference (batch statistics)",
+          "forgetting model.eval() (or a submodule re-set to train()) before export: the most "
+          "common PyTorch inference bug (torch.onnx warns about training-mode BN)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        bn = t.get_submodule("body.Conv2d_7_pointwise.bn")
+        bn.training = True
+        bn.train = lambda mode=True: bn           # eval() no longer reaches it
+    edit_torch(p, MV1, edit)
+
+
+@mutation("bn_momentum_keras_default", MV1, "keras", "body.Conv2d_0.bn",
+          "Keras BN momentum 0.99 (Keras' default) where torch's momentum 0.1 means 0.9",
+          "torch's momentum is the weight of the new batch, Keras' of the old average "
+          "(torch BatchNorm2d docs: 'different from one used in optimizer classes'); ports copy "
+          "0.1 or keep Keras' 0.99", ("train",),
+          {"parity": EVAL_ONLY + ": momentum only moves the moving statistics in training", **COUNTS})
+def _(p: Patches) -> None:
+    def edit(k: keras.Model) -> None:
+        for layer in k.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = 0.99
+    edit_keras(p, MV1, edit)
+
+
+# ------------------------------------------------------------------------------------------
+# MobileNet v2 (0.35 / 224)
+# ------------------------------------------------------------------------------------------
+MV2 = "mobilenet_v2_0.35_224"
+
+
+@mutation("stride_on_wrong_conv", MV2, "torch", "expanded_conv_1.expand.conv",
+          "block stride moved from the 3x3 depthwise to the 1x1 expansion",
+          "the stride placed on the 1x1 instead of the 3x3 conv (ResNet v1 vs v1.5; early "
+          "MobileNet-v2 re-implementations): same shapes, different numbers and cost",
+          ("macs", "parity"), {"params": SAME_STRUCTURE})
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        expand = t.get_submodule("expanded_conv_1.expand.conv")
+        dw = t.get_submodule("expanded_conv_1.depthwise.conv")
+        expand.stride, expand.static_same = (2, 2), False
+        dw.stride, dw.static_same, dw.padding = (1, 1), True, (1, 1)
+    edit_torch(p, MV2, edit)
+
+
+@mutation("project_gets_relu6", MV2, "torch", "expanded_conv_2.add",
+          "the linear bottleneck given a ReLU6 (an op only torch has: the first point both twins "
+          "share after it is the block's residual add)",
+          "MobileNet v2's linear projection (paper §3.2) ported with the activation every other "
+          "conv-BN has", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        t.get_submodule("expanded_conv_2.project").add_module("act", nn.ReLU6())
+    edit_torch(p, MV2, edit)
+
+
+# ------------------------------------------------------------------------------------------
+# SRCNN
+# ------------------------------------------------------------------------------------------
+@mutation("kernel_numpy_T", "srcnn", "transfer", "conv1",
+          "conv kernel converted with numpy .T ([O,I,kh,kw] -> [kw,kh,I,O])",
+          "np.transpose without axes reverses all four: the kernel comes out spatially transposed "
+          "(a frequent hand-written converter bug; square kernels hide the shape error)",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_transfer(p, "conv1", lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"].transpose(1, 0, 2, 3))})
+
+
+@mutation("kernel_flipped", "srcnn", "transfer", "conv2",
+          "conv kernel rotated 180 degrees (true convolution vs cross-correlation)",
+          "Theano/old Caffe-style kernels need flipping for TF (Keras 2 shipped "
+          "conv_utils.convert_kernel for it); a flip applied or missed", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_transfer(p, "conv2", lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"][::-1, ::-1])})
+
+
+@mutation("rgb_bgr_first_conv", "srcnn", "transfer", "conv1",
+          "first conv's input channels reversed (RGB vs BGR)",
+          "Caffe models take BGR; ports of Caffe weights to RGB pipelines forget to reverse the "
+          "first conv's input channels (ICNet/VGG Caffe -> TF ports)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_transfer(p, "conv1", lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"][:, :, ::-1, :])})
+
+
+@mutation("tanh_as_sigmoid", "srcnn", "torch", "tanh",
+          "tanh output ported as sigmoid", "output activation mismatch between a graph and its "
+          "port (tanh*0.58+0.5 looks like a [0, 1] output)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_torch(p, "srcnn", lambda t: replace_module(t, "tanh", nn.Sigmoid()))
+
+
+@mutation("missing_bias", "srcnn", "torch", "conv2",
+          "conv2 built without its bias", "bias=False copied from conv-BN code onto a conv that has "
+          "no BN (the graph's bias then has nowhere to go)", ("params", "parity"),
+          {"macs": "biases are not MACs under the conv+FC convention"})
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        t.get_submodule("conv2").register_parameter("bias", None)
+    edit_torch(p, "srcnn", edit)
+
+
+@mutation("conv_padded_and_cropped", "srcnn", "torch", None,
+          "conv2 computed with 1 extra pixel of zero padding per side, then cropped",
+          "converters emulating asymmetric or 'SAME' padding by padding more and slicing "
+          "(onnx2keras / NNAPI-style rewrites): right numbers, wasted MACs", ("macs",),
+          {"parity": SAME_OUTPUT, "params": SAME_STRUCTURE})
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        conv = t.get_submodule("conv2")
+        k = conv.kernel_size[0] // 2 + 1
+
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            y = F.conv2d(x, conv.weight, conv.bias, 1, k)
+            return y[:, :, 1:-1, 1:-1]
+        conv.forward = forward
+    edit_torch(p, "srcnn", edit)
+
+
+@mutation("weight_left_at_init", "srcnn", "transfer", "conv2",
+          "one layer's kernel never transferred (left at Keras' Glorot init)",
+          "name mismatches skipped silently: load_state_dict(strict=False), Keras "
+          "load_weights(by_name=True, skip_mismatch=True)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_transfer(p, "conv2", lambda w, k: {**w, "kernel": np.asarray(k.kernel.numpy())})
+
+
+# ------------------------------------------------------------------------------------------
+# VDSR
+# ------------------------------------------------------------------------------------------
+@mutation("global_residual_missing", "vdsr", "torch", "residual",
+          "VDSR's global residual (output = conv + input) dropped", "a skip connection lost in "
+          "a port (the residual add is an easy op to drop when rewriting forward())", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    class First(nn.Module):
+        def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return x
+    edit_torch(p, "vdsr", lambda t: replace_module(t, "residual", First()))
+
+
+# ------------------------------------------------------------------------------------------
+# DPED generator and discriminator
+# ------------------------------------------------------------------------------------------
+@mutation("instance_norm_epsilon", "dped", "keras", "blocks.0.norm1",
+          "instance-norm epsilon 1e-5 instead of DPED's 1e-3",
+          "torch InstanceNorm2d's default eps=1e-5 vs models.py's 1e-3", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(k: keras.Model) -> None:
+        k.get_layer("blocks.0.norm1").epsilon = 1e-5
+    edit_keras(p, "dped", edit)
+
+
+@mutation("softmax_axis", "dped_discriminator", "torch", "head.softmax",
+          "softmax over the batch axis (dim 0) instead of the classes",
+          "torch's implicit softmax dim (deprecated: 'Implicit dimension choice for softmax') and "
+          "axis=0 vs axis=-1 confusions in converters", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_torch(p, "dped_discriminator", lambda t: replace_module(t, "head.softmax", nn.Softmax(dim=0)))
+
+
+@mutation("dense_kernel_reshaped", "dped_discriminator", "transfer", "head.out",
+          "dense kernel reshaped [O, I] -> [I, O] instead of transposed",
+          "np.reshape used where a transpose is needed: shapes fit, values scramble (a common "
+          "hand-converter bug)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_transfer(p, "head.out", lambda w, k: {**w, "kernel": np.ascontiguousarray(
+        w["kernel"].T.reshape(w["kernel"].shape))})
+
+
+@mutation("norm_before_activation", "dped_discriminator", "torch", "convs.1.norm",
+          "conv -> norm -> LeakyReLU instead of the code's conv -> LeakyReLU -> norm",
+          "DPED's paper and code disagree on the order; ports following the paper's usual order "
+          "differ from the shipped graph", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        block = t.get_submodule("convs.1")
+        act, norm = block.act, block.norm
+        del block.act, block.norm
+        block.add_module("norm", norm)
+        block.add_module("act", act)
+    edit_torch(p, "dped_discriminator", edit)
+
+
+# ------------------------------------------------------------------------------------------
+# SRGAN family
+# ------------------------------------------------------------------------------------------
+@mutation("flatten_order_nchw", "srgan_discriminator", "transfer", "head.fc",
+          "dense after flatten fed in torch's (C, H, W) order, not Keras' (H, W, C)",
+          "the NCHW -> NHWC flatten permutation forgotten (pytorch2keras / onnx2keras "
+          "'Flatten + Dense gives wrong results' issues)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    p.setattr(transfer, "flatten_order", lambda layer: None)
+
+
+@mutation("leaky_relu_torch_default", "srgan_discriminator", "torch", "convs.0.act",
+          "LeakyReLU slope 0.01 (torch default) instead of the paper's 0.2",
+          "framework defaults differ: torch LeakyReLU 0.01, Keras 3 0.2, Keras 2 0.3",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    edit_torch(p, "srgan_discriminator", lambda t: replace_module(t, "convs.0.act", nn.LeakyReLU()))
+
+
+@mutation("bn_epsilon_keras_default", "srgan", "keras", "blocks.0.bn1",
+          "Keras BN epsilon 1e-3 (Keras' default) instead of tensorlayer's 1e-5",
+          "Keras' BatchNormalization default epsilon=1e-3 kept when porting a 1e-5 graph",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(k: keras.Model) -> None:
+        k.get_layer("blocks.0.bn1").epsilon = 1e-3
+    edit_keras(p, "srgan", edit)
+
+
+@mutation("pixel_shuffle_order", "srgan_srresnet", "transfer", "upsample.0.conv",
+          "sub-pixel conv transferred without the pixel_shuffle -> depth_to_space channel permutation",
+          "DepthToSpace DCR vs CRD channel order (ONNX DepthToSpace 'mode'; tf2onnx / onnx-tf "
+          "issues on PixelShuffle)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    p.setattr(transfer, "_shuffle_perm",
+              lambda m: np.arange(m.out_channels))
+
+
+@mutation("prelu_per_channel", "srgan_srresnet", "torch", "blocks.0.act",
+          "PReLU with one slope per channel where the paper's has one shared slope",
+          "Keras PReLU defaults to one slope per element, torch to one shared slope; ports pick "
+          "the other framework's default", ("params", "parity"), {"macs": "PReLU slopes are not MACs"})
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        replace_module(t, "blocks.0.act", nn.PReLU(64))
+    edit_torch(p, "srgan_srresnet", edit)
+
+
+# ------------------------------------------------------------------------------------------
+# Inception-ResNet-v1 (FaceNet, 512-d variant at 160x160)
+# ------------------------------------------------------------------------------------------
+IRV1 = "inception_resnet_v1_512"
+
+
+@mutation("residual_scale_missing", IRV1, "keras", "Repeat.block35_1.scale",
+          "Block35 residual scale 0.17 dropped (scale 1)",
+          "Inception-ResNet's residual scaling (Szegedy et al. 2016 §3.3: 0.1-0.3) forgotten in a "
+          "port", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(k: keras.Model) -> None:
+        k.get_layer("Repeat.block35_1.scale").scale = 1.0
+    edit_keras(p, IRV1, edit)
+
+
+@mutation("concat_branch_order", IRV1, "torch", "Repeat.block35_2.concat",
+          "Block35 branches concatenated in reverse order",
+          "branch order lost when a converter rebuilds a multi-input Concat (the equal widths "
+          "hide it from shape checks)", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        concat = t.get_submodule("Repeat.block35_2.concat")
+        concat.forward = lambda xs: torch.cat(list(reversed(xs)), concat.dim)
+    edit_torch(p, IRV1, edit)
+
+
+@mutation("l2_normalize_axis", IRV1, "keras", "embeddings",
+          "L2 normalisation over the batch axis (0) instead of the features",
+          "tf.nn.l2_normalize(x, 0) vs dim 1 (facenet uses axis 1; axis/dim argument confusions)",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(k: keras.Model) -> None:
+        layer = k.get_layer("embeddings")
+        override_call(layer, lambda inputs: tf.nn.l2_normalize(inputs, axis=0, epsilon=layer.epsilon))
+    edit_keras(p, IRV1, edit)
+
+
+@mutation("bn_with_gamma", IRV1, "torch", "Conv2d_2a_3x3.bn",
+          "a BN given a learned gamma where slim's has none (scale=False)",
+          "torch BN is affine by default; slim's batch_norm has scale=False (Inception, FaceNet "
+          "checkpoints have no gamma)", ("params", "parity"), {"macs": "BN is not counted in MACs"})
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        replace_module(t, "Conv2d_2a_3x3.bn", nn.BatchNorm2d(32, eps=1e-3))
+    edit_torch(p, IRV1, edit)
+
+
+# ------------------------------------------------------------------------------------------
+# ICNet
+# ------------------------------------------------------------------------------------------
+def _resize_half_pixel(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, size=list(like.shape[-2:]), mode="bilinear", align_corners=False)
+
+
+@mutation("resize_align_corners_false", "icnet", "torch", "conv5_4_interp",
+          "bilinear resize with align_corners=False (half-pixel centres) instead of TF1's "
+          "align_corners=True", "TF1 ResizeBilinear(align_corners=True) vs torch/TF2 half-pixel "
+          "defaults (tf2onnx / onnx2tf 'Resize coordinate_transformation_mode' issues)",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        t.get_submodule("conv5_4_interp").forward = _resize_half_pixel
+    edit_torch(p, "icnet", edit)
+
+
+@mutation("resize_legacy_asymmetric", "icnet", "keras", "sub24_sum_interp",
+          "bilinear resize with align_corners=False, half_pixel_centers=False (TF1's legacy default)",
+          "the third bilinear convention: TF1's default 'asymmetric' mapping (src = dst * in/out), "
+          "which matches neither torch setting", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(k: keras.Model) -> None:
+        layer = k.get_layer("sub24_sum_interp")
+
+        def call(inputs):
+            x, like = inputs
+            return tf.raw_ops.ResizeBilinear(images=x, size=tf.shape(like)[1:3], align_corners=False,
+                                             half_pixel_centers=False)
+        override_call(layer, call)
+    edit_keras(p, "icnet", edit)
+
+
+@mutation("fold_forgets_running_mean", "icnet_train", "torch", None,
+          "BN folding that drops the running mean from the folded bias",
+          "conv-BN folding bugs (bias = beta instead of beta - gamma*mean/sqrt(var+eps)); see "
+          "fold utilities in converters and quantisation toolkits", ("fold",),
+          {"parity": "the unfolded twins are both correct; only the folded form is wrong",
+           **COUNTS})
+def _(p: Patches) -> None:
+    from torch_models import icnet
+    real = icnet.fold_batch_norm
+
+    def forgetful(model: nn.Module) -> nn.Module:
+        with torch.no_grad():
+            bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+            saved = [bn.running_mean.clone() for bn in bns]
+            for bn in bns:
+                bn.running_mean.zero_()
+            try:
+                return real(model)
+            finally:
+                for bn, mean in zip(bns, saved):
+                    bn.running_mean.copy_(mean)
+    p.setattr(icnet, "fold_batch_norm", forgetful)
+
+
+LAYER_IN_MESSAGE = re.compile(r"layer '([^']+)'")
+
+
+def layer_in_message(message: str) -> str | None:
+    """The first layer a TransferError-style message names (``layer 'x'``)."""
+    m = LAYER_IN_MESSAGE.search(message)
+    return m.group(1) if m else None
