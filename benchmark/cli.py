@@ -47,6 +47,8 @@ console = Console(stderr=True)
 DEFAULT_CONFORMANCE = "params,macs,parity"
 # --quick times the twins themselves only: every export route costs seconds to tens of seconds
 QUICK_RUNTIMES = ("torch_eager", "keras_tf")
+# the catalogue's conformance rows run in this many worker jobs (each a fresh process: imports paid once a chunk)
+CONFORMANCE_CHUNKS = 2
 SCOPE = ("Benchmarked: the nine AI Benchmark networks (discriminators and the other catalogue variants are "
          "not timed: they get conformance rows only).")
 
@@ -142,7 +144,8 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
     heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
     jobs: list[parallel.Job] = [(parallel.export_job, (n, sizes[n], formats, args.seed, str(work)))
                                 for n in heavy_first if formats]
-    jobs += [(parallel.conformance_job, (n, checks, args.seed)) for n in conf_names] if checks else []
+    chunks = [conf_names[i::CONFORMANCE_CHUNKS] for i in range(CONFORMANCE_CHUNKS)] if checks else []
+    jobs += [(parallel.conformance_job, (chunk, checks, args.seed)) for chunk in chunks if chunk]
     done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}}
     if not jobs:
         return done
@@ -150,8 +153,9 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
 
     def on_result(res: dict[str, Any]) -> None:
         progress.advance(task)
-        name, err = res["name"], res.get("error")
+        err = res.get("error")
         if res["kind"] == "export":
+            name = res["name"]
             if err:
                 done["export_errors"][name] = err
             else:
@@ -160,10 +164,12 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
             outcomes = ", ".join(f"{r['format']} {r['outcome']}" for r in done["exported"].get(name, {}).values())
             progress.console.print(f"  exported {name}: {escape(err or outcomes)}", soft_wrap=True, highlight=False)
         else:
-            row = res.get("row") or {"model": name, "passed": False, "checks": {}, "summaries": {"error": err},
-                                     "parity_max_rel": None}
-            done["rows"][name] = row
-            progress.console.print(f"  conformance {name}: {'pass' if row['passed'] else 'FAIL'}", highlight=False)
+            rows = res.get("rows") or [{"model": n, "passed": False, "checks": {"worker": "error"},
+                                        "summaries": {"worker": err}, "parity_max_rel": None} for n in res["names"]]
+            for row in rows:
+                done["rows"][row["model"]] = row
+            progress.console.print("  conformance " + ", ".join(f"{r['model']} {'pass' if r['passed'] else 'FAIL'}"
+                                                                for r in rows), soft_wrap=True, highlight=False)
     parallel.run_jobs(jobs, args.jobs, on_result)
     return done
 

@@ -10,10 +10,10 @@ threads and locks a fork would copy) and run their frameworks at one thread each
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import time
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,34 +41,76 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     return {"kind": "export", "name": name, "records": records, "seconds": time.perf_counter() - t0}
 
 
-def conformance_job(name: str, checks: tuple[str, ...], seed: int) -> dict[str, Any]:
-    """One network's conformance row (``conformance.checks.check_network`` records its own errors)."""
+def conformance_job(names: list[str], checks: tuple[str, ...], seed: int) -> dict[str, Any]:
+    """Conformance rows of a chunk of networks (``conformance.checks.check_network`` records its own
+    errors; one chunk per worker process amortises the frameworks' import)."""
     from conformance.checks import check_network
 
-    r = check_network(name, checks, seed=seed)
-    return {"kind": "conformance", "name": name, "row": {
-        "model": name, "passed": r.ok, "checks": {k: v.status for k, v in r.results.items()},
-        "summaries": {k: v.summary for k, v in r.results.items()},
-        "parity_max_rel": r.results["parity"].data.get("max_rel") if "parity" in r.results else None}}
+    rows = []
+    for name in names:
+        r = check_network(name, checks, seed=seed)
+        rows.append({"model": name, "passed": r.ok, "checks": {k: v.status for k, v in r.results.items()},
+                     "summaries": {k: v.summary for k, v in r.results.items()},
+                     "parity_max_rel": r.results["parity"].data.get("max_rel") if "parity" in r.results else None})
+    return {"kind": "conformance", "names": names, "rows": rows}
 
 
 Job = tuple[Callable[..., dict[str, Any]], tuple]
 
 
+def _failed(job: Job, why: str) -> dict[str, Any]:
+    fn, args = job
+    if fn is export_job:
+        return {"kind": "export", "name": args[0], "error": why}
+    return {"kind": "conformance", "names": args[0], "error": why}
+
+
+def _child(conn, fn: Callable[..., dict[str, Any]], args: tuple) -> None:
+    _init_worker()
+    try:
+        result = fn(*args)
+    except BaseException as exc:  # noqa: BLE001 — sent back as the job's error
+        result = _failed((fn, args), f"{type(exc).__name__}: {exc}"[:500])
+    conn.send(result)
+    conn.close()
+
+
 def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]], None]) -> None:
-    """Run ``jobs`` in ``workers`` spawned processes (0: in this process, one after the other),
-    calling ``on_result`` as each finishes. A job whose worker dies is reported as an error result."""
+    """Run ``jobs`` in at most ``workers`` spawned processes at a time, one fresh process per job
+    (the converters' memory goes back to the system after each network: one process that kept it
+    through several networks grew past 10 GB and was OOM-killed), calling ``on_result`` as each
+    finishes. A process that dies (crash, OOM kill) fails its own job only, reported as an error
+    result. ``workers`` 0: in this process, one job after the other."""
     if workers <= 0:
         for fn, args in jobs:
             on_result(fn(*args))
         return
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
-        futures: dict[Future, Job] = {pool.submit(fn, *args): (fn, args) for fn, args in jobs}
-        for fut in as_completed(futures):
-            fn, args = futures[fut]
-            try:
-                on_result(fut.result())
-            except Exception as exc:  # noqa: BLE001 — e.g. a worker killed by a crash in a converter
-                kind = "export" if fn is export_job else "conformance"
-                on_result({"kind": kind, "name": args[0], "error": f"worker failed: {type(exc).__name__}: {exc}"[:500]})
+    pending = list(jobs)
+    running: dict[Any, tuple[Any, Any, Job]] = {}          # sentinel -> (process, parent end, job)
+    while pending or running:
+        while pending and len(running) < workers:
+            job = pending.pop(0)
+            parent, child = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, args=(child, *job), daemon=True)
+            proc.start()
+            child.close()
+            running[proc.sentinel] = (proc, parent, job)
+        ready = multiprocessing.connection.wait([*running, *(p for _, p, _ in running.values())])
+        for key in list(running):
+            proc, parent, job = running[key]
+            if parent in ready or key in ready:
+                result = None
+                try:
+                    if parent.poll():
+                        result = parent.recv()
+                except (EOFError, OSError):
+                    result = None
+                if result is None and proc.is_alive():
+                    continue                   # woke for another process
+                proc.join()
+                parent.close()
+                del running[key]
+                on_result(result if result is not None else
+                          _failed(job, f"worker process died (exit code {proc.exitcode}"
+                                       + (": killed, e.g. by the OOM killer)" if proc.exitcode == -9 else ")")))

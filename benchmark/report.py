@@ -266,12 +266,15 @@ def plot_latency(report: dict[str, Any]) -> str:
 
 def _bars(report: dict[str, Any], value, xlabel: str, title: str, log: bool = True) -> str | None:
     import matplotlib.pyplot as plt
-    rows = [(f"{n['network']} / {r['runtime']}", value(r)) for n in report["networks"] for r in n["runtimes"].values()]
-    rows = [(k, v) for k, v in rows if v is not None and v > 0]
+    rows = [(f"{n['network']} / {r['runtime']}", value(r), r.get("faithful") is False)
+            for n in report["networks"] for r in n["runtimes"].values()]
+    rows = [row for row in rows if row[1] is not None and row[1] > 0]
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.22 * len(rows))))
-    ax.barh([k for k, _ in rows][::-1], [v for _, v in rows][::-1], color="tab:blue")
+    rows.reverse()
+    ax.barh([k for k, _, _ in rows], [v for _, v, _ in rows],
+            color=["tab:red" if bad else "tab:blue" for _, _, bad in rows])   # red: output not faithful
     ax.set(xscale="log" if log else "linear", xlabel=xlabel, title=title)
     ax.tick_params(axis="y", labelsize=7)
     ax.grid(True, axis="x", which="both", alpha=0.3)
@@ -282,7 +285,8 @@ def plots(report: dict[str, Any]) -> list[tuple[str, str]]:
     out = [("Latency against MACs", plot_latency(report))]
     sizes = _bars(report, lambda r: (r.get("artifact") or {}).get("bytes", 0) / 1e6, "MB", "Artifact sizes")
     errs = _bars(report, lambda r: (r.get("verification") or {}).get("max_rel"),
-                 "max |out - source| / max |source| (log)", "Parity error against the source twin (float32 paths)")
+                 "max |out - source| / max |source| (log)",
+                 "Parity error against the source twin (float32 paths; red: not faithful)")
     out += [(t, p) for t, p in (("Artifact sizes", sizes), ("Parity errors", errs)) if p]
     return out
 
