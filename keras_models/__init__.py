@@ -21,7 +21,7 @@ from twinzoo import catalogue  # noqa: E402
 from twinzoo.catalogue import UnknownModelError  # noqa: E402
 from twinzoo.options import check_options  # noqa: E402
 
-__all__ = ["build", "list_models", "UnknownModelError"]
+__all__ = ["build", "list_models", "predict", "UnknownModelError"]
 
 
 def list_models(task: str | None = None) -> list[str]:
@@ -45,3 +45,15 @@ def build(name: str, input_size: tuple[int | None, int | None] | None = None, **
         kwargs["input_size"] = net.input_size
     check_options(name, builder, kwargs, framework_only=("input_shape",))
     return builder(input_shape=(*input_size, net.channels), **kwargs)
+
+
+def predict(name: str, model, x):
+    """Run the Keras twin ``model`` of catalogue network ``name`` on an NHWC float batch ``x``
+    after ``twinzoo.validate.check_input`` (against the size the model was built for): a wrong
+    rank, channel order, size, dtype or a NaN/Inf raises ``InputError`` naming it."""
+    import numpy as np
+
+    from twinzoo.validate import check_input
+    shape = model.inputs[0].shape
+    arr = check_input(catalogue.get(name), x, layout="NHWC", size=(shape[1], shape[2]))
+    return model(np.ascontiguousarray(arr, dtype=np.float32), training=False)

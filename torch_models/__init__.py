@@ -13,7 +13,7 @@ from twinzoo import catalogue
 from twinzoo.catalogue import UnknownModelError
 from twinzoo.options import check_options
 
-__all__ = ["build", "fold_batch_norm", "has_folded_form", "list_models", "UnknownModelError"]
+__all__ = ["build", "fold_batch_norm", "has_folded_form", "list_models", "predict", "UnknownModelError"]
 
 
 def list_models(task: str | None = None) -> list[str]:
@@ -52,3 +52,17 @@ def fold_batch_norm(name: str, model):
 def has_folded_form(name: str) -> bool:
     net = catalogue.get(name)
     return hasattr(importlib.import_module(f"torch_models.{net.family}"), "fold_batch_norm")
+
+
+def predict(name: str, model, x):
+    """Run the torch twin ``model`` of catalogue network ``name`` on an NCHW float batch ``x``
+    (array or tensor), after ``twinzoo.validate.check_input``: a wrong rank, channel order,
+    size, dtype or a NaN/Inf raises ``InputError`` naming it. Eval mode, no gradients."""
+    import numpy as np
+    import torch
+
+    from twinzoo.validate import check_input
+    arr = check_input(catalogue.get(name), x, layout="NCHW")
+    model.eval()
+    with torch.no_grad():
+        return model(torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)))

@@ -1,0 +1,97 @@
+"""Checking a user's input batch against a network before either twin runs it.
+
+Framework-free (numpy only): ``torch_models.predict`` and ``keras_models.predict`` call
+``check_input`` so a wrong rank, shape, channel order, dtype or a NaN/Inf is reported with what
+was given, what the network expects and what to do, instead of a framework error deep inside
+a conv (or, worse, a silently wrong output: an NCHW batch of 3x3 images fits an NHWC twin).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from twinzoo.catalogue import Network
+
+LAYOUTS = ("NHWC", "NCHW")
+
+
+class InputError(ValueError):
+    """An input batch a network cannot take; the message names the problem and the fix."""
+
+
+def as_array(x: Any) -> np.ndarray:
+    """A numpy view of ``x`` (numpy array, torch tensor, TF tensor or nested lists)."""
+    if hasattr(x, "detach"):                       # torch.Tensor
+        x = x.detach().cpu().numpy()
+    elif hasattr(x, "numpy") and not isinstance(x, np.ndarray):   # tf.Tensor
+        x = x.numpy()
+    return np.asarray(x)
+
+
+def _check_rank(net: Network, x: np.ndarray, layout: str) -> None:
+    if x.ndim == 4:
+        return
+    hint = ""
+    if x.ndim == 3:
+        hint = f" It looks like one image without the batch axis: pass x[None] (1, {', '.join(layout[1:])})."
+    raise InputError(f"{net.name}: input has rank {x.ndim} (shape {tuple(x.shape)}); expected a rank-4 "
+                     f"{layout} batch (N, {', '.join(layout[1:])}).{hint}")
+
+
+def _check_dtype(net: Network, x: np.ndarray) -> None:
+    if np.issubdtype(x.dtype, np.floating):
+        return
+    lo, hi = net.input_range
+    raise InputError(f"{net.name}: input dtype is {x.dtype}; expected floating point (float32) in "
+                     f"[{lo:g}, {hi:g}]" + (" — 8-bit pixels must be scaled first" if x.dtype == np.uint8 else ""))
+
+
+def _check_layout(net: Network, x: np.ndarray, layout: str) -> None:
+    c = net.channels
+    c_axis, other = (3, 1) if layout == "NHWC" else (1, 3)
+    if x.shape[c_axis] == c:
+        return
+    if x.shape[other] == c:
+        guess = "NCHW (channels first)" if layout == "NHWC" else "NHWC (channels last)"
+        fix = "x.transpose(0, 2, 3, 1)" if layout == "NHWC" else "x.transpose(0, 3, 1, 2)"
+        raise InputError(f"{net.name}: input shape {tuple(x.shape)} looks like {guess}; this twin takes "
+                         f"{layout} with {c} channels: use {fix}")
+    raise InputError(f"{net.name}: input shape {tuple(x.shape)} has {x.shape[c_axis]} channels on the "
+                     f"{layout} channel axis; the network takes {c}")
+
+
+def _check_size(net: Network, x: np.ndarray, layout: str, size: tuple[int, int] | None) -> None:
+    hw = tuple(x.shape[1:3]) if layout == "NHWC" else tuple(x.shape[2:4])
+    if x.shape[0] == 0 or 0 in hw:
+        raise InputError(f"{net.name}: input shape {tuple(x.shape)} is empty")
+    want = tuple(net.input_size) if net.fixed_size else (tuple(size) if size and None not in size else None)
+    if want is not None and hw != want:
+        why = "its fully connected head is sized for" if net.fixed_size else "the model was built for"
+        raise InputError(f"{net.name}: input is {hw[0]}x{hw[1]}; {why} {want[0]}x{want[1]}")
+
+
+def _check_finite(net: Network, x: np.ndarray) -> None:
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return
+    n_nan, n_inf = int(np.isnan(x).sum()), int(np.isinf(x).sum())
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    raise InputError(f"{net.name}: input has {n_nan} NaN and {n_inf} Inf value(s) of {x.size}; "
+                     f"first at index {first}")
+
+
+def check_input(net: Network, x: Any, layout: str = "NHWC", size: tuple[int, int] | None = None) -> np.ndarray:
+    """Validate a batch for ``net`` in ``layout`` (the Keras twin takes NHWC, the torch twin NCHW);
+    ``size`` is the (H, W) a Keras twin was built for, if fixed. Returns the batch as an array;
+    raises ``InputError`` naming the problem."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    arr = as_array(x)
+    _check_rank(net, arr, layout)
+    _check_dtype(net, arr)
+    _check_layout(net, arr, layout)
+    _check_size(net, arr, layout, size)
+    _check_finite(net, arr)
+    return arr
