@@ -192,9 +192,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("checking", total=len(names))
+        per_network: dict[str, float] = {}
         for n in names:
             progress.update(task, description=f"checking {n}")
+            t0 = time.perf_counter()
             report = check_network(n, checks, seed=args.seed)
+            per_network[n] = round(time.perf_counter() - t0, 2)
             records.append(report.as_record())
             mark = "[green]pass" if report.ok else "[red]FAIL"
             progress.console.print(f"{mark}[/] {n}: " + "; ".join(
@@ -218,6 +221,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         "tool": "twinzoo conformance", "seed": args.seed, "checks": list(checks),
         "networks": len(records), "passed_networks": len(records) - len(failed),
         "results": records,
+        # the only machine-dependent part of the report: everything else is a function of the
+        # seed, the versions and the code (tests/test_determinism.py)
+        "timings": {"total_seconds": round(elapsed, 2), "per_network_seconds": per_network},
     }
     if args.json:
         write_atomic(args.json, json.dumps(report, indent=2, sort_keys=False) + "\n")

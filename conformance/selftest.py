@@ -69,8 +69,10 @@ class MutationResult:
         return self.caught and self.layer_ok and self.expectation_met
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "caught": self.caught, "layer_ok": self.layer_ok,
-                "expectation_met": self.expectation_met, "ok": self.ok}
+        d = {**asdict(self), "caught": self.caught, "layer_ok": self.layer_ok,
+             "expectation_met": self.expectation_met, "ok": self.ok}
+        del d["seconds"]                      # timings live apart, under the report's "timings"
+        return d
 
 
 def parity_ratios(parity_data: dict[str, Any]) -> list[float]:
@@ -214,10 +216,13 @@ def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAUL
         "checks": list(SELFTEST_CHECKS),
         "seeds": list(seeds),
         "mutations": [r.as_dict() for r in muts],
-        "clean_runs": [asdict(r) | {"false_alarms": r.false_alarms} for r in clean],
+        "clean_runs": [{k: v for k, v in asdict(r).items() if k != "seconds"} | {"false_alarms": r.false_alarms}
+                       for r in clean],
         "tolerances": tolerance_table(muts, clean, catalogue),
         "totals": totals(muts, clean),
-        "timings": {"seconds": round(time.perf_counter() - start, 1), "jobs": jobs},
+        "timings": {"seconds": round(time.perf_counter() - start, 1), "jobs": jobs,
+                    "mutation_seconds": {r.name: r.seconds for r in muts},
+                    "clean_run_seconds": [[r.network, r.seed, r.seconds] for r in clean]},
     }
 
 

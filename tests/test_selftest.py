@@ -1,0 +1,85 @@
+"""The mutation self-test, on a fast subset (the full run: ``python -m conformance selftest``)."""
+
+import json
+
+import pytest
+import torch
+
+import torch_models
+from conformance import cli, mutations, selftest, transfer
+from conformance.counting import build_torch_meta
+from twinzoo import catalogue
+
+
+def test_the_catalogue_is_well_formed():
+    muts = mutations.MUTATIONS
+    assert len(muts) >= 25
+    assert len({m.name for m in muts}) == len(muts)
+    assert len({m.network for m in muts}) >= 8
+    for m in muts:
+        catalogue.get(m.network)
+        assert m.twin in ("torch", "keras", "transfer"), m.name
+        assert m.expect and set(m.expect) <= set(selftest.SELFTEST_CHECKS), m.name
+        assert not set(m.expect) & set(m.invisible), m.name     # expected to catch, yet invisible?
+        assert m.models and m.description, m.name
+
+
+def test_every_expected_layer_exists_in_the_twins():
+    """The twins share names, so the torch module tree (built on the meta device: no memory)
+    must hold each layer a mutation expects to be named."""
+    by_net: dict[str, set[str]] = {}
+    for m in mutations.MUTATIONS:
+        if m.layer is None:
+            continue
+        if m.network not in by_net:
+            by_net[m.network] = {n for n, _ in build_torch_meta(m.network).named_modules()}
+        assert m.layer in by_net[m.network], (m.name, m.layer)
+
+
+def test_mutations_leave_no_trace():
+    real = (torch_models.build, torch_models.fold_batch_norm, transfer.rule_for, transfer.flatten_order)
+    for name in ("tanh_as_sigmoid", "kernel_numpy_T", "flatten_order_nchw"):
+        with mutations.by_name(name).applied():
+            changed = (torch_models.build, torch_models.fold_batch_norm, transfer.rule_for, transfer.flatten_order)
+            assert changed != real
+        assert (torch_models.build, torch_models.fold_batch_norm, transfer.rule_for, transfer.flatten_order) == real
+    assert isinstance(torch_models.build("srcnn").tanh, torch.nn.Tanh)
+
+
+@pytest.mark.parametrize("name, flagged, layer", [
+    ("tanh_as_sigmoid", {"parity"}, "tanh"),
+    ("kernel_numpy_T", {"parity"}, "conv1"),
+    ("missing_bias", {"params", "parity", "train"}, "conv2"),
+    ("conv_padded_and_cropped", {"macs"}, None),
+])
+def test_srcnn_mutations_caught_by_the_right_checks(name, flagged, layer):
+    r = selftest.run_mutation(name)
+    assert set(r.flagged_by) == flagged, r.summaries
+    assert r.localised == layer
+    assert r.ok
+
+
+def test_a_harmless_mutation_is_reported_missed(monkeypatch):
+    """The self-test can fail: a 'bug' that changes nothing is not caught, and says so."""
+    noop = mutations.Mutation("noop", "srcnn", "torch", "conv1", "nothing", "nothing", ("parity",),
+                              lambda p: None)
+    monkeypatch.setattr(mutations, "MUTATIONS", [*mutations.MUTATIONS, noop])
+    r = selftest.run_mutation("noop")
+    assert not r.caught and not r.ok and r.flagged_by == []
+    assert selftest.totals([r], [])["passed"] is False
+
+
+def test_cli_selftest_subset_reports_and_writes(tmp_path):
+    js, md = tmp_path / "s.json", tmp_path / "s.md"
+    assert cli.main(["selftest", "--mutation", "tanh_as_sigmoid", "rgb_bgr_first_conv", "--seeds", "2",
+                     "--json", str(js), "--markdown", str(md)]) == 0
+    report = json.loads(js.read_text())
+    t = report["totals"]
+    assert t["mutations"] == t["caught"] == 2 and t["false_alarms"] == 0 and t["passed"]
+    assert t["clean_runs"] == 2 and report["seeds"] == [0, 1]
+    (row,) = report["tolerances"]
+    assert row["network"] == "srcnn" and row["samples"] == 4
+    # the tolerance sits between the correct twins' errors and the smallest planted bug's
+    assert row["correct_max"] < 1.0 < row["smallest_bug"]
+    text = md.read_text()
+    assert "2/2 mutations caught" in text and "False alarms: 0" in text and "| tanh_as_sigmoid |" in text
