@@ -174,6 +174,30 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
     return done
 
 
+def witness_phase(names: list[str], report: dict[str, Any], args: argparse.Namespace, plan: Any,
+                  progress: Progress) -> list[dict[str, Any]]:
+    """The witness comparisons, in a process of their own (``parallel.witness_job``) unless --jobs 0."""
+    from benchmark import parallel
+    sizes = {n["network"]: tuple(n["size"]) for n in report["networks"]}
+    task = progress.add_task("witnesses (own process)", total=1)
+    got: list[dict[str, Any]] = []
+
+    def on_result(res: dict[str, Any]) -> None:
+        progress.advance(task)
+        if res.get("error"):
+            got.append({"network": "-", "witness": "all witnesses", "runtime": "-", "size": [0, 0],
+                        "status": "error", "stage": "witness process", "error": res["error"]})
+        else:
+            got.extend(res["records"])
+        for w in got:
+            cells = rep.witness_table({"witnesses": [w]})[2][0]
+            progress.console.print(f"  witness {w['network']:<20} {w['runtime']:<12} {escape(cells[-2])} "
+                                   f"{escape(cells[-1])}", soft_wrap=True, highlight=False)
+    parallel.run_jobs([(parallel.witness_job, (names, sizes, args.threads, plan, args.quick))],
+                      1 if args.jobs else 0, on_result, threads=args.threads)
+    return got
+
+
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     names, rt_names, size, out = resolve(args)
     checks = () if (args.conformance or ("none" if args.quick else DEFAULT_CONFORMANCE)) == "none" \
@@ -182,7 +206,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
     from twinzoo.import_order import before_tensorflow
     before_tensorflow()
-    from benchmark import runtimes, suite, timing, witnesses
+    from benchmark import runtimes, suite, timing
     thread_settings = runtimes.configure_threads(args.threads)   # before TF runs anything
     from conformance.checks import CHECKS
     if set(checks) - set(CHECKS):
@@ -238,17 +262,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             report["networks"].append(rec)
             write_report(out, report, full=False)
         if not args.no_witnesses:
-            wtask = progress.add_task("witnesses", total=None)
-            sizes = {n["network"]: tuple(n["size"]) for n in report["networks"]}
-
-            def on_witness(w: dict[str, Any]) -> None:
-                progress.advance(wtask)
-                progress.console.print(f"  witness {w['network']:<20} {w['runtime']:<12} "
-                                       f"{escape(rep.witness_table({'witnesses': [w]})[2][0][-2])} "
-                                       f"{escape(rep.witness_table({'witnesses': [w]})[2][0][-1])}",
-                                       soft_wrap=True, highlight=False)
-            report["witnesses"] = witnesses.run_all(names, sizes, args.threads, plan, args.quick, on_witness)
-            progress.update(wtask, total=len(report["witnesses"]))
+            report["witnesses"] = witness_phase(names, report, args, plan, progress)
     if export_records:
         from export import manifest
         manifest.write(work, manifest.build(export_records, seed=args.seed, size=size, argv=argv, started=started,

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 
-def _init_worker() -> None:
+def _init_worker(threads: int) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from twinzoo.import_order import before_tensorflow
     before_tensorflow()
     from benchmark.runtimes import configure_threads
-    configure_threads(1)
+    configure_threads(threads)
 
 
 def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str) -> dict[str, Any]:
@@ -62,11 +62,22 @@ def _failed(job: Job, why: str) -> dict[str, Any]:
     fn, args = job
     if fn is export_job:
         return {"kind": "export", "name": args[0], "error": why}
+    if fn is witness_job:
+        return {"kind": "witness", "error": why}
     return {"kind": "conformance", "names": args[0], "error": why}
 
 
-def _child(conn, fn: Callable[..., dict[str, Any]], args: tuple) -> None:
-    _init_worker()
+def witness_job(names: list[str], sizes: dict[str, tuple[int, int]], threads: int, plan: Any,
+                quick: bool) -> dict[str, Any]:
+    """Every witness comparison, in a process of its own: a fresh TensorFlow state after the
+    timing of the zoo (the main process, holding every network's sessions by then, crashed once in
+    this phase), and a crash here loses the witnesses only."""
+    from benchmark import witnesses
+    return {"kind": "witness", "records": witnesses.run_all(names, sizes, threads, plan, quick)}
+
+
+def _child(conn, fn: Callable[..., dict[str, Any]], args: tuple, threads: int) -> None:
+    _init_worker(threads)
     try:
         result = fn(*args)
     except BaseException as exc:  # noqa: BLE001 — sent back as the job's error
@@ -75,12 +86,13 @@ def _child(conn, fn: Callable[..., dict[str, Any]], args: tuple) -> None:
     conn.close()
 
 
-def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]], None]) -> None:
+def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]], None], threads: int = 1) -> None:
     """Run ``jobs`` in at most ``workers`` spawned processes at a time, one fresh process per job
     (the converters' memory goes back to the system after each network: one process that kept it
     through several networks grew past 10 GB and was OOM-killed), calling ``on_result`` as each
     finishes. A process that dies (crash, OOM kill) fails its own job only, reported as an error
-    result. ``workers`` 0: in this process, one job after the other."""
+    result. ``threads``: each process's framework threads. ``workers`` 0: in this process, one job
+    after the other."""
     if workers <= 0:
         for fn, args in jobs:
             on_result(fn(*args))
@@ -92,7 +104,7 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]]
         while pending and len(running) < workers:
             job = pending.pop(0)
             parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(child, *job), daemon=True)
+            proc = ctx.Process(target=_child, args=(child, *job, threads), daemon=True)
             proc.start()
             child.close()
             running[proc.sentinel] = (proc, parent, job)
