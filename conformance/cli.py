@@ -20,6 +20,8 @@ import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--checks", default=",".join(("params", "macs", "parity", "fold", "reference", "witness")),
                     help="comma-separated subset of params,macs,parity,fold,train,reference,witness "
                          "(default: all but train)")
+    ck.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="worker processes, networks shared out among them (default 1; 2 on a 2-core machine "
+                         "about halves the wall time)")
     ck.add_argument("--reference", action="store_true",
                     help="only the reference-graph check, on the networks that have an AI Benchmark graph")
     st = sub.add_parser("selftest", help="plant known porting bugs and prove the checks catch them")
@@ -59,16 +64,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class UsageError(Exception):
+    """Bad arguments found before any work (an unusable output path, an unknown check): ``main``
+    prints the message and exits 2, as for argparse's own errors."""
+
+
 def _check_writable(path: Path) -> None:
     parent = path.expanduser().resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SystemExit(f"error: cannot create the directory of {path}: {exc.strerror}") from None
+        raise UsageError(f"cannot create the directory of {path}: {exc.strerror}") from None
     if path.is_dir():
-        raise SystemExit(f"error: output path {path} is a directory")
+        raise UsageError(f"output path {path} is a directory")
     if not os.access(parent, os.W_OK):
-        raise SystemExit(f"error: output directory {parent} is not writable")
+        raise UsageError(f"output directory {parent} is not writable")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -171,6 +181,24 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init_worker(threads: int) -> None:
+    from twinzoo.import_order import before_tensorflow
+    before_tensorflow()
+    import tensorflow as tf
+    import torch
+    torch.set_num_threads(threads)
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def _check_one(name: str, checks: tuple[str, ...], seed: int) -> tuple[dict[str, Any], float]:
+    """One network's checks (in this process or a worker): its JSON record and the seconds taken."""
+    from conformance.checks import check_network
+    t0 = time.perf_counter()
+    record = check_network(name, checks, seed=seed).as_record()
+    return record, round(time.perf_counter() - t0, 2)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     for n in args.model or ():
         catalogue.get(n)          # unknown names fail here, before any work, listing the known ones
@@ -185,27 +213,44 @@ def cmd_check(args: argparse.Namespace) -> int:
         if out is not None:
             _check_writable(out)
 
-    from conformance.checks import CHECKS, check_network   # heavy imports after argument checks
+    from conformance.checks import CHECKS   # heavy imports after argument checks
     bad = set(checks) - set(CHECKS)
     if bad:
-        raise SystemExit(f"error: unknown check(s) {sorted(bad)}; known: {', '.join(CHECKS)}")
+        raise UsageError(f"unknown check(s) {sorted(bad)}; known: {', '.join(CHECKS)}")
 
-    records: list[dict[str, Any]] = []
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    by_name: dict[str, dict[str, Any]] = {}
+    per_network: dict[str, float] = {}
     start = time.perf_counter()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("checking", total=len(names))
-        per_network: dict[str, float] = {}
-        for n in names:
-            progress.update(task, description=f"checking {n}")
-            t0 = time.perf_counter()
-            report = check_network(n, checks, seed=args.seed)
-            per_network[n] = round(time.perf_counter() - t0, 2)
-            records.append(report.as_record())
-            mark = "[green]pass" if report.ok else "[red]FAIL"
+
+        def done(n: str, record: dict[str, Any], seconds: float) -> None:
+            by_name[n], per_network[n] = record, seconds
+            mark = "[green]pass" if record["passed"] else "[red]FAIL"
             progress.console.print(f"{mark}[/] {n}: " + "; ".join(
-                f"{k} {v.status}" for k, v in report.results.items()))
+                f"{k} {v}" for k, v in record["checks"].items()))
             progress.advance(task)
+
+        if args.jobs == 1:
+            for n in names:
+                progress.update(task, description=f"checking {n}")
+                done(n, *_check_one(n, checks, args.seed))
+        else:
+            # spawned workers (TF and torch hold threads a fork would copy), the cores shared out
+            # among them; the costliest networks first so the small ones fill the gaps at the end
+            threads = max(1, (os.cpu_count() or 1) // args.jobs)
+            order = sorted(names, key=lambda n: -catalogue.get(n).input_size[0] * catalogue.get(n).input_size[1])
+            progress.update(task, description=f"checking ({args.jobs} workers)")
+            with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn"), initializer=_init_worker,
+                                     initargs=(threads,)) as pool:
+                futures = {pool.submit(_check_one, n, checks, args.seed): n for n in order}
+                for fut in as_completed(futures):
+                    done(futures[fut], *fut.result())
+    records = [by_name[n] for n in names]         # catalogue order, whatever order they finished in
+    per_network = {n: per_network[n] for n in names}
     elapsed = time.perf_counter() - start
 
     table = Table(title=f"twinzoo conformance ({elapsed:.0f} s)")
@@ -308,8 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "selftest":
             return cmd_selftest(args)
         return cmd_check(args)
-    except catalogue.UnknownModelError as exc:
-        console.print(f"[red]error:[/] {exc}")
+    except (catalogue.UnknownModelError, UsageError) as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
 
 

@@ -515,13 +515,16 @@ ICNET_RANGE = (-127.5, 127.5)
 # output scale ~10x but passes errors near 0 at slope 1, and the random-weight ICNet amplifies
 # float32 rounding through its three cascaded branches: the torch twin itself differs from its
 # float64 copy (same weights) by 1.3e-3..2.4e-3 on real images and 1.1e-2..1.7e-2 on random
-# inputs. rtol 1e-3 sits 2x above the worst agreement seen and under that float32 noise floor.
-# Self-test (seeds 0-9, 2 parity batches each): the correct twins reach 0.52 (icnet) and 0.56
-# (icnet_train) of this tolerance (5.3e-4 / 5.7e-4 rel: above the 4.7e-4 of seeds 0-4), a margin of
-# only 1.8x; the smallest planted ICNet bug (one resize with align_corners=False) is 868x. The line
-# sits low between the two: a bump to rtol 2e-3..5e-3 would still leave >= 170x to that bug.
-ICNET_TOLERANCE = Tolerance(atol=1e-5, rtol=1e-3, why="tanh output after three cascaded branches: "
-                            "twins agree to <=4.7e-4 (5 seeds), float32 noise floor 1.3e-3..1.7e-2")
+# inputs, so no float32 port can be held much tighter than that floor.
+# Placed by the self-test (``python -m conformance selftest``, seeds 0-9, 2 parity batches each):
+# the correct twins reach 5.3e-4 (icnet) and 5.7e-4 (icnet_train) rel; the smallest planted ICNet
+# bug (one resize with align_corners=False) reaches 0.87 rel. At rtol 1e-3 (this line's first
+# place, from seeds 0-4) the correct twins came within 1.8x of failing; rtol 2e-3 puts them at
+# 0.28 of the line (3.5x margin, the order of the default policy's 3.7x) and the smallest bug at
+# ~430x above it.
+ICNET_TOLERANCE = Tolerance(atol=1e-5, rtol=2e-3, why="tanh output after three cascaded branches: "
+                            "twins agree to <=5.7e-4 (10 seeds), float32 noise floor 1.3e-3..1.7e-2, "
+                            "smallest planted bug 0.87")
 register(Network(
     name="icnet", family="icnet", builder="icnet", task="segmentation",
     input_size=(1024, 1536), input_size_source=AIB_DESKTOP + " (ICNet 1024x1536; icnet.meta placeholder)",
