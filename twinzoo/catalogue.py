@@ -517,14 +517,15 @@ ICNET_RANGE = (-127.5, 127.5)
 # float64 copy (same weights) by 1.3e-3..2.4e-3 on real images and 1.1e-2..1.7e-2 on random
 # inputs, so no float32 port can be held much tighter than that floor.
 # Placed by the self-test (``python -m conformance selftest``, seeds 0-9, 2 parity batches each):
-# the correct twins reach 5.3e-4 (icnet) and 5.7e-4 (icnet_train) rel; the smallest planted ICNet
-# bug (one resize with align_corners=False) reaches 0.87 rel. At rtol 1e-3 (this line's first
-# place, from seeds 0-4) the correct twins came within 1.8x of failing; rtol 2e-3 puts them at
-# 0.28 of the line (3.5x margin, the order of the default policy's 3.7x) and the smallest bug at
-# ~430x above it.
-ICNET_TOLERANCE = Tolerance(atol=1e-5, rtol=2e-3, why="tanh output after three cascaded branches: "
-                            "twins agree to <=5.7e-4 (10 seeds), float32 noise floor 1.3e-3..1.7e-2, "
-                            "smallest planted bug 0.87")
+# the correct twins reach 5.3e-4 (icnet) and 5.7e-4 (icnet_train) rel on an AVX-512 machine, and
+# 6.2e-4 / 9.8e-4 on an AVX2 one (the kernels' summation order differs); the smallest planted ICNet
+# bug (one resize with align_corners=False) reaches 0.87 rel on both. rtol 1e-3 (this line's first
+# place, from seeds 0-4) would have left the correct twins 1.02x below the line on the AVX2 machine;
+# rtol 5e-3 puts them >= 5x below it and the smallest bug ~170x above it, and sits inside the
+# network's own float32 noise floor above (1.3e-3..1.7e-2).
+ICNET_TOLERANCE = Tolerance(atol=1e-5, rtol=5e-3, why="tanh output after three cascaded branches: "
+                            "correct twins <=9.8e-4 (10 seeds, 2 CPUs), float32 noise floor "
+                            "1.3e-3..1.7e-2, smallest planted bug 0.87")
 register(Network(
     name="icnet", family="icnet", builder="icnet", task="segmentation",
     input_size=(1024, 1536), input_size_source=AIB_DESKTOP + " (ICNet 1024x1536; icnet.meta placeholder)",
