@@ -131,7 +131,9 @@ def torchvision_models(names: list[str], plan: timing.Plan) -> list[dict[str, An
             theirs = getattr(tv.models, w.ctor)(weights=None, num_classes=w.opts.get("num_classes", 1000),
                                                 **w.ctor_kwargs).eval()
             ours = torch_models.build(w.model, **w.opts).eval()
-            copy_by_position(ours, theirs)
+            # theirs -> ours, as the witness check does: the pairing maps their Linear classifier
+            # onto our 1x1-conv logits, not the reverse
+            copy_by_position(theirs, ours)
         except Exception as exc:  # noqa: BLE001
             out.append({"network": w.model, "witness": label, "runtime": "torch_eager", "size": list(w.size),
                         **error_record(exc, "building")})
@@ -144,7 +146,7 @@ def torchvision_models(names: list[str], plan: timing.Plan) -> list[dict[str, An
                     return m(x)
             return run
         out.append(_pair_record(w.model, label, "torch_eager", w.size, call(ours), call(theirs), plan,
-                                note=f"our twin with {w.opts}; weights copied ours -> theirs"))
+                                note=f"our twin with {w.opts}; weights copied theirs -> ours"))
     return out
 
 

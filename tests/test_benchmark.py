@@ -168,3 +168,22 @@ def test_unknown_runtime_and_model(capsys):
     assert cli.main(["--runtime", "tflite_fp33"]) == 2
     assert "tflite_fp32" in capsys.readouterr().err
     assert cli.main(["--model", "mobilenet_v9"]) == 2
+
+
+def test_torchvision_witness_is_timed_where_torchvision_imports():
+    """The benchmark times torchvision's MobileNet v2 against our twin holding its weights; where
+    torchvision does not import the row says why (and the torchvision tox env must not get there)."""
+    import os
+
+    from benchmark import witnesses
+    from conformance.torchvision_witness import torchvision_or_reason
+    tiny = timing.Plan(warmup=1, min_runs=2, max_runs=2, min_seconds=0.0, max_seconds=1.0, floor_runs=2)
+    rows = witnesses.torchvision_models(["mobilenet_v2"], tiny)
+    assert [r["network"] for r in rows] == ["mobilenet_v2"]
+    tv, reason = torchvision_or_reason()
+    if tv is None:
+        assert os.environ.get("TWINZOO_REQUIRE_TORCHVISION") != "1", reason
+        assert rows[0]["status"] == "skipped" and "torchvision does not import" in rows[0]["reason"]
+        pytest.skip(reason)
+    assert rows[0]["status"] == "ok", rows[0]
+    assert rows[0]["timing"]["ratio"] > 0
