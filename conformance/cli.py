@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -242,14 +243,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             # spawned workers (TF and torch hold threads a fork would copy), the cores shared out
             # among them; the costliest networks first so the small ones fill the gaps at the end
             threads = max(1, (os.cpu_count() or 1) // args.jobs)
-            order = sorted(names, key=lambda n: -catalogue.get(n).input_size[0] * catalogue.get(n).input_size[1])
+            order = sorted(names, key=lambda n: -math.prod(catalogue.get(n).input_size))
             progress.update(task, description=f"checking ({args.jobs} workers)")
             with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn"), initializer=_init_worker,
                                      initargs=(threads,)) as pool:
                 futures = {pool.submit(_check_one, n, checks, args.seed): n for n in order}
                 for fut in as_completed(futures):
                     done(futures[fut], *fut.result())
-    records = [by_name[n] for n in names]         # catalogue order, whatever order they finished in
+    records = [by_name[n] for n in names]         # the order asked, whatever order they finished in
     per_network = {n: per_network[n] for n in names}
     elapsed = time.perf_counter() - start
 
