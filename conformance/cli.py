@@ -3,8 +3,8 @@
     python -m conformance list
     python -m conformance check [--model NAME ...] [--json PATH] [--markdown PATH] [--seed N]
                                 [--checks params,macs,parity]
-    python -m conformance selftest [--mutation NAME ...] [--seeds N] [--jobs N]
-                                   [--json PATH] [--markdown PATH]
+    python -m conformance selftest [--mutation NAME ...] [--parts mutations,sweeps,floors]
+                                   [--seeds N] [--jobs N] [--json PATH] [--markdown PATH]
 
 ``check`` shows progress and a table, writes the reports atomically, and exits 1 when any check
 fails (2 on bad arguments). ``selftest`` plants the bugs of ``conformance.mutations`` one at a
@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     st.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report here")
     st.add_argument("--markdown", type=Path, metavar="PATH", help="write the Markdown report here")
+    st.add_argument("--parts", metavar="LIST",
+                    help="comma-separated subset of mutations,sweeps,floors (default: all three, or "
+                         "only the mutations when --mutation names some)")
     st.add_argument("--list", action="store_true", help="list the mutations and exit")
     return p
 
@@ -302,6 +305,13 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     if args.seeds < 1 or args.jobs < 1:
         console.print("[red]error:[/] --seeds and --jobs must be at least 1")
         return 2
+    parts = None
+    if args.parts is not None:
+        parts = tuple(x.strip() for x in args.parts.split(",") if x.strip())
+        bad = [x for x in parts if x not in selftest.PARTS] or ([] if parts else ["(none)"])
+        if bad:
+            console.print(f"[red]error:[/] unknown part(s) {', '.join(bad)}; known: {', '.join(selftest.PARTS)}")
+            return 2
     for out in (args.json, args.markdown):
         if out is not None:
             _check_writable(out)
@@ -311,7 +321,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
         def tick(done: int, total: int, label: str) -> None:
             progress.update(task, completed=done, total=total, description=label)
-        report = selftest.run(args.mutation, tuple(range(args.seeds)), args.jobs, tick)
+        report = selftest.run(args.mutation, tuple(range(args.seeds)), args.jobs, tick, parts)
     wide = Console(width=max(Console().width, 160))
     table = Table(title="mutation x check (CAUGHT = the check flags it; n/a = invisible by nature)")
     for h in selftest.MUTATION_HEADERS:
@@ -327,6 +337,18 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     for row in selftest.tolerance_rows(report):
         tol.add_row(*row)
     wide.print(tol)
+    for title, headers, rows in (
+            ("sweeps: one planted bug per layer, judged by parity alone (margin = error / tolerance)",
+             selftest.SWEEP_HEADERS, selftest.sweep_rows(report)),
+            ("detection floor: smallest relative kernel perturbation parity flags",
+             selftest.FLOOR_HEADERS, selftest.floor_rows(report))):
+        if rows:
+            table = Table(title=title)
+            for h in headers:
+                table.add_column(h, overflow="fold")
+            for row in rows:
+                table.add_row(*row)
+            wide.print(table)
     t = report["totals"]
     for c in report["clean_runs"]:
         if c["false_alarms"]:
@@ -336,7 +358,10 @@ def cmd_selftest(args: argparse.Namespace) -> int:
                f"{t['layer_named_right']}/{t['layer_expected']}; expected checks met "
                f"{t['expectations_met']}/{t['mutations']}; false alarms {t['false_alarms']} in "
                f"{t['clean_runs']} clean runs (seeds 0..{args.seeds - 1}); "
-               f"{report['timings']['seconds']:.0f} s")
+               + (f"sweeps {t['sweep_caught']}/{t['sweep_plantings']} caught, {t['sweep_below_margin_goal']} "
+                  f"below the 3x margin; " if t["sweep_plantings"] else "")
+               + (f"floors within 1e-3: {t['floors_meeting_goal']}/{t['floors']}; " if t["floors"] else "")
+               + f"{report['timings']['seconds']:.0f} s")
     if args.json:
         write_atomic(args.json, json.dumps(report, indent=2) + "\n")
         console.print(f"wrote {args.json}")

@@ -88,10 +88,14 @@ def edit_keras(p: Patches, network: str, edit: Callable[[keras.Model], None]) ->
 Converted = dict[str, np.ndarray]
 
 
-def edit_transfer(p: Patches, layer: str, edit: Callable[[Converted, Any], Converted]) -> None:
-    """The torch -> Keras transfer of layer ``layer`` passes its converted weights through
-    ``edit`` (a converter's wrong layout rule). The Keras -> torch direction is left correct, as a
-    converter written for one direction would be."""
+def edit_transfer(p: Patches, layer: str, edit: Callable[[Converted, Any], Converted],
+                  back: Callable[[Converted, Any], Converted] | None = None) -> None:
+    """A converter's wrong layout rule for layer ``layer``, in both directions as a converter
+    written with it would apply it: torch -> Keras passes the converted Keras-layout weights
+    through ``edit``, Keras -> torch passes the Keras weights through ``back`` (the inverse of
+    ``edit``) before the layout rule. The Keras -> torch round trip then stays bit-exact, and
+    only the outputs can show the bug. ``back=None`` models a converter that skips the layer in
+    that direction too (the torch twin keeps the values it had)."""
     real = transfer.rule_for
 
     def rule_for(module: nn.Module) -> transfer.Rule:
@@ -100,8 +104,33 @@ def edit_transfer(p: Patches, layer: str, edit: Callable[[Converted, Any], Conve
         def to_keras(t: Converted, m: nn.Module, klayer: Any) -> Converted:
             out = rule.to_keras(t, m, klayer)
             return edit(out, klayer) if klayer.name == layer else out
-        return transfer.Rule(rule.name, rule.keras_types, to_keras, rule.to_torch)
+
+        def to_torch(k: Converted, m: nn.Module, klayer: Any) -> Converted:
+            if klayer.name != layer:
+                return rule.to_torch(k, m, klayer)
+            if back is None:
+                return {n: t.detach().cpu().numpy() for n, t in transfer.own_tensors(m).items()}
+            return rule.to_torch(back(k, klayer), m, klayer)
+        return transfer.Rule(rule.name, rule.keras_types, to_keras, to_torch)
     p.setattr(transfer, "rule_for", rule_for)
+
+
+# Wrong layout rules of a converter, on Keras-layout weights. Each is its own inverse, so the
+# converter applies the same one in both directions.
+def swap_kh_kw(w: Converted, layer: Any) -> Converted:
+    return {**w, "kernel": np.ascontiguousarray(w["kernel"].transpose(1, 0, 2, 3))}
+
+
+def rotate_180(w: Converted, layer: Any) -> Converted:
+    return {**w, "kernel": np.ascontiguousarray(w["kernel"][::-1, ::-1])}
+
+
+def reverse_input_channels(w: Converted, layer: Any) -> Converted:
+    return {**w, "kernel": np.ascontiguousarray(w["kernel"][:, :, ::-1, :])}
+
+
+def swap_gamma_beta(w: Converted, layer: Any) -> Converted:
+    return {**w, "gamma": w["beta"], "beta": w["gamma"]}
 
 
 def replace_module(model: nn.Module, path: str, new: nn.Module) -> None:
@@ -209,8 +238,7 @@ def _(p: Patches) -> None:
           "[kh,kw,C,1]): converters' depthwise layout bugs (MMdnn, onnx2keras DepthwiseConv2D)",
           ("parity",), COUNTS)
 def _(p: Patches) -> None:
-    edit_transfer(p, "body.Conv2d_2_depthwise.conv",
-                  lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"].transpose(1, 0, 2, 3))})
+    edit_transfer(p, "body.Conv2d_2_depthwise.conv", swap_kh_kw, swap_kh_kw)
 
 
 @mutation("bn_gamma_beta_swapped", MV1, "transfer", "body.Conv2d_1_depthwise.bn",
@@ -218,7 +246,7 @@ def _(p: Patches) -> None:
           "positional weight assignment (Keras set_weights order gamma, beta, mean, var; with "
           "scale=False the list starts at beta) shifting BN parameters", ("parity",), COUNTS)
 def _(p: Patches) -> None:
-    edit_transfer(p, "body.Conv2d_1_depthwise.bn", lambda w, k: {**w, "gamma": w["beta"], "beta": w["gamma"]})
+    edit_transfer(p, "body.Conv2d_1_depthwise.bn", swap_gamma_beta, swap_gamma_beta)
 
 
 @mutation("bn_variance_as_std", MV1, "transfer", "body.Conv2d_6_pointwise.bn",
@@ -227,7 +255,8 @@ def _(p: Patches) -> None:
           "hand-written converters)", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     edit_transfer(p, "body.Conv2d_6_pointwise.bn",
-                  lambda w, k: {**w, "moving_variance": np.sqrt(w["moving_variance"])})
+                  lambda w, k: {**w, "moving_variance": np.sqrt(w["moving_variance"])},
+                  lambda w, k: {**w, "moving_variance": np.square(w["moving_variance"])})
 
 
 @mutation("global_pool_max", MV1, "torch", "logits.pool",
@@ -304,7 +333,7 @@ def _(p: Patches) -> None:
           "(a frequent hand-written converter bug; square kernels hide the shape error)",
           ("parity",), COUNTS)
 def _(p: Patches) -> None:
-    edit_transfer(p, "conv1", lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"].transpose(1, 0, 2, 3))})
+    edit_transfer(p, "conv1", swap_kh_kw, swap_kh_kw)
 
 
 @mutation("kernel_flipped", "srcnn", "transfer", "conv2",
@@ -312,7 +341,7 @@ def _(p: Patches) -> None:
           "Theano/old Caffe-style kernels need flipping for TF (Keras 2 shipped "
           "conv_utils.convert_kernel for it); a flip applied or missed", ("parity",), COUNTS)
 def _(p: Patches) -> None:
-    edit_transfer(p, "conv2", lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"][::-1, ::-1])})
+    edit_transfer(p, "conv2", rotate_180, rotate_180)
 
 
 @mutation("rgb_bgr_first_conv", "srcnn", "transfer", "conv1",
@@ -320,7 +349,7 @@ def _(p: Patches) -> None:
           "Caffe models take BGR; ports of Caffe weights to RGB pipelines forget to reverse the "
           "first conv's input channels (ICNet/VGG Caffe -> TF ports)", ("parity",), COUNTS)
 def _(p: Patches) -> None:
-    edit_transfer(p, "conv1", lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"][:, :, ::-1, :])})
+    edit_transfer(p, "conv1", reverse_input_channels, reverse_input_channels)
 
 
 @mutation("tanh_as_sigmoid", "srcnn", "torch", "tanh",
@@ -403,8 +432,9 @@ def _(p: Patches) -> None:
           "np.reshape used where a transpose is needed: shapes fit, values scramble (a common "
           "hand-converter bug)", ("parity",), COUNTS)
 def _(p: Patches) -> None:
-    edit_transfer(p, "head.out", lambda w, k: {**w, "kernel": np.ascontiguousarray(
-        w["kernel"].T.reshape(w["kernel"].shape))})
+    edit_transfer(p, "head.out",
+                  lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"].T.reshape(w["kernel"].shape))},
+                  lambda w, k: {**w, "kernel": np.ascontiguousarray(w["kernel"].reshape(w["kernel"].shape[::-1]).T)})
 
 
 @mutation("norm_before_activation", "dped_discriminator", "torch", "convs.1.norm",

@@ -21,29 +21,137 @@ from torch import nn
 import keras
 
 from twinzoo.catalogue import Tolerance
-from torch_models.layers import ScalarBias
+from torch_models.layers import ScalarBias, SubPixelConv2d
 from conformance.inputs import nhwc_to_nchw, to_nhwc
 
 
 # ------------------------------------------------------------------------------------------
-# non-trivial weights
+# non-trivial weights with trained-like normalisation statistics
 # ------------------------------------------------------------------------------------------
-def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = None) -> nn.Module:
-    """Give every weight of a torch twin a non-trivial seeded value.
+NORMS = (nn.modules.batchnorm._BatchNorm, nn.InstanceNorm2d, nn.GroupNorm)
+# Ops through which a per-channel scale passes unchanged: f(s * x) = s * f(x) for s > 0, per
+# channel (so the conv before them can carry a norm layer's input scale). ReLU6 is not: it clips.
+HOMOGENEOUS = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Identity, nn.MaxPool2d, nn.AvgPool2d, nn.Dropout)
+
+
+@dataclass(frozen=True)
+class NormStatistics:
+    """The distribution the normalisation layers' input variances are drawn from, per channel
+    (per group for a GroupNorm), in log10 units. See the module docs for where it comes from."""
+
+    layer_median: tuple[float, float] = (-1.5, 1.5)     # uniform, one median per layer
+    spread: float = 0.5                                  # normal std of a channel around it
+    tail_fraction: float = 1 / 8                         # near-dead channels, at least one per layer
+    tail: tuple[float, float] = (-7.0, -2.0)             # uniform, below and around both epsilons
+
+
+TRAINED_LIKE = NormStatistics()
+
+
+def _scale_output_channels(module: nn.Module, s: torch.Tensor) -> bool:
+    """Multiply ``module``'s output channel c by ``s[c]`` through its weights (and bias); False
+    when the module type has no such rule."""
+    if isinstance(module, SubPixelConv2d):           # channel c of the shuffled output: c*r*r + k
+        s = s.repeat_interleave(module.upscale * module.upscale)
+    if isinstance(module, nn.ConvTranspose2d) and module.groups == 1:
+        module.weight.mul_(s.view(1, -1, 1, 1))
+    elif isinstance(module, (nn.Conv2d, nn.Linear)):
+        module.weight.mul_(s.view(-1, *([1] * (module.weight.ndim - 1))))
+    else:
+        return False
+    if module.bias is not None:
+        module.bias.mul_(s)
+    return True
+
+
+class _InputScaler:
+    """The calibration pass's hooks: each norm layer's input variance is set to a trained-like
+    draw by scaling the output channels of the layer that produced it (a conv or linear, possibly
+    through homogeneous ops), in the weights and, for this pass, in the tensor itself, so one
+    pass calibrates every statistic downstream of the change."""
+
+    def __init__(self, model: nn.Module, gen: torch.Generator, stats: NormStatistics) -> None:
+        self.gen, self.stats = gen, stats
+        self.last: tuple[torch.Tensor, nn.Module] | None = None     # the latest scalable output
+        self.scaled: list[str] = []
+        self.unscalable: list[str] = []
+        self.names = {m: n for n, m in model.named_modules()}
+        self.hooks = []
+        for module in model.modules():
+            if isinstance(module, NORMS):
+                self.hooks.append(module.register_forward_pre_hook(self.norm_pre_hook))
+            elif isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                self.hooks.append(module.register_forward_hook(self.producer_hook))
+            elif isinstance(module, HOMOGENEOUS):
+                self.hooks.append(module.register_forward_hook(self.passthrough_hook))
+
+    def remove(self) -> None:
+        for h in self.hooks:
+            h.remove()
+
+    def producer_hook(self, module, inp, out) -> None:
+        self.last = (out, module)
+
+    def passthrough_hook(self, module, inp, out) -> None:
+        if self.last is not None and inp and inp[0] is self.last[0]:
+            self.last = (out, self.last[1])
+
+    def draw(self, n: int) -> torch.Tensor:
+        """n log10-variances: a bulk around a per-layer median, and a near-dead tail."""
+        st, g = self.stats, self.gen
+        median = float(torch.rand((), generator=g)) * (st.layer_median[1] - st.layer_median[0]) + st.layer_median[0]
+        out = median + st.spread * torch.randn(n, generator=g)
+        k = max(1, round(n * st.tail_fraction)) if st.tail_fraction > 0 else 0
+        tail = torch.randperm(n, generator=g)[:k]
+        out[tail] = torch.rand(k, generator=g) * (st.tail[1] - st.tail[0]) + st.tail[0]
+        return out
+
+    def norm_pre_hook(self, norm, args):
+        x = args[0]
+        producer = self.last[1] if self.last is not None and x is self.last[0] else None
+        if producer is None:
+            self.unscalable.append(self.names[norm])
+            return None
+        c = x.shape[1]
+        groups = norm.num_groups if isinstance(norm, nn.GroupNorm) else (
+            c if isinstance(norm, nn.InstanceNorm2d) else 0)
+        if groups:     # per-instance statistics: the variance of each (sample, group), averaged
+            v = x.reshape(x.shape[0], groups, -1).double().var(dim=2, unbiased=False).mean(dim=0)
+        else:
+            v = x.transpose(0, 1).reshape(c, -1).double().var(dim=1, unbiased=False)
+        target = 10.0 ** self.draw(v.numel()).double()
+        s = torch.where(v > 0, torch.sqrt(target / v.clamp_min(1e-300)), torch.ones_like(v)).float()
+        if groups:
+            s = s.repeat_interleave(c // groups)
+        if not _scale_output_channels(producer, s):
+            self.unscalable.append(self.names[norm])
+            return None
+        self.scaled.append(self.names[norm])
+        self.last = None
+        return (x * s.view(1, c, *([1] * (x.ndim - 2))), *args[1:])
+
+
+def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = None,
+              stats: NormStatistics = TRAINED_LIKE, report: dict[str, list[str]] | None = None) -> nn.Module:
+    """Give every weight of a torch twin a non-trivial seeded value, with normalisation
+    statistics like a trained network's (see the module docs).
 
     Conv/FC kernels: He-normal (variance-preserving through ReLU stacks); biases uniform in
     [-0.1, 0.1]; norm scale uniform in [0.5, 1.5] and shift in [-0.2, 0.2]; PReLU slopes in
-    [0.05, 0.3]. BN moving statistics are first calibrated on ``calibration`` (one train-mode pass
-    with a cumulative average, so the activations stay in a realistic range through deep stacks)
-    and then perturbed — mean shifted by 0.1 sigma-scale noise, variance scaled by [0.7, 1.4] —
-    so no statistic is the trivial 0 / 1.
+    [0.05, 0.3]. With ``calibration`` (NCHW), one train-mode pass sets every norm layer's input
+    variance to a draw from ``stats`` (by scaling the output channels of the conv that feeds it)
+    and calibrates the BN moving statistics on the result (cumulative average); then the moving
+    statistics are perturbed (mean shifted by 0.1 sigma-scale noise, variance scaled by
+    [0.7, 1.4]) so no statistic is the trivial 0 / 1. ``report``, if given, gets the names of the
+    norm layers whose input was scaled (``scaled``) and of those it could not be (``unscalable``:
+    no conv feeds them directly).
     """
     gen = torch.Generator().manual_seed(seed)
 
     def uniform(shape, lo, hi):
         return torch.rand(shape, generator=gen) * (hi - lo) + lo
 
-    bns = []
+    bns, norms = [], []
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
@@ -64,21 +172,28 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
                 module.weight.copy_(uniform(module.weight.shape, 0.05, 0.3))
             elif isinstance(module, ScalarBias):
                 module.bias.copy_(uniform(module.bias.shape, -0.1, 0.1))
-        if bns:
-            saved = [(bn.momentum,) for bn in bns]
-            for bn in bns:
-                bn.reset_running_stats()
-                bn.momentum = None            # cumulative average: one pass sets the batch stats
-            if calibration is not None:
-                model.train()
+            if isinstance(module, NORMS):
+                norms.append(module)
+        saved = [bn.momentum for bn in bns]
+        for bn in bns:
+            bn.reset_running_stats()
+            bn.momentum = None            # cumulative average: one pass sets the batch stats
+        if norms and calibration is not None:
+            scaler = _InputScaler(model, gen, stats)
+            model.train()
+            try:
                 model(calibration)
-            model.eval()
-            for bn, (momentum,) in zip(bns, saved):
-                bn.momentum = momentum
-                sigma = bn.running_var.sqrt()
-                bn.running_mean.add_(torch.randn(bn.running_mean.shape, generator=gen) * 0.1 * sigma)
-                bn.running_var.mul_(uniform(bn.running_var.shape, 0.7, 1.4))
-                bn.num_batches_tracked.zero_()
+            finally:
+                scaler.remove()
+                model.eval()
+            if report is not None:
+                report["scaled"], report["unscalable"] = scaler.scaled, scaler.unscalable
+        for bn, momentum in zip(bns, saved):
+            bn.momentum = momentum
+            sigma = bn.running_var.sqrt()
+            bn.running_mean.add_(torch.randn(bn.running_mean.shape, generator=gen) * 0.1 * sigma)
+            bn.running_var.mul_(uniform(bn.running_var.shape, 0.7, 1.4))
+            bn.num_batches_tracked.zero_()
     model.eval()
     return model
 

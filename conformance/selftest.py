@@ -9,6 +9,14 @@ cry wolf.
    seeds and inputs) against the smallest parity error a planted bug produces, each as a ratio to
    the network's tolerance (1.0 = the pass/fail line), so the report shows where the tolerance
    sits between them and with what margin.
+4. The sweeps of ``conformance.sensitivity``: the other framework's epsilon planted in every
+   normalisation layer of one network per family, the unbiased variance in every instance norm,
+   each judged by the parity check alone (caught, and by what margin); and each network's
+   detection floor (the smallest relative kernel perturbation parity flags).
+
+Parity's verdict is split in two columns: ``parity`` (the outputs differ) and ``roundtrip`` (the
+Keras -> torch transfer does not give the weights back bit for bit), so a converter bug planted
+in both directions, where the round trip stays exact, is seen to be caught by the outputs alone.
 
 The reference-graph and witness checks compare against third-party definitions, not twin
 against twin, and are left out here (their own tests plant bugs in them).
@@ -25,10 +33,25 @@ from typing import Any
 
 import numpy as np
 
+from conformance.sensitivity import parity_ratios
+
 SELFTEST_CHECKS = ("params", "macs", "parity", "fold", "train")
 SEED_CHECKS = ("parity", "fold", "train")      # the checks whose inputs and weights a seed changes
+COLUMNS = ("params", "macs", "parity", "roundtrip", "fold", "train")   # parity split in two
 FLAGGED = ("fail", "error")
 DEFAULT_SEEDS = tuple(range(10))
+PARTS = ("mutations", "sweeps", "floors")
+
+
+def statuses_of(results: dict[str, Any]) -> dict[str, str]:
+    """Each check's status, the parity check split into its outputs (``parity``) and its
+    Keras -> torch round trip (``roundtrip``)."""
+    out = {c: r.status for c, r in results.items()}
+    par = results.get("parity")
+    if par is not None and par.status in ("pass", "fail") and "outputs_passed" in par.data:
+        out["parity"] = "pass" if par.data["outputs_passed"] else "fail"
+        out["roundtrip"] = "pass" if par.data["roundtrip_exact"] else "fail"
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -75,19 +98,6 @@ class MutationResult:
         return d
 
 
-def parity_ratios(parity_data: dict[str, Any]) -> list[float]:
-    """Each parity input's error as a multiple of its tolerance (``atol + rtol * scale``)."""
-    tol = parity_data["tolerance"]
-    out = []
-    for p in parity_data.get("inputs", []):
-        scale = p.get("ref_scale", float("nan"))
-        if not np.isfinite(p["max_abs"]) or not np.isfinite(scale):
-            out.append(float("inf"))
-        else:
-            out.append(p["max_abs"] / (tol["atol"] + tol["rtol"] * scale))
-    return out
-
-
 def _layer_named(check: str, result: Any) -> str | None:
     """The layer a check's result names: a localised divergence, or the layer in an error."""
     from conformance.mutations import layer_in_message
@@ -110,8 +120,9 @@ def run_mutation(name: str, seed: int = 0) -> MutationResult:
         report = checks.check_network(m.network, SELFTEST_CHECKS, seed=seed)
     seconds = time.perf_counter() - start
     results = report.results
-    flagged = [c for c, r in results.items() if r.status in FLAGGED]
-    layers = {c: _layer_named(c, r) for c, r in results.items() if c in flagged}
+    statuses = statuses_of(results)
+    flagged = [c for c in COLUMNS if statuses.get(c) in FLAGGED]
+    layers = {c: _layer_named(c, results[c]) for c in flagged if c in results}
     # the localising checks in the order they are trusted: parity, train, then an error message
     localised = next((layers[c] for c in ("parity", "train", "fold", "params", "macs") if layers.get(c)), None)
     par = results.get("parity")
@@ -120,7 +131,7 @@ def run_mutation(name: str, seed: int = 0) -> MutationResult:
         ratio = max(parity_ratios(par.data))
     return MutationResult(
         m.name, m.network, m.twin, m.description, m.models, list(m.expect), m.layer,
-        {c: r.status for c, r in results.items()}, flagged, layers, localised, dict(m.invisible),
+        statuses, flagged, layers, localised, dict(m.invisible),
         {c: r.summary for c, r in results.items()}, ratio, round(seconds, 1))
 
 
@@ -151,7 +162,7 @@ def run_clean(network: str, seed: int, checks_: tuple[str, ...]) -> CleanRun:
     report = checks.check_network(network, checks_, seed=seed)
     par = report.results.get("parity")
     ratios = parity_ratios(par.data) if par is not None and par.data.get("inputs") else []
-    return CleanRun(network, seed, {c: r.status for c, r in report.results.items()},
+    return CleanRun(network, seed, statuses_of(report.results),
                     {c: r.summary for c, r in report.results.items()}, ratios,
                     par.data.get("max_rel") if par is not None else None,
                     round(time.perf_counter() - start, 1))
@@ -162,9 +173,15 @@ def run_clean(network: str, seed: int, checks_: tuple[str, ...]) -> CleanRun:
 # ------------------------------------------------------------------------------------------
 def _job(kind: str, args: tuple) -> Any:
     """One unit of work (module-level: it runs in a worker process)."""
+    from conformance import sensitivity
     if kind == "mutation":
         return run_mutation(*args)
-    return run_clean(*args)
+    if kind == "clean":
+        return run_clean(*args)
+    if kind == "floor":
+        return sensitivity.detection_floor(*args)
+    sweep = {"epsilon": sensitivity.epsilon_sweep, "variance": sensitivity.variance_sweep}[kind]
+    return [p.as_dict() for p in sweep(*args)]
 
 
 def _init_worker(threads: int) -> None:
@@ -172,32 +189,53 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def plan(mutation_names: list[str], seeds: tuple[int, ...]) -> list[tuple[str, tuple]]:
+def plan(mutation_names: list[str], seeds: tuple[int, ...],
+         parts: tuple[str, ...] = PARTS) -> list[tuple[str, tuple]]:
     """The work: each mutation at seed 0; each network used by a mutation unmutated — the
-    seed-independent checks (params, macs) once, the seeded ones at every seed."""
-    from conformance import mutations
-    muts = [mutations.by_name(n) for n in mutation_names]
+    seed-independent checks (params, macs) once, the seeded ones at every seed; the sweeps (one
+    job per network) and the detection floors (of every network the rest touches), at seed 0."""
+    from conformance import mutations, sensitivity
+    muts = [mutations.by_name(n) for n in mutation_names] if "mutations" in parts else []
     networks = list(dict.fromkeys(m.network for m in muts))
     jobs: list[tuple[str, tuple]] = [("mutation", (m.name, 0)) for m in muts]
     for net in networks:
         for i, seed in enumerate(seeds):
             checks_ = SELFTEST_CHECKS if i == 0 else SEED_CHECKS
             jobs.append(("clean", (net, seed, checks_)))
-    return jobs
+    if "sweeps" in parts:
+        jobs += [("epsilon", (n, 0)) for n in sensitivity.EPSILON_SWEEP_NETWORKS]
+        jobs += [("variance", (n, 0)) for n in sensitivity.VARIANCE_SWEEP_NETWORKS]
+    if "floors" in parts:
+        jobs += [("floor", (n, 0)) for n in floor_networks()]
+    # the longest jobs first, so the short ones fill the workers' gaps at the end
+    cost = {"epsilon": 0, "floor": 1, "variance": 2, "mutation": 3, "clean": 3}
+    return sorted(jobs, key=lambda j: cost[j[0]])
+
+
+def floor_networks() -> list[str]:
+    """Every network a mutation or a sweep touches."""
+    from conformance import mutations, sensitivity
+    return list(dict.fromkeys([*(m.network for m in mutations.MUTATIONS), *sensitivity.EPSILON_SWEEP_NETWORKS]))
 
 
 def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAULT_SEEDS,
-        jobs: int = 1, progress: Any = None) -> dict[str, Any]:
-    """Run the self-test; ``progress(done, total, label)`` is called after each unit."""
-    from conformance import mutations
+        jobs: int = 1, progress: Any = None, parts: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Run the self-test; ``progress(done, total, label)`` is called after each unit. ``parts``
+    (default: all of PARTS, or only the mutations when some are named) picks what runs."""
+    from conformance import mutations, sensitivity
     from twinzoo import catalogue
+    if parts is None:
+        parts = ("mutations",) if mutation_names else PARTS
     names = mutation_names or [m.name for m in mutations.MUTATIONS]
-    work = plan(names, tuple(seeds))
+    work = plan(names, tuple(seeds), parts)
     start = time.perf_counter()
     results: list[Any] = []
+    seconds: list[float] = []
     if jobs <= 1:
         for i, (kind, args) in enumerate(work):
+            t0 = time.perf_counter()
             results.append(_job(kind, args))
+            seconds.append(time.perf_counter() - t0)
             if progress:
                 progress(i + 1, len(work), f"{kind} {args[0]}")
     else:
@@ -207,37 +245,67 @@ def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAUL
             futures = [pool.submit(_job, kind, args) for kind, args in work]
             for i, (fut, (kind, args)) in enumerate(zip(futures, work)):
                 results.append(fut.result())
+                seconds.append(float("nan"))
                 if progress:
                     progress(i + 1, len(work), f"{kind} {args[0]}")
-    muts = [r for r in results if isinstance(r, MutationResult)]
-    clean = [r for r in results if isinstance(r, CleanRun)]
+    by_kind: dict[str, list[Any]] = {}
+    for (kind, _), r in zip(work, results):
+        by_kind.setdefault(kind, []).append(r)
+    muts: list[MutationResult] = by_kind.get("mutation", [])
+    clean: list[CleanRun] = by_kind.get("clean", [])
+    plantings = [p for kind in ("epsilon", "variance") for sweep in by_kind.get(kind, []) for p in sweep]
+    floors = by_kind.get("floor", [])
     return {
         "tool": "twinzoo conformance selftest",
         "checks": list(SELFTEST_CHECKS),
+        "parts": list(parts),
         "seeds": list(seeds),
         "mutations": [r.as_dict() for r in muts],
         "clean_runs": [{k: v for k, v in asdict(r).items() if k != "seconds"} | {"false_alarms": r.false_alarms}
                        for r in clean],
         "tolerances": tolerance_table(muts, clean, catalogue),
-        "totals": totals(muts, clean),
+        "sweeps": {"margin_goal": sensitivity.MARGIN_GOAL, "summary": sensitivity.sweep_summary(plantings),
+                   "plantings": plantings},
+        "floors": floors,
+        "totals": totals(muts, clean, plantings, floors),
         "timings": {"seconds": round(time.perf_counter() - start, 1), "jobs": jobs,
                     "mutation_seconds": {r.name: r.seconds for r in muts},
-                    "clean_run_seconds": [[r.network, r.seed, r.seconds] for r in clean]},
+                    "clean_run_seconds": [[r.network, r.seed, r.seconds] for r in clean],
+                    "job_seconds": [[kind, args[0], round(t, 1)] for (kind, args), t in zip(work, seconds)
+                                    if kind in ("epsilon", "variance", "floor") and np.isfinite(t)]},
     }
 
 
-def totals(muts: list[MutationResult], clean: list[CleanRun]) -> dict[str, Any]:
+def totals(muts: list[MutationResult], clean: list[CleanRun], plantings: list[dict[str, Any]] = (),
+           floors: list[dict[str, Any]] = ()) -> dict[str, Any]:
+    from conformance.sensitivity import MARGIN_GOAL
     with_layer = [m for m in muts if m.expected_layer is not None]
+    transfer_muts = [m for m in muts if m.twin == "transfer"]
+    asked = [p for p in plantings if p["asked_to_localise"]]
+    sweeps_ok = all(p["caught"] and p["ratio"] >= MARGIN_GOAL and p["layer_ok"] for p in plantings)
     return {
         "mutations": len(muts),
         "caught": sum(m.caught for m in muts),
         "layer_named_right": sum(m.layer_ok for m in with_layer),
         "layer_expected": len(with_layer),
         "expectations_met": sum(m.expectation_met for m in muts),
+        "transfer_mutations": len(transfer_muts),
+        "transfer_caught_by_parity": sum("parity" in m.flagged_by for m in transfer_muts),
+        "transfer_roundtrip_exact": sum("roundtrip" not in m.flagged_by for m in transfer_muts),
         "networks": len({m.network for m in muts}),
         "clean_runs": len(clean),
         "false_alarms": sum(len(c.false_alarms) for c in clean),
-        "passed": all(m.ok for m in muts) and not any(c.false_alarms for c in clean),
+        "sweep_plantings": len(plantings),
+        "sweep_caught": sum(p["caught"] for p in plantings),
+        "sweep_below_margin_goal": sum(p["ratio"] < MARGIN_GOAL for p in plantings),
+        "sweep_min_margin": min((p["ratio"] for p in plantings), default=None),
+        "sweep_localised_right": sum(p["layer_ok"] for p in asked),
+        "sweep_localise_asked": len(asked),
+        "floors": len(floors),
+        "floors_meeting_goal": sum(f["meets_goal"] for f in floors),
+        "worst_floor": max((f["floor"] for f in floors), default=None),
+        "passed": (all(m.ok for m in muts) and not any(c.false_alarms for c in clean) and sweeps_ok
+                   and all(f["meets_goal"] for f in floors)),
     }
 
 
@@ -274,7 +342,7 @@ def mutation_rows(report: dict[str, Any]) -> list[list[str]]:
     rows = []
     for m in report["mutations"]:
         cells = []
-        for c in SELFTEST_CHECKS:
+        for c in COLUMNS:
             status = m["statuses"].get(c, "-")
             if status in FLAGGED:
                 cells.append("CAUGHT" + (" (error)" if status == "error" else ""))
@@ -294,7 +362,10 @@ def mutation_rows(report: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-MUTATION_HEADERS = ["mutation", "network", "twin", *SELFTEST_CHECKS, "layer named", "layer", "result"]
+MUTATION_HEADERS = ["mutation", "network", "twin", *COLUMNS, "layer named", "layer", "result"]
+SWEEP_HEADERS = ["network", "planted", "layers", "caught by parity", "margin min (weakest layer)",
+                 "margin median", "below 3x", "layer named right"]
+FLOOR_HEADERS = ["network", "floor (worst probed layer)", "per layer", "goal"]
 TOLERANCE_HEADERS = ["network", "tolerance", "samples", "correct max (p99)", "correct max rel",
                      "smallest bug (mutation)", "margins below / above"]
 
@@ -316,6 +387,19 @@ def tolerance_rows(report: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def sweep_rows(report: dict[str, Any]) -> list[list[str]]:
+    return [[r["network"], f"{r['kind']}: {r['planted']}", str(r["plantings"]),
+             f"{r['caught']}/{r['plantings']}", f"{_x(r['min_margin'])}x ({r['weakest_layer']})",
+             f"{_x(r['median_margin'])}x", str(r["below_goal"]),
+             f"{r['localised_right']}/{r['localise_asked']}"] for r in report["sweeps"]["summary"]]
+
+
+def floor_rows(report: dict[str, Any]) -> list[list[str]]:
+    return [[f["network"], _x(f["floor"]),
+             "; ".join(f"{x['layer']} {_x(x['floor'])}" for x in f["layers"]),
+             ("met" if f["meets_goal"] else "MISSED") + f" (<= {f['goal']:g})"] for f in report["floors"]]
+
+
 def invisibility_notes(report: dict[str, Any]) -> list[str]:
     notes = []
     for m in report["mutations"]:
@@ -330,14 +414,18 @@ def markdown(report: dict[str, Any]) -> str:
     t = report["totals"]
     lines = [
         "# twinzoo conformance self-test", "",
-        f"**{t['caught']}/{t['mutations']} mutations caught** on {t['networks']} networks; "
-        f"layer named right {t['layer_named_right']}/{t['layer_expected']}; expected checks met "
+        f"**{t['caught']}/{t['mutations']} mutations caught** on {t['networks']} networks "
+        f"({t['transfer_caught_by_parity']}/{t['transfer_mutations']} converter bugs, planted in both "
+        f"directions, caught by the outputs; round trip exact for {t['transfer_roundtrip_exact']} of "
+        f"them); layer named right {t['layer_named_right']}/{t['layer_expected']}; expected checks met "
         f"{t['expectations_met']}/{t['mutations']}. **False alarms: {t['false_alarms']}** in "
         f"{t['clean_runs']} runs of the unmutated twins (seeds {', '.join(map(str, report['seeds']))}). "
         f"Checks: {', '.join(report['checks'])}.", "",
         "CAUGHT = the check fails or errors under the mutation; n/a = invisible to that check by "
         "nature (params/macs: same layers and shapes; see the notes for the rest); skip = the "
-        "check does not apply to the network.", "",
+        "check does not apply to the network. parity = the twins' outputs differ; roundtrip = "
+        "the Keras -> torch transfer does not give the weights back bit for bit (both are parts "
+        "of the parity check).", "",
         "| " + " | ".join(MUTATION_HEADERS) + " |", "|" + "---|" * len(MUTATION_HEADERS)]
     lines += ["| " + " | ".join(r) + " |" for r in mutation_rows(report)]
     lines += ["", "## Invisible by nature", ""]
@@ -352,5 +440,25 @@ def markdown(report: dict[str, Any]) -> str:
               "the smallest error. Margins: tolerance / correct max, smallest bug / tolerance.", "",
               "| " + " | ".join(TOLERANCE_HEADERS) + " |", "|" + "---|" * len(TOLERANCE_HEADERS)]
     lines += ["| " + " | ".join(r) + " |" for r in tolerance_rows(report)]
+    if report["sweeps"]["summary"]:
+        lines += ["", "## Sweeps: one planted bug per layer, judged by parity alone", "",
+                  f"**{t['sweep_caught']}/{t['sweep_plantings']} plantings caught**; "
+                  f"{t['sweep_below_margin_goal']} below the {report['sweeps']['margin_goal']:g}x margin goal "
+                  f"(smallest margin {_x(t['sweep_min_margin'])}x); parity named the planted layer in "
+                  f"{t['sweep_localised_right']}/{t['sweep_localise_asked']} of the localised sample.", "",
+                  "Margin: the planted twin's parity error as a multiple of the tolerance (worst "
+                  "input). Epsilon: every normalisation layer of the Keras twin in turn gets the other "
+                  "framework's default; variance: every instance norm of the torch twin divides by the "
+                  "unbiased variance. Layer named: a sample of 12 layers per network (first, middle, "
+                  "last among them), and every variance planting.", "",
+                  "| " + " | ".join(SWEEP_HEADERS) + " |", "|" + "---|" * len(SWEEP_HEADERS)]
+        lines += ["| " + " | ".join(r) + " |" for r in sweep_rows(report)]
+    if report["floors"]:
+        lines += ["", "## Detection floor", "",
+                  "The smallest relative error of every weight (`kernel * (1 + eps * z)`, z seeded "
+                  "normal) of one kernel at 1/4, 1/2 and 3/4 of the network that parity flags "
+                  "(bisection on log10 eps); a network's floor is its worst probed layer's.", "",
+                  "| " + " | ".join(FLOOR_HEADERS) + " |", "|" + "---|" * len(FLOOR_HEADERS)]
+        lines += ["| " + " | ".join(r) + " |" for r in floor_rows(report)]
     lines += ["", f"Wall time: {report['timings']['seconds']:.0f} s with {report['timings']['jobs']} job(s).", ""]
     return "\n".join(lines)

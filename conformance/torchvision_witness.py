@@ -56,14 +56,14 @@ def torchvision_or_reason():
 
 
 def _weighted(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    from conformance.transfer import _own_tensors
-    return [(n, m) for n, m in model.named_modules() if n and _own_tensors(m)]
+    from conformance.transfer import own_tensors
+    return [(n, m) for n, m in model.named_modules() if n and own_tensors(m)]
 
 
 def copy_by_position(src: nn.Module, dst: nn.Module) -> int:
     """Copy ``src``'s weights into ``dst``, weighted modules paired by position; raises ValueError
     naming the first pair whose types or shapes differ (nothing written)."""
-    from conformance.transfer import _own_tensors
+    from conformance.transfer import own_tensors
     a, b = _weighted(src), _weighted(dst)
     if len(a) != len(b):
         raise ValueError(f"{type(src).__name__} has {len(a)} weighted modules, ours {len(b)}")
@@ -73,7 +73,7 @@ def copy_by_position(src: nn.Module, dst: nn.Module) -> int:
         same_kind = isinstance(mb, type(ma)) or isinstance(ma, type(mb))
         if not (same_kind or head):
             raise ValueError(f"{na} ({type(ma).__name__}) does not pair with {nb} ({type(mb).__name__})")
-        ta, tb = _own_tensors(ma), _own_tensors(mb)
+        ta, tb = own_tensors(ma), own_tensors(mb)
         if ta.keys() != tb.keys():
             raise ValueError(f"{na} has {sorted(ta)}, {nb} has {sorted(tb)}")
         for key, value in ta.items():

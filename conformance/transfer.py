@@ -58,7 +58,7 @@ class TransferError(ValueError):
 # ------------------------------------------------------------------------------------------
 # enumeration of the weighted layers on both sides
 # ------------------------------------------------------------------------------------------
-def _own_tensors(module: nn.Module) -> dict[str, torch.Tensor]:
+def own_tensors(module: nn.Module) -> dict[str, torch.Tensor]:
     """A module's own weights: parameters and persistent buffers (not ``num_batches_tracked``,
     not non-persistent constants such as BatchNorm2dNoScale's fixed gamma)."""
     out = {n: p for n, p in module.named_parameters(recurse=False)}
@@ -69,7 +69,7 @@ def _own_tensors(module: nn.Module) -> dict[str, torch.Tensor]:
 
 def torch_weighted_modules(model: nn.Module) -> dict[str, nn.Module]:
     """Modules owning parameters or buffers (BN's ``num_batches_tracked`` aside), by name."""
-    return {name: m for name, m in model.named_modules() if name and _own_tensors(m)}
+    return {name: m for name, m in model.named_modules() if name and own_tensors(m)}
 
 
 def keras_weighted_layers(model: keras.Model) -> dict[str, kl.Layer]:
@@ -267,7 +267,7 @@ def pair_layers(torch_model: nn.Module, keras_model: keras.Model) -> list[Pair]:
     klayers = keras_weighted_layers(keras_model)
     problems: list[str] = []
     for name in tmods.keys() - klayers.keys():
-        shapes = {n: tuple(v.shape) for n, v in _own_tensors(tmods[name]).items()}
+        shapes = {n: tuple(v.shape) for n, v in own_tensors(tmods[name]).items()}
         problems.append(f"layer {name!r} exists in the torch twin {shapes} but not in the Keras twin")
     for name in klayers.keys() - tmods.keys():
         shapes = {_short(v): tuple(v.shape) for v in klayers[name].weights}
@@ -313,7 +313,7 @@ def torch_to_keras(torch_model: nn.Module, keras_model: keras.Model) -> list[Pai
     problems: list[str] = []
     plan: list[tuple] = []
     for p in pairs:
-        tensors = {n: t.detach().cpu().numpy() for n, t in _own_tensors(p.module).items()}
+        tensors = {n: t.detach().cpu().numpy() for n, t in own_tensors(p.module).items()}
         try:
             converted = p.rule.to_keras(tensors, p.module, p.layer)
         except (ValueError, KeyError) as exc:
@@ -352,7 +352,7 @@ def keras_to_torch(keras_model: keras.Model, torch_model: nn.Module) -> list[Pai
         except (ValueError, KeyError) as exc:
             problems.append(f"layer {p.name!r}: {exc}")
             continue
-        tensors = _own_tensors(p.module)
+        tensors = own_tensors(p.module)
         for wname in converted.keys() - tensors.keys():
             problems.append(f"layer {p.name!r}: Keras provides {wname!r} but the torch module has none")
         for wname in tensors.keys() - converted.keys():
