@@ -410,6 +410,11 @@ def invisibility_notes(report: dict[str, Any]) -> list[str]:
     return notes
 
 
+def md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
+            *("| " + " | ".join(r) + " |" for r in rows)]
+
+
 def markdown(report: dict[str, Any]) -> str:
     t = report["totals"]
     lines = [
@@ -425,9 +430,8 @@ def markdown(report: dict[str, Any]) -> str:
         "nature (params/macs: same layers and shapes; see the notes for the rest); skip = the "
         "check does not apply to the network. parity = the twins' outputs differ; roundtrip = "
         "the Keras -> torch transfer does not give the weights back bit for bit (both are parts "
-        "of the parity check).", "",
-        "| " + " | ".join(MUTATION_HEADERS) + " |", "|" + "---|" * len(MUTATION_HEADERS)]
-    lines += ["| " + " | ".join(r) + " |" for r in mutation_rows(report)]
+        "of the parity check).", ""]
+    lines += md_table(MUTATION_HEADERS, mutation_rows(report))
     lines += ["", "## Invisible by nature", ""]
     lines += [f"- {n}" for n in invisibility_notes(report)]
     lines += ["", "## What each mutation models", ""]
@@ -437,9 +441,8 @@ def markdown(report: dict[str, Any]) -> str:
               "Errors as multiples of the network's tolerance (`atol + rtol * max|torch|`; 1 = the "
               "pass/fail line). Correct: every parity batch (the real-image batch and the random "
               "batch) of the unmutated twins at every seed; smallest bug: the planted parity-visible bug with "
-              "the smallest error. Margins: tolerance / correct max, smallest bug / tolerance.", "",
-              "| " + " | ".join(TOLERANCE_HEADERS) + " |", "|" + "---|" * len(TOLERANCE_HEADERS)]
-    lines += ["| " + " | ".join(r) + " |" for r in tolerance_rows(report)]
+              "the smallest error. Margins: tolerance / correct max, smallest bug / tolerance.", ""]
+    lines += md_table(TOLERANCE_HEADERS, tolerance_rows(report))
     if report["sweeps"]["summary"]:
         lines += ["", "## Sweeps: one planted bug per layer, judged by parity alone", "",
                   f"**{t['sweep_caught']}/{t['sweep_plantings']} plantings caught**; "
@@ -450,15 +453,13 @@ def markdown(report: dict[str, Any]) -> str:
                   "input). Epsilon: every normalisation layer of the Keras twin in turn gets the other "
                   "framework's default; variance: every instance norm of the torch twin divides by the "
                   "unbiased variance. Layer named: a sample of 12 layers per network (first, middle, "
-                  "last among them), and every variance planting.", "",
-                  "| " + " | ".join(SWEEP_HEADERS) + " |", "|" + "---|" * len(SWEEP_HEADERS)]
-        lines += ["| " + " | ".join(r) + " |" for r in sweep_rows(report)]
+                  "last among them), and every variance planting.", ""]
+        lines += md_table(SWEEP_HEADERS, sweep_rows(report))
     if report["floors"]:
         lines += ["", "## Detection floor", "",
                   "The smallest relative error of every weight (`kernel * (1 + eps * z)`, z seeded "
                   "normal) of one kernel at 1/4, 1/2 and 3/4 of the network that parity flags "
-                  "(bisection on log10 eps); a network's floor is its worst probed layer's.", "",
-                  "| " + " | ".join(FLOOR_HEADERS) + " |", "|" + "---|" * len(FLOOR_HEADERS)]
-        lines += ["| " + " | ".join(r) + " |" for r in floor_rows(report)]
+                  "(bisection on log10 eps); a network's floor is its worst probed layer's.", ""]
+        lines += md_table(FLOOR_HEADERS, floor_rows(report))
     lines += ["", f"Wall time: {report['timings']['seconds']:.0f} s with {report['timings']['jobs']} job(s).", ""]
     return "\n".join(lines)

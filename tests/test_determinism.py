@@ -53,7 +53,9 @@ def test_same_seed_same_bytes_different_seed_different_numbers(tmp_path):
     d = json.loads(_run_cli(tmp_path / "d.json", 4))
     a_rec = json.loads(a)
     for ra, rd in zip(a_rec["results"], d["results"]):
-        assert ra["parity"]["max_abs"] != rd["parity"]["max_abs"], ra["model"]
+        # per-input errors and output scales: the max error alone is a few float32 ulps and can
+        # land on the same ulp for two seeds (the Table 3 layer: 2**-19 at seeds 3 and 4)
+        assert ra["parity"]["inputs"] != rd["parity"]["inputs"], ra["model"]
         assert ra["params"] == rd["params"]            # seed-independent checks stay put
     # and the timings are there, apart
     timings = json.loads((tmp_path / "a.json").read_text())["timings"]
