@@ -203,6 +203,15 @@ def _check_one(name: str, checks: tuple[str, ...], seed: int) -> tuple[dict[str,
     return record, round(time.perf_counter() - t0, 2)
 
 
+def _table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
+    table = Table(title=title)
+    for h in headers:
+        table.add_column(h, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     for n in args.model or ():
         catalogue.get(n)          # unknown names fail here, before any work, listing the known ones
@@ -257,12 +266,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     per_network = {n: per_network[n] for n in names}
     elapsed = time.perf_counter() - start
 
-    table = Table(title=f"twinzoo conformance ({elapsed:.0f} s)")
-    for h in HEADERS:
-        table.add_column(h, overflow="fold")
-    for row in summary_rows(records):
-        table.add_row(*row)
-    Console(width=max(Console().width, 150)).print(table)
+    Console(width=max(Console().width, 150)).print(
+        _table(f"twinzoo conformance ({elapsed:.0f} s)", HEADERS, summary_rows(records)))
     failed = [r for r in records if not r["passed"]]
     for r in failed:
         for check, status in r["checks"].items():
@@ -323,32 +328,19 @@ def cmd_selftest(args: argparse.Namespace) -> int:
             progress.update(task, completed=done, total=total, description=label)
         report = selftest.run(args.mutation, tuple(range(args.seeds)), args.jobs, tick, parts)
     wide = Console(width=max(Console().width, 160))
-    table = Table(title="mutation x check (CAUGHT = the check flags it; n/a = invisible by nature)")
-    for h in selftest.MUTATION_HEADERS:
-        table.add_column(h, overflow="fold")
-    for row in selftest.mutation_rows(report):
-        table.add_row(*row)
-    wide.print(table)
+    wide.print(_table("mutation x check (CAUGHT = the check flags it; n/a = invisible by nature)",
+                      selftest.MUTATION_HEADERS, selftest.mutation_rows(report)))
     for note in selftest.invisibility_notes(report):
         wide.print(f"  {note}")
-    tol = Table(title="parity tolerance against data (errors as multiples of the tolerance)")
-    for h in selftest.TOLERANCE_HEADERS:
-        tol.add_column(h, overflow="fold")
-    for row in selftest.tolerance_rows(report):
-        tol.add_row(*row)
-    wide.print(tol)
+    wide.print(_table("parity tolerance against data (errors as multiples of the tolerance)",
+                      selftest.TOLERANCE_HEADERS, selftest.tolerance_rows(report)))
     for title, headers, rows in (
             ("sweeps: one planted bug per layer, judged by parity alone (margin = error / tolerance)",
              selftest.SWEEP_HEADERS, selftest.sweep_rows(report)),
             ("detection floor: smallest relative kernel perturbation parity flags",
              selftest.FLOOR_HEADERS, selftest.floor_rows(report))):
         if rows:
-            table = Table(title=title)
-            for h in headers:
-                table.add_column(h, overflow="fold")
-            for row in rows:
-                table.add_row(*row)
-            wide.print(table)
+            wide.print(_table(title, headers, rows))
     t = report["totals"]
     for c in report["clean_runs"]:
         if c["false_alarms"]:
@@ -359,8 +351,9 @@ def cmd_selftest(args: argparse.Namespace) -> int:
                f"{t['expectations_met']}/{t['mutations']}; false alarms {t['false_alarms']} in "
                f"{t['clean_runs']} clean runs (seeds 0..{args.seeds - 1}); "
                + (f"sweeps {t['sweep_caught']}/{t['sweep_plantings']} caught, {t['sweep_below_margin_goal']} "
-                  f"below the 3x margin; " if t["sweep_plantings"] else "")
-               + (f"floors within 1e-3: {t['floors_meeting_goal']}/{t['floors']}; " if t["floors"] else "")
+                  f"below the {report['sweeps']['margin_goal']:g}x margin; " if t["sweep_plantings"] else "")
+               + (f"floors within {report['floors'][0]['goal']:g}: {t['floors_meeting_goal']}/{t['floors']}; "
+                  if t["floors"] else "")
                + f"{report['timings']['seconds']:.0f} s")
     if args.json:
         write_atomic(args.json, json.dumps(report, indent=2) + "\n")

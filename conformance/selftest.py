@@ -364,7 +364,7 @@ def mutation_rows(report: dict[str, Any]) -> list[list[str]]:
 
 MUTATION_HEADERS = ["mutation", "network", "twin", *COLUMNS, "layer named", "layer", "result"]
 SWEEP_HEADERS = ["network", "planted", "layers", "caught by parity", "margin min (weakest layer)",
-                 "margin median", "below 3x", "layer named right"]
+                 "margin median", "below the margin goal", "layer named right"]
 FLOOR_HEADERS = ["network", "floor (worst probed layer)", "per layer", "goal"]
 TOLERANCE_HEADERS = ["network", "tolerance", "samples", "correct max (p99)", "correct max rel",
                      "smallest bug (mutation)", "margins below / above"]
