@@ -56,6 +56,25 @@ def _slim_rules(scope: str, aliases: dict[str, str]) -> tuple[Rule, ...]:
     )
 
 
+def _resnet_v2_rules(scope: str) -> tuple[Rule, ...]:
+    """TF-slim resnet_v2: a unit's ``<block>/<unit>/bottleneck_v2/<conv>`` is our
+    ``<block>.<unit>.<conv>`` (``bottleneck_v2`` left out); its pre-activation BN ``.../preact/<stat>``
+    (no ``BatchNorm`` sub-scope) is ``<block>.<unit>.preact.bn``, and ``postnorm/<stat>`` is
+    ``postnorm.bn``; the rest is slim's usual ``<path>/weights`` -> ``<path>.conv``."""
+    s = re.escape(scope)
+    stats = "beta|gamma|moving_mean|moving_variance"
+    unit = r"(?P<block>block\d)/(?P<unit>unit_\d+)/bottleneck_v2"
+    return (
+        (rf"{s}/{unit}/preact/(?P<leaf>{stats})", lambda m: (f"{m['block']}.{m['unit']}.preact.bn", m["leaf"])),
+        (rf"{s}/{unit}/(?P<conv>\w+)/BatchNorm/(?P<leaf>{stats})",
+         lambda m: (f"{m['block']}.{m['unit']}.{m['conv']}.bn", m["leaf"])),
+        (rf"{s}/{unit}/(?P<conv>\w+)/(?P<leaf>weights|biases)",
+         lambda m: (f"{m['block']}.{m['unit']}.{m['conv']}.conv", _LEAF[m["leaf"]])),
+        (rf"{s}/postnorm/(?P<leaf>{stats})", lambda m: ("postnorm.bn", m["leaf"])),
+        (rf"{s}/(?P<conv>conv1|logits)/(?P<leaf>weights|biases)", lambda m: (f"{m['conv']}.conv", _LEAF[m["leaf"]])),
+    )
+
+
 def _srcnn_rule(m: re.Match) -> tuple[str, str]:
     i = m["i"]
     if m["kind"] == "b" and i == "3":
@@ -161,6 +180,13 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
               output="InceptionV3/Logits/SpatialSqueeze:0", input_size=(346, 346),
               note="output:0 is softmax(logits); the main logits are compared (the aux head is "
                    "mapped and loaded, and not an output of the graph's output:0)"),
+    GraphSpec("vgg_16", "vgg_16.meta", _slim_rules("vgg_16", {}),
+              in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2
+              input_size=(224, 224), note="output:0 is vgg_16/fc8/squeezed (logits)"),
+    *(GraphSpec(f"resnet_v2_{d}", f"resnet_v2_{d}.meta", _resnet_v2_rules(f"resnet_v2_{d}"),
+                in_scale=127.5, in_shift=127.5, output=f"resnet_v2_{d}/SpatialSqueeze:0", input_size=size,
+                note="output:0 is softmax(logits); the logits are compared")
+      for d, size in ((50, (346, 346)), (152, (256, 256)))),
     GraphSpec("icnet", "icnet.meta", _icnet_rules(),
               in_shift=ICNET_MEAN,                  # the graph subtracts the mean; the twin takes x - mean
               input_size=(1024, 1536), note="output:0 is final/Tanh (AI Benchmark's 19 -> 3 head)"),

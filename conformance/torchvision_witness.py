@@ -5,7 +5,9 @@ import (``operator torchvision::nms does not exist``), so this check is skipped 
 reason, and runs in the tox environment ``py311-torchvision`` (torch 2.14.1 + torchvision 0.29.1).
 
 torchvision's layers pair with ours by position (weighted modules in model order, types and
-shapes checked), one layout rule aside: its Linear classifier feeds our 1x1-conv head. Its
+shapes checked), one layout rule aside: its Linear layers feed our convs standing for them (the
+1x1-conv heads; VGG's fc6, a 7x7 conv over the 7x7 map torchvision flattens in the same (C, H, W)
+order). Its
 numerics differ from the AI Benchmark graphs' in two documented ways, which our twins offer as
 options: BN eps 1e-5 (torch's default) and symmetric padding of strided convs.
 """
@@ -41,6 +43,9 @@ TORCHVISION_WITNESSES: dict[str, TorchvisionWitness] = {w.model: w for w in (
     TorchvisionWitness("inception_v3_keras", "inception_v3", (299, 299),
                        {"num_classes": 1000, "bn_scale": True, "avg_pool_counts_padding": True},
                        {"aux_logits": False, "transform_input": False, "init_weights": False}),
+    # torchvision's VGG16: symmetric padding 1 (= 'SAME' for its stride-1 3x3 convs), an adaptive
+    # 7x7 average pool (the identity at 224) and Linear layers over the (C, H, W)-flattened map
+    TorchvisionWitness("vgg_16", "vgg16", (224, 224), {"num_classes": 1000}),
 )}
 
 
@@ -69,7 +74,7 @@ def copy_by_position(src: nn.Module, dst: nn.Module) -> int:
         raise ValueError(f"{type(src).__name__} has {len(a)} weighted modules, ours {len(b)}")
     plan = []
     for (na, ma), (nb, mb) in zip(a, b):
-        head = isinstance(ma, nn.Linear) and isinstance(mb, nn.Conv2d) and mb.kernel_size == (1, 1)
+        head = isinstance(ma, nn.Linear) and isinstance(mb, nn.Conv2d)
         same_kind = isinstance(mb, type(ma)) or isinstance(ma, type(mb))
         if not (same_kind or head):
             raise ValueError(f"{na} ({type(ma).__name__}) does not pair with {nb} ({type(mb).__name__})")

@@ -4,8 +4,9 @@ Keras -> torch transfer — and all outputs must agree on real images.
 
 keras.applications layers carry their own names (``conv_dw_3_bn``), so their weights are paired
 with ours by position: the two models' weighted layers in model order, with the layer types and
-every weight shape checked. One layout rule is needed: a Dense classifier (theirs) feeds a 1x1
-conv head (ours, TF-slim's ``Logits/Conv2d_1c_1x1``): same numbers, kernel reshaped.
+every weight shape checked. One layout rule is needed: a Dense layer (theirs) where ours has a
+conv standing for it (TF-slim's ``Logits/Conv2d_1c_1x1`` 1x1 head; VGG's ``fc6``, a 7x7 conv over
+the 7x7 map theirs flattens in the same (H, W, C) order): same numbers, kernel reshaped.
 
 Weights: our torch twin is randomised and calibrated as in the parity check, transferred to our
 Keras twin, and copied into the witness; the witness's weights are then loaded into *fresh* twins
@@ -41,6 +42,10 @@ KERAS_WITNESSES: dict[str, KerasWitness] = {w.model: w for w in (
     KerasWitness("mobilenet_v1", "MobileNet", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
     KerasWitness("mobilenet_v2", "MobileNetV2", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
     KerasWitness("inception_v3_keras", "InceptionV3", (299, 299)),
+    KerasWitness("vgg_16", "VGG16", (224, 224)),
+    # keras.applications' pool1 is ZeroPadding2D(1) + a 'valid' max pool (the graph's: 'SAME')
+    KerasWitness("resnet_v2_50", "ResNet50V2", (224, 224), {"num_classes": 1000, "stem_pool_zero_pad": True}),
+    KerasWitness("resnet_v2_152", "ResNet152V2", (224, 224), {"num_classes": 1000, "stem_pool_zero_pad": True}),
 )}
 
 
@@ -57,10 +62,11 @@ def _compatible(a: kl.Layer, b: kl.Layer) -> bool:
 
 
 def _is_head_pair(a: kl.Layer, b: kl.Layer) -> bool:
-    """A Dense classifier against a 1x1 conv classifier (either way round)."""
-    def one_by_one(layer: kl.Layer) -> bool:
-        return type(layer) is kl.Conv2D and tuple(layer.kernel_size) == (1, 1)
-    return (isinstance(a, kl.Dense) and one_by_one(b)) or (one_by_one(a) and isinstance(b, kl.Dense))
+    """A Dense layer against a conv standing for it (either way round): a 1x1 conv head, or a
+    conv over the whole map the Dense layer's Flatten unrolls (VGG's fc6)."""
+    def conv(layer: kl.Layer) -> bool:
+        return type(layer) is kl.Conv2D
+    return (isinstance(a, kl.Dense) and conv(b)) or (conv(a) and isinstance(b, kl.Dense))
 
 
 def copy_by_position(src: keras.Model, dst: keras.Model) -> list[tuple[str, str]]:
@@ -78,7 +84,7 @@ def copy_by_position(src: keras.Model, dst: keras.Model) -> list[tuple[str, str]
             value = np.asarray(wa.numpy())
             if value.shape != tuple(wb.shape):
                 if _is_head_pair(la, lb) and value.size == int(np.prod(wb.shape)):
-                    value = value.reshape(wb.shape)      # Dense <-> 1x1 conv head: same numbers
+                    value = value.reshape(wb.shape)      # Dense <-> conv over the flattened map: same numbers
                 else:
                     raise WitnessMismatch(f"{la.name}/{wa.name} {value.shape} vs {lb.name}/{wb.name} {tuple(wb.shape)}")
             plan.append((wb, value))

@@ -11,6 +11,7 @@ pyramid ``AvgPool`` (VALID, kernel = stride = floor(map / divisor)) for any map 
 
 Input: the graph's ``sub`` output ([0, 255] pixels minus [103.939, 116.779, 123.68]); output:
 tanh in [-1, 1] (``output:0``), or the class logits at the input size with ``aib_head=False``.
+Constants and tables (stages, pyramid bins, ...): ``twinzoo.tables`` (``ICNET_*``).
 """
 
 from __future__ import annotations
@@ -20,20 +21,11 @@ import tensorflow as tf
 from keras import layers
 
 from keras_models.layers import activation, batch_norm
+from twinzoo import tables
 
-IMAGE_CHANNELS = 3
-NUM_CLASSES = 19
-BN_EPS = 1e-5                    # BNParameter.eps default of the PSPNet/ICNet Caffe (yjxiong/caffe BN)
-HEAD_CHANNELS = 3                # AI Benchmark's added ``final`` 1x1 conv + tanh
-
-# (stage, blocks, mid, out, dilation, stride of the first block's 1x1 convs); see the torch twin.
-STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
-    (2, 3, 32, 128, 1, 1),
-    (3, 4, 64, 256, 1, 2),
-    (4, 6, 128, 512, 2, 1),
-    (5, 3, 256, 1024, 4, 1),
-)
-PYRAMID: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (3, 3), (6, 4))   # (name, divisor)
+# short local names for the twinzoo.tables entries used throughout
+BN_EPS = tables.ICNET_BN_EPS
+NUM_CLASSES = tables.ICNET_NUM_CLASSES
 
 
 # ------------------------------------------------------------------------------------------
@@ -177,14 +169,14 @@ def icnet(input_shape=(1024, 1536, 3), num_classes: int = NUM_CLASSES, folded: b
     x = _conv_unit(x, 64, 3, name="conv1_3_3x3", act="relu", **f)
     x = layers.MaxPooling2D(3, 2, padding="valid", name="pool1_3x3_s2")(x)
     sub2 = None
-    for stage, blocks, mid, cout, dilation, stride in STAGES:
+    for stage, blocks, mid, cout, dilation, stride in tables.ICNET_STAGES:
         for j in range(1, blocks + 1):
             if (stage, j) == (3, 2):
                 sub2 = x
                 x = Resize(0.5, name="conv3_1_sub4")(x)       # sub4: conv3_1 shrunk x2
             x = _bottleneck(x, mid, cout, stride if j == 1 else 1, dilation, folded, f"conv{stage}_{j}")
     pooled = {}
-    for name, divisor in PYRAMID:
+    for name, divisor in tables.ICNET_PYRAMID:
         p = BinAvgPool(divisor, name=f"conv5_3_pool{name}")(x)
         pooled[name] = ResizeLike(name=f"conv5_3_pool{name}_interp")([p, x])
     x = layers.Add(name="conv5_3_sum")([x, pooled[6], pooled[3], pooled[2], pooled[1]])   # AddN order
@@ -207,5 +199,5 @@ def icnet(input_shape=(1024, 1536, 3), num_classes: int = NUM_CLASSES, folded: b
     x = _conv_unit(x, num_classes, 1, name="conv6_cls", norm=False, padding="valid")
     x = ResizeLike(name="conv6_interp")([x, inputs])
     if aib_head:
-        x = _conv_unit(x, HEAD_CHANNELS, 1, name="final", act="tanh", norm=False)
+        x = _conv_unit(x, tables.ICNET_HEAD_CHANNELS, 1, name="final", act="tanh", norm=False)
     return keras.Model(inputs, x, name="icnet" if folded else "icnet_train")

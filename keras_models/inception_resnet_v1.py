@@ -9,67 +9,23 @@ in ``Conv2d_1x1`` (Conv2D with bias), ``scale`` (Rescaling by 0.17 / 0.10 / 0.20
 mean = facenet's whole-map 'VALID' avg pool), ``Logits.Flatten``, ``Bottleneck.fc`` (Dense, no
 bias), ``Bottleneck.bn``, ``embeddings`` (``tf.nn.l2_normalize(x, 1, 1e-10)``). Dropout is
 omitted (identity at inference). Input about [-1, 1] (facenet's (x - 127.5) / 128), taken as is.
+Layout tables: ``twinzoo.tables`` (``INCEPTION_RESNET_V1_*``).
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import keras
 import tensorflow as tf
 from keras import layers
 
 from keras_models.layers import batch_norm
+from twinzoo import tables
 
-BN_EPS = 1e-3        # facenet batch_norm_params['epsilon']
-L2_EPS = 1e-10       # tf.nn.l2_normalize(prelogits, 1, 1e-10, name='embeddings')
-
-# A branch op: (scope, filters, kernel, stride, padding); filters None is a max pool.
-Op = tuple
-Branches = Sequence[tuple[str, Sequence[Op]]]
-
-STEM: tuple[Op, ...] = (
-    ("Conv2d_1a_3x3", 32, 3, 2, "VALID"),
-    ("Conv2d_2a_3x3", 32, 3, 1, "VALID"),
-    ("Conv2d_2b_3x3", 64, 3, 1, "SAME"),
-    ("MaxPool_3a_3x3", None, 3, 2, "VALID"),
-    ("Conv2d_3b_1x1", 80, 1, 1, "VALID"),
-    ("Conv2d_4a_3x3", 192, 3, 1, "VALID"),
-    ("Conv2d_4b_3x3", 256, 3, 2, "VALID"),
-)
-BLOCK35: Branches = (
-    ("Branch_0", (("Conv2d_1x1", 32, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"))),
-    ("Branch_2", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"),
-                  ("Conv2d_0c_3x3", 32, 3, 1, "SAME"))),
-)
-BLOCK17: Branches = (
-    ("Branch_0", (("Conv2d_1x1", 128, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 128, 1, 1, "SAME"), ("Conv2d_0b_1x7", 128, (1, 7), 1, "SAME"),
-                  ("Conv2d_0c_7x1", 128, (7, 1), 1, "SAME"))),
-)
-BLOCK8: Branches = (
-    ("Branch_0", (("Conv2d_1x1", 192, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_1x3", 192, (1, 3), 1, "SAME"),
-                  ("Conv2d_0c_3x1", 192, (3, 1), 1, "SAME"))),
-)
-MIXED_6A: Branches = (      # reduction_a(net, k=192, l=192, m=256, n=384)
-    ("Branch_0", (("Conv2d_1a_3x3", 384, 3, 2, "VALID"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_3x3", 192, 3, 1, "SAME"),
-                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
-    ("Branch_2", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
-)
-MIXED_7A: Branches = (      # reduction_b
-    ("Branch_0", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 384, 3, 2, "VALID"))),
-    ("Branch_1", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
-    ("Branch_2", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_0b_3x3", 256, 3, 1, "SAME"),
-                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
-    ("Branch_3", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
-)
-# (container scope, block scope prefix, branches, repeats, residual scale)
-REPEATS = (("Repeat", "block35", BLOCK35, 5, 0.17),
-           ("Repeat_1", "block17", BLOCK17, 10, 0.10),
-           ("Repeat_2", "block8", BLOCK8, 5, 0.20))
+# short local names for the twinzoo.tables entries used throughout
+BN_EPS = tables.INCEPTION_RESNET_V1_BN_EPS
+L2_EPS = tables.INCEPTION_RESNET_V1_L2_EPS
+Op = tables.InceptionResnetV1Op
+Branches = tables.InceptionResnetV1Branches
 
 
 @keras.saving.register_keras_serializable(package="twinzoo")
@@ -134,15 +90,15 @@ def inception_resnet_v1(input_shape=(512, 512, 3), embedding_size: int = 128) ->
         raise ValueError(f"embedding_size must be positive, got {embedding_size}")
     inputs = keras.Input(input_shape, name="input")
     x = inputs
-    for op in STEM:
+    for op in tables.INCEPTION_RESNET_V1_STEM:
         x = _op(x, op, "")
     for (repeat, prefix, branches, n, scale), reduction in zip(
-            REPEATS, (("Mixed_6a", MIXED_6A), ("Mixed_7a", MIXED_7A), None)):
+            tables.INCEPTION_RESNET_V1_REPEATS, tables.INCEPTION_RESNET_V1_REDUCTIONS):
         for i in range(n):
             x = _block(x, branches, scale, f"{repeat}.{prefix}_{i + 1}")
         if reduction is not None:
             x = _mixed(x, reduction[1], reduction[0])
-    x = _block(x, BLOCK8, 1.0, "Block8", relu=False)
+    x = _block(x, tables.INCEPTION_RESNET_V1_BLOCK8, 1.0, "Block8", relu=False)
     x = layers.GlobalAveragePooling2D(keepdims=True, name="Logits.AvgPool_1a_8x8")(x)
     x = layers.Flatten(name="Logits.Flatten")(x)
     x = layers.Dense(embedding_size, use_bias=False, name="Bottleneck.fc")(x)

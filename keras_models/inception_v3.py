@@ -18,128 +18,27 @@ is (the graph itself computes ``(input / 255 - 0.5) * 2`` first).
 
 Layer names are the graph's variable scopes joined with '.' (``Mixed_6b.Branch_1.Conv2d_0b_1x7.conv``,
 ``Mixed_6b.concat``, ``AuxLogits.Conv2d_2b_1x1.conv``, ``Logits.Conv2d_1c_1x1.conv``).
+Layout tables and ``Style``: ``twinzoo.tables`` (``INCEPTION_V3_*``, ``InceptionV3Style``).
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import keras
 from keras import layers
 
 from keras_models.layers import activation, batch_norm, conv_bn_act
+from twinzoo import tables
 
-BN_EPS = 1e-3          # inception_v3.meta FusedBatchNorm epsilon (slim batch_norm_epsilon 0.001)
-
-# ------------------------------------------------------------------------------------------
-# the layout (same tables as torch_models/inception_v3.py)
-# ------------------------------------------------------------------------------------------
-# An op: ("conv", scope, filters, (kh, kw), stride, padding) | ("max" | "avg", scope, None,
-# (kh, kw), stride, padding) | ("split", "concat", ((scope, filters, (kh, kw)), ...)).
-Op = tuple
-Branch = tuple[str, tuple[Op, ...]]
-
-
-def _conv(scope: str, filters: int, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME") -> Op:
-    return ("conv", scope, filters, kernel, stride, padding)
-
-
-def _pool(kind: str, scope: str, kernel: int, stride: int, padding: str) -> Op:
-    return (kind, scope, None, (kernel, kernel), stride, padding)
-
-
-STEM: tuple[Op, ...] = (
-    _conv("Conv2d_1a_3x3", 32, (3, 3), 2, "VALID"),
-    _conv("Conv2d_2a_3x3", 32, (3, 3), 1, "VALID"),
-    _conv("Conv2d_2b_3x3", 64, (3, 3)),
-    _pool("max", "MaxPool_3a_3x3", 3, 2, "VALID"),
-    _conv("Conv2d_3b_1x1", 80, (1, 1), 1, "VALID"),
-    _conv("Conv2d_4a_3x3", 192, (3, 3), 1, "VALID"),
-    _pool("max", "MaxPool_5a_3x3", 3, 2, "VALID"),
-)
-
-
-def _block_35(pool_filters: int, branch_1: tuple[str, str] = ("Conv2d_0a_1x1", "Conv2d_0b_5x5")) -> tuple[Branch, ...]:
-    """Mixed_5b/5c/5d (35x35 at 299): 1x1 | 1x1 -> 5x5 | 1x1 -> 3x3 -> 3x3 | avg pool -> 1x1."""
-    return (
-        ("Branch_0", (_conv("Conv2d_0a_1x1", 64, (1, 1)),)),
-        ("Branch_1", (_conv(branch_1[0], 48, (1, 1)), _conv(branch_1[1], 64, (5, 5)))),
-        ("Branch_2", (_conv("Conv2d_0a_1x1", 64, (1, 1)), _conv("Conv2d_0b_3x3", 96, (3, 3)),
-                      _conv("Conv2d_0c_3x3", 96, (3, 3)))),
-        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", pool_filters, (1, 1)))),
-    )
-
-
-def _block_17(c7: int) -> tuple[Branch, ...]:
-    """Mixed_6b..6e (17x17 at 299): the 7x7 convs factorised into 1x7 and 7x1."""
-    return (
-        ("Branch_0", (_conv("Conv2d_0a_1x1", 192, (1, 1)),)),
-        ("Branch_1", (_conv("Conv2d_0a_1x1", c7, (1, 1)), _conv("Conv2d_0b_1x7", c7, (1, 7)),
-                      _conv("Conv2d_0c_7x1", 192, (7, 1)))),
-        ("Branch_2", (_conv("Conv2d_0a_1x1", c7, (1, 1)), _conv("Conv2d_0b_7x1", c7, (7, 1)),
-                      _conv("Conv2d_0c_1x7", c7, (1, 7)), _conv("Conv2d_0d_7x1", c7, (7, 1)),
-                      _conv("Conv2d_0e_1x7", 192, (1, 7)))),
-        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", 192, (1, 1)))),
-    )
-
-
-def _block_8(branch_1_3x1: str) -> tuple[Branch, ...]:
-    """Mixed_7b/7c (8x8 at 299): expanded filter banks, 1x3 and 3x1 in parallel."""
-    return (
-        ("Branch_0", (_conv("Conv2d_0a_1x1", 320, (1, 1)),)),
-        ("Branch_1", (_conv("Conv2d_0a_1x1", 384, (1, 1)),
-                      ("split", "concat", (("Conv2d_0b_1x3", 384, (1, 3)), (branch_1_3x1, 384, (3, 1)))))),
-        ("Branch_2", (_conv("Conv2d_0a_1x1", 448, (1, 1)), _conv("Conv2d_0b_3x3", 384, (3, 3)),
-                      ("split", "concat", (("Conv2d_0c_1x3", 384, (1, 3)), ("Conv2d_0d_3x1", 384, (3, 1)))))),
-        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", 192, (1, 1)))),
-    )
-
-
-MIXED: tuple[tuple[str, tuple[Branch, ...]], ...] = (
-    ("Mixed_5b", _block_35(32)),
-    ("Mixed_5c", _block_35(64, ("Conv2d_0b_1x1", "Conv_1_0c_5x5"))),
-    ("Mixed_5d", _block_35(64)),
-    ("Mixed_6a", (
-        ("Branch_0", (_conv("Conv2d_1a_1x1", 384, (3, 3), 2, "VALID"),)),
-        ("Branch_1", (_conv("Conv2d_0a_1x1", 64, (1, 1)), _conv("Conv2d_0b_3x3", 96, (3, 3)),
-                      _conv("Conv2d_1a_1x1", 96, (3, 3), 2, "VALID"))),
-        ("Branch_2", (_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
-    )),
-    ("Mixed_6b", _block_17(128)),
-    ("Mixed_6c", _block_17(160)),
-    ("Mixed_6d", _block_17(160)),
-    ("Mixed_6e", _block_17(192)),
-    ("Mixed_7a", (
-        ("Branch_0", (_conv("Conv2d_0a_1x1", 192, (1, 1)), _conv("Conv2d_1a_3x3", 320, (3, 3), 2, "VALID"))),
-        ("Branch_1", (_conv("Conv2d_0a_1x1", 192, (1, 1)), _conv("Conv2d_0b_1x7", 192, (1, 7)),
-                      _conv("Conv2d_0c_7x1", 192, (7, 1)), _conv("Conv2d_1a_3x3", 192, (3, 3), 2, "VALID"))),
-        ("Branch_2", (_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
-    )),
-    ("Mixed_7b", _block_8("Conv2d_0b_3x1")),
-    ("Mixed_7c", _block_8("Conv2d_0c_3x1")),
-)
-AUX_AFTER = "Mixed_6e"
-AUX_POOL = (5, 3)          # AuxLogits/AvgPool_1a_5x5: 5x5, stride 3, VALID
-AUX_MID = 128              # AuxLogits/Conv2d_1b_1x1
-AUX_CONV = (768, 5)        # AuxLogits/Conv2d_2a_5x5: 768 filters, 5x5, VALID
-LOGITS_POOL = (8, 2)       # Logits/AvgPool_1a_8x8: 8x8, stride 2 (slim default), VALID
+# short local names for the twinzoo.tables entries used throughout
+BN_EPS = tables.INCEPTION_V3_BN_EPS
+Op = tables.InceptionV3Op
+Style = tables.InceptionV3Style      # the graph's numeric conventions (the default) or torchvision's
+SLIM = Style()
 
 
 # ------------------------------------------------------------------------------------------
 # blocks
 # ------------------------------------------------------------------------------------------
-class Style(NamedTuple):
-    """The graph's numeric conventions, or torchvision's (``bn_scale``: BN with gamma;
-    ``avg_pool_counts_padding``: the 'SAME' 3x3 average pools count the zero padding, as torch's
-    ``avg_pool2d`` default does). See the torch twin."""
-
-    bn_scale: bool = False
-    avg_pool_counts_padding: bool = False
-
-
-SLIM = Style()
-
-
 def slim_conv(x, filters: int, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME", *, name: str,
               style: Style = SLIM):
     """``slim.conv2d``: conv (no bias) -> BN (no gamma) -> ReLU; ``<name>.conv/.bn/.act``."""
@@ -184,17 +83,17 @@ def _mixed(x, name: str, branches, style: Style):
 
 
 def _aux_logits(x, num_classes: int, style: Style):
-    k, s = AUX_POOL
+    k, s = tables.INCEPTION_V3_AUX_POOL
+    mid, (filters, k5) = tables.INCEPTION_V3_AUX_MID, tables.INCEPTION_V3_AUX_CONV
     x = layers.AveragePooling2D(k, s, padding="valid", name="AuxLogits.AvgPool_1a_5x5")(x)
-    x = slim_conv(x, AUX_MID, (1, 1), name="AuxLogits.Conv2d_1b_1x1", style=style)
-    x = slim_conv(x, AUX_CONV[0], (AUX_CONV[1], AUX_CONV[1]), 1, "VALID", name="AuxLogits.Conv2d_2a_5x5",
-                  style=style)
+    x = slim_conv(x, mid, (1, 1), name="AuxLogits.Conv2d_1b_1x1", style=style)
+    x = slim_conv(x, filters, (k5, k5), 1, "VALID", name="AuxLogits.Conv2d_2a_5x5", style=style)
     x = layers.Conv2D(num_classes, 1, use_bias=True, name="AuxLogits.Conv2d_2b_1x1.conv")(x)
     return layers.Reshape((num_classes,), name="AuxLogits.SpatialSqueeze")(x)
 
 
 def _logits(x, num_classes: int):
-    k, s = LOGITS_POOL
+    k, s = tables.INCEPTION_V3_LOGITS_POOL
     x = layers.AveragePooling2D(k, s, padding="valid", name="Logits.AvgPool_1a_8x8")(x)
     x = layers.Conv2D(num_classes, 1, use_bias=True, name="Logits.Conv2d_1c_1x1.conv")(x)
     return layers.Reshape((num_classes,), name="Logits.SpatialSqueeze")(x)
@@ -212,12 +111,12 @@ def inception_v3(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits:
     style = Style(bn_scale, avg_pool_counts_padding)
     inputs = keras.Input(input_shape, name="input")
     x = inputs
-    for op in STEM:
+    for op in tables.INCEPTION_V3_STEM:
         x = _op(x, op, "", style)
     mid = None
-    for name, branches in MIXED:
+    for name, branches in tables.INCEPTION_V3_MIXED:
         x = _mixed(x, name, branches, style)
-        if name == AUX_AFTER:
+        if name == tables.INCEPTION_V3_AUX_AFTER:
             mid = x
     aux = _aux_logits(mid, num_classes, style) if aux_logits else None     # slim builds AuxLogits first
     logits = _logits(x, num_classes)

@@ -75,6 +75,9 @@ Input: the graph's ``sub`` output, i.e. [0, 255] pixels minus the per-channel me
 graph subtracts them from its input as given, no channel swap). Output: tanh in [-1, 1]
 (``output:0`` = ``final/Tanh``; no scaling after it), or the 19 class logits at the input size
 with ``aib_head=False``.
+
+Constants and tables (channels, BN epsilon, input mean, bottleneck stages, pyramid bins) live once
+in ``twinzoo.tables`` (``ICNET_*``); both twins read them from there.
 """
 
 from __future__ import annotations
@@ -87,24 +90,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from torch_models.layers import Add, Conv2dSame, activation
+from twinzoo import tables
 
-IMAGE_CHANNELS = 3
-NUM_CLASSES = 19
-BN_EPS = 1e-5                    # BNParameter.eps default of the PSPNet/ICNet Caffe (yjxiong/caffe BN)
-MEAN = (103.939, 116.779, 123.68)  # icnet.meta ``sub/y``: subtracted before the twin's input
-HEAD_CHANNELS = 3                # AI Benchmark's added ``final`` 1x1 conv + tanh
-
-# Bottleneck stages: (stage, blocks, mid, out, dilation, stride of the first block's 1x1 convs).
-# conv3_1 runs on the 1/2 input (sub2); conv3_2 onwards on conv3_1 shrunk x2 (sub4).
-STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
-    (2, 3, 32, 128, 1, 1),
-    (3, 4, 64, 256, 1, 2),
-    (4, 6, 128, 512, 2, 1),
-    (5, 3, 256, 1024, 4, 1),
-)
-# Pyramid pooling: (graph name suffix, divisor). The graph's "pool6" bin divides by 4, not 6
-# (32x48 map: kernels 32x48, 16x24, 10x16, 8x12 -> bins 1x1, 2x2, 3x3, 4x4).
-PYRAMID: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (3, 3), (6, 4))
+# short local names for the twinzoo.tables entries used throughout
+BN_EPS = tables.ICNET_BN_EPS
+NUM_CLASSES = tables.ICNET_NUM_CLASSES
 
 
 # ------------------------------------------------------------------------------------------
@@ -239,19 +229,19 @@ class ICNet(nn.Module):
         f = {"folded": folded}
         # sub2: the input shrunk x2
         self.data_sub2 = Resize(0.5)
-        self.conv1_1_3x3_s2 = ConvUnit(IMAGE_CHANNELS, 32, 3, 2, act="relu", **f)
+        self.conv1_1_3x3_s2 = ConvUnit(tables.ICNET_IMAGE_CHANNELS, 32, 3, 2, act="relu", **f)
         self.conv1_2_3x3 = ConvUnit(32, 32, 3, act="relu", **f)
         self.conv1_3_3x3 = ConvUnit(32, 64, 3, act="relu", **f)
         self.pool1_3x3_s2 = nn.MaxPool2d(3, 2)
         cin = 64
-        for stage, blocks, mid, cout, dilation, stride in STAGES:
+        for stage, blocks, mid, cout, dilation, stride in tables.ICNET_STAGES:
             for j in range(1, blocks + 1):
                 if (stage, j) == (3, 2):
                     self.conv3_1_sub4 = Resize(0.5)          # sub4: conv3_1 shrunk x2
                 block = Bottleneck(cin, mid, cout, stride if j == 1 else 1, dilation, folded)
                 self.add_module(f"conv{stage}_{j}", block)
                 cin = cout
-        for name, divisor in PYRAMID:
+        for name, divisor in tables.ICNET_PYRAMID:
             self.add_module(f"conv5_3_pool{name}", BinAvgPool(divisor))
             self.add_module(f"conv5_3_pool{name}_interp", ResizeLike())
         self.conv5_3_sum = Sum()
@@ -262,7 +252,7 @@ class ICNet(nn.Module):
         self.conv3_1_sub2_proj = ConvUnit(256, 128, 1, padding="valid", **f)
         self.sub24_sum = AddReLU()
         # sub1: the full-size input
-        self.conv1_sub1 = ConvUnit(IMAGE_CHANNELS, 32, 3, 2, act="relu", **f)
+        self.conv1_sub1 = ConvUnit(tables.ICNET_IMAGE_CHANNELS, 32, 3, 2, act="relu", **f)
         self.conv2_sub1 = ConvUnit(32, 32, 3, 2, act="relu", **f)
         self.conv3_sub1 = ConvUnit(32, 64, 3, 2, act="relu", **f)
         # CFF sub2 -> sub1
@@ -273,7 +263,7 @@ class ICNet(nn.Module):
         self.sub12_sum_interp = Resize(2.0)
         self.conv6_cls = ConvUnit(128, num_classes, 1, norm=False, padding="valid")
         self.conv6_interp = ResizeLike()
-        self.final = ConvUnit(num_classes, HEAD_CHANNELS, 1, act="tanh", norm=False) if aib_head else None
+        self.final = ConvUnit(num_classes, tables.ICNET_HEAD_CHANNELS, 1, act="tanh", norm=False) if aib_head else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.data_sub2(x)

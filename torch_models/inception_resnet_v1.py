@@ -27,6 +27,9 @@ Module names are facenet's variable scopes joined with '.': ``Conv2d_1a_3x3``,
 
 Input: facenet feeds prewhitened or (x - 127.5) / 128 images, i.e. about [-1, 1]; the twin
 takes the input as is. Feature maps at 160x160: 17x17 (Block35), 8x8 (Block17), 3x3 (Block8).
+
+The layout (stem, block branches, repeats and scales, reductions) lives once in
+``twinzoo.tables`` (``INCEPTION_RESNET_V1_*``); both twins walk those tables.
 """
 
 from __future__ import annotations
@@ -38,56 +41,13 @@ import torch
 from torch import nn
 
 from torch_models.layers import Add, Affine, BatchNorm2dNoScale, Conv2dSame
+from twinzoo import tables
 
-BN_EPS = 1e-3        # facenet batch_norm_params['epsilon']
-L2_EPS = 1e-10       # tf.nn.l2_normalize(prelogits, 1, 1e-10, name='embeddings')
-
-# A branch op: (scope, filters, kernel, stride, padding); filters None is a max pool.
-Op = tuple
-Branches = Sequence[tuple[str, Sequence[Op]]]
-
-STEM: tuple[Op, ...] = (
-    ("Conv2d_1a_3x3", 32, 3, 2, "VALID"),
-    ("Conv2d_2a_3x3", 32, 3, 1, "VALID"),
-    ("Conv2d_2b_3x3", 64, 3, 1, "SAME"),
-    ("MaxPool_3a_3x3", None, 3, 2, "VALID"),
-    ("Conv2d_3b_1x1", 80, 1, 1, "VALID"),
-    ("Conv2d_4a_3x3", 192, 3, 1, "VALID"),
-    ("Conv2d_4b_3x3", 256, 3, 2, "VALID"),
-)
-BLOCK35: Branches = (
-    ("Branch_0", (("Conv2d_1x1", 32, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"))),
-    ("Branch_2", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"),
-                  ("Conv2d_0c_3x3", 32, 3, 1, "SAME"))),
-)
-BLOCK17: Branches = (
-    ("Branch_0", (("Conv2d_1x1", 128, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 128, 1, 1, "SAME"), ("Conv2d_0b_1x7", 128, (1, 7), 1, "SAME"),
-                  ("Conv2d_0c_7x1", 128, (7, 1), 1, "SAME"))),
-)
-BLOCK8: Branches = (
-    ("Branch_0", (("Conv2d_1x1", 192, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_1x3", 192, (1, 3), 1, "SAME"),
-                  ("Conv2d_0c_3x1", 192, (3, 1), 1, "SAME"))),
-)
-MIXED_6A: Branches = (      # reduction_a(net, k=192, l=192, m=256, n=384)
-    ("Branch_0", (("Conv2d_1a_3x3", 384, 3, 2, "VALID"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_3x3", 192, 3, 1, "SAME"),
-                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
-    ("Branch_2", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
-)
-MIXED_7A: Branches = (      # reduction_b
-    ("Branch_0", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 384, 3, 2, "VALID"))),
-    ("Branch_1", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
-    ("Branch_2", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_0b_3x3", 256, 3, 1, "SAME"),
-                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
-    ("Branch_3", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
-)
-# (container scope, block scope prefix, branches, repeats, residual scale)
-REPEATS = (("Repeat", "block35", BLOCK35, 5, 0.17),
-           ("Repeat_1", "block17", BLOCK17, 10, 0.10),
-           ("Repeat_2", "block8", BLOCK8, 5, 0.20))
+# short local names for the twinzoo.tables entries used throughout
+BN_EPS = tables.INCEPTION_RESNET_V1_BN_EPS
+L2_EPS = tables.INCEPTION_RESNET_V1_L2_EPS
+Op = tables.InceptionResnetV1Op
+Branches = tables.InceptionResnetV1Branches
 
 
 class BatchNorm1dNoScale(nn.BatchNorm1d):
@@ -216,16 +176,16 @@ class InceptionResnetV1(nn.Sequential):
     def __init__(self, embedding_size: int = 128, in_channels: int = 3) -> None:
         mods: OrderedDict[str, nn.Module] = OrderedDict()
         c = in_channels
-        for op in STEM:
+        for op in tables.INCEPTION_RESNET_V1_STEM:
             mods[op[0]], c = _op(c, op)
         for (repeat, prefix, branches, n, scale), reduction in zip(
-                REPEATS, (("Mixed_6a", MIXED_6A), ("Mixed_7a", MIXED_7A), None)):
+                tables.INCEPTION_RESNET_V1_REPEATS, tables.INCEPTION_RESNET_V1_REDUCTIONS):
             mods[repeat] = nn.Sequential(OrderedDict(
                 (f"{prefix}_{i + 1}", Block(c, branches, scale)) for i in range(n)))
             if reduction is not None:
                 mixed = Mixed(c, reduction[1])
                 mods[reduction[0]], c = mixed, mixed.out_channels
-        mods["Block8"] = Block(c, BLOCK8, 1.0, relu=False)
+        mods["Block8"] = Block(c, tables.INCEPTION_RESNET_V1_BLOCK8, 1.0, relu=False)
         mods["Logits"] = nn.Sequential(OrderedDict(
             AvgPool_1a_8x8=nn.AdaptiveAvgPool2d(1),    # avg_pool2d(kernel = map size, 'VALID')
             Flatten=nn.Flatten(),                      # (dropout: identity at inference)

@@ -41,131 +41,32 @@ Module names are the graph's variable scopes joined with '.': ``Conv2d_1a_3x3``,
 ``MaxPool_3a_3x3``, ``Mixed_6b.Branch_1.Conv2d_0b_1x7``, ``Mixed_6b.concat``,
 ``Mixed_7b.Branch_1.concat``, ``AuxLogits.Conv2d_2b_1x1``, ``Logits.Conv2d_1c_1x1``; a slim conv
 scope ``X`` is ``X.conv`` / ``X.bn`` / ``X.act`` (the logits convs: ``X.conv`` only).
+
+The layout (stem, Mixed blocks, head sizes) and ``Style`` live once in ``twinzoo.tables``
+(``INCEPTION_V3_*``, ``InceptionV3Style``); both twins walk those tables.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from torch_models.layers import BatchNorm2dNoScale, ConvBNAct
+from twinzoo import tables
 
-BN_EPS = 1e-3          # inception_v3.meta FusedBatchNorm epsilon (slim batch_norm_epsilon 0.001)
-
-# ------------------------------------------------------------------------------------------
-# the layout (the Keras twin holds the same tables)
-# ------------------------------------------------------------------------------------------
-# An op: ("conv", scope, filters, (kh, kw), stride, padding) | ("max" | "avg", scope, None,
-# (kh, kw), stride, padding) | ("split", "concat", ((scope, filters, (kh, kw)), ...)): the split
-# runs its 'SAME' convs in parallel on the same input and concatenates them (Mixed_7b/7c).
-Op = tuple
-Branch = tuple[str, tuple[Op, ...]]
-
-
-def _conv(scope: str, filters: int, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME") -> Op:
-    return ("conv", scope, filters, kernel, stride, padding)
-
-
-def _pool(kind: str, scope: str, kernel: int, stride: int, padding: str) -> Op:
-    return (kind, scope, None, (kernel, kernel), stride, padding)
-
-
-STEM: tuple[Op, ...] = (
-    _conv("Conv2d_1a_3x3", 32, (3, 3), 2, "VALID"),
-    _conv("Conv2d_2a_3x3", 32, (3, 3), 1, "VALID"),
-    _conv("Conv2d_2b_3x3", 64, (3, 3)),
-    _pool("max", "MaxPool_3a_3x3", 3, 2, "VALID"),
-    _conv("Conv2d_3b_1x1", 80, (1, 1), 1, "VALID"),
-    _conv("Conv2d_4a_3x3", 192, (3, 3), 1, "VALID"),
-    _pool("max", "MaxPool_5a_3x3", 3, 2, "VALID"),
-)
-
-
-def _block_35(pool_filters: int, branch_1: tuple[str, str] = ("Conv2d_0a_1x1", "Conv2d_0b_5x5")) -> tuple[Branch, ...]:
-    """Mixed_5b/5c/5d (35x35 at 299): 1x1 | 1x1 -> 5x5 | 1x1 -> 3x3 -> 3x3 | avg pool -> 1x1."""
-    return (
-        ("Branch_0", (_conv("Conv2d_0a_1x1", 64, (1, 1)),)),
-        ("Branch_1", (_conv(branch_1[0], 48, (1, 1)), _conv(branch_1[1], 64, (5, 5)))),
-        ("Branch_2", (_conv("Conv2d_0a_1x1", 64, (1, 1)), _conv("Conv2d_0b_3x3", 96, (3, 3)),
-                      _conv("Conv2d_0c_3x3", 96, (3, 3)))),
-        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", pool_filters, (1, 1)))),
-    )
-
-
-def _block_17(c7: int) -> tuple[Branch, ...]:
-    """Mixed_6b..6e (17x17 at 299): the 7x7 convs factorised into 1x7 and 7x1."""
-    return (
-        ("Branch_0", (_conv("Conv2d_0a_1x1", 192, (1, 1)),)),
-        ("Branch_1", (_conv("Conv2d_0a_1x1", c7, (1, 1)), _conv("Conv2d_0b_1x7", c7, (1, 7)),
-                      _conv("Conv2d_0c_7x1", 192, (7, 1)))),
-        ("Branch_2", (_conv("Conv2d_0a_1x1", c7, (1, 1)), _conv("Conv2d_0b_7x1", c7, (7, 1)),
-                      _conv("Conv2d_0c_1x7", c7, (1, 7)), _conv("Conv2d_0d_7x1", c7, (7, 1)),
-                      _conv("Conv2d_0e_1x7", 192, (1, 7)))),
-        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", 192, (1, 1)))),
-    )
-
-
-def _block_8(branch_1_3x1: str) -> tuple[Branch, ...]:
-    """Mixed_7b/7c (8x8 at 299): expanded filter banks, 1x3 and 3x1 in parallel."""
-    return (
-        ("Branch_0", (_conv("Conv2d_0a_1x1", 320, (1, 1)),)),
-        ("Branch_1", (_conv("Conv2d_0a_1x1", 384, (1, 1)),
-                      ("split", "concat", (("Conv2d_0b_1x3", 384, (1, 3)), (branch_1_3x1, 384, (3, 1)))))),
-        ("Branch_2", (_conv("Conv2d_0a_1x1", 448, (1, 1)), _conv("Conv2d_0b_3x3", 384, (3, 3)),
-                      ("split", "concat", (("Conv2d_0c_1x3", 384, (1, 3)), ("Conv2d_0d_3x1", 384, (3, 1)))))),
-        ("Branch_3", (_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _conv("Conv2d_0b_1x1", 192, (1, 1)))),
-    )
-
-
-MIXED: tuple[tuple[str, tuple[Branch, ...]], ...] = (
-    ("Mixed_5b", _block_35(32)),
-    ("Mixed_5c", _block_35(64, ("Conv2d_0b_1x1", "Conv_1_0c_5x5"))),
-    ("Mixed_5d", _block_35(64)),
-    ("Mixed_6a", (
-        ("Branch_0", (_conv("Conv2d_1a_1x1", 384, (3, 3), 2, "VALID"),)),
-        ("Branch_1", (_conv("Conv2d_0a_1x1", 64, (1, 1)), _conv("Conv2d_0b_3x3", 96, (3, 3)),
-                      _conv("Conv2d_1a_1x1", 96, (3, 3), 2, "VALID"))),
-        ("Branch_2", (_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
-    )),
-    ("Mixed_6b", _block_17(128)),
-    ("Mixed_6c", _block_17(160)),
-    ("Mixed_6d", _block_17(160)),
-    ("Mixed_6e", _block_17(192)),
-    ("Mixed_7a", (
-        ("Branch_0", (_conv("Conv2d_0a_1x1", 192, (1, 1)), _conv("Conv2d_1a_3x3", 320, (3, 3), 2, "VALID"))),
-        ("Branch_1", (_conv("Conv2d_0a_1x1", 192, (1, 1)), _conv("Conv2d_0b_1x7", 192, (1, 7)),
-                      _conv("Conv2d_0c_7x1", 192, (7, 1)), _conv("Conv2d_1a_3x3", 192, (3, 3), 2, "VALID"))),
-        ("Branch_2", (_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
-    )),
-    ("Mixed_7b", _block_8("Conv2d_0b_3x1")),
-    ("Mixed_7c", _block_8("Conv2d_0c_3x1")),
-)
-AUX_AFTER = "Mixed_6e"
-AUX_POOL = (5, 3)          # AuxLogits/AvgPool_1a_5x5: 5x5, stride 3, VALID
-AUX_MID = 128              # AuxLogits/Conv2d_1b_1x1
-AUX_CONV = (768, 5)        # AuxLogits/Conv2d_2a_5x5: 768 filters, 5x5, VALID
-LOGITS_POOL = (8, 2)       # Logits/AvgPool_1a_8x8: 8x8, stride 2 (slim default), VALID
-FEATURES = 2048
+# short local names for the twinzoo.tables entries used throughout
+BN_EPS = tables.INCEPTION_V3_BN_EPS
+Op = tables.InceptionV3Op
+Style = tables.InceptionV3Style      # the graph's numeric conventions (the default) or torchvision's
+SLIM = Style()
 
 
 # ------------------------------------------------------------------------------------------
 # blocks
 # ------------------------------------------------------------------------------------------
-class Style(NamedTuple):
-    """The two numeric conventions in which Inception-v3 implementations differ (the layers and
-    shapes do not). The graph's: BN without gamma, and 'SAME' average pools that average over the
-    window's real pixels only (TF). torchvision's ``Inception3``: BN with gamma (``BasicConv2d``),
-    and ``F.avg_pool2d(x, 3, 1, 1)``, whose mean counts the zero padding (``count_include_pad``
-    defaults to True). Both twins take both, so torchvision's weights load into them."""
-
-    bn_scale: bool = False
-    avg_pool_counts_padding: bool = False
-
-
-SLIM = Style()
 
 
 class ConvBNActValid(nn.Sequential):
@@ -269,7 +170,7 @@ class Mixed(nn.Module):
 
     __constants__ = ["n_branches"]
 
-    def __init__(self, in_channels: int, branches: Sequence[Branch], style: Style = SLIM) -> None:
+    def __init__(self, in_channels: int, branches: Sequence[tables.InceptionV3Branch], style: Style = SLIM) -> None:
         super().__init__()
         self.out_channels = 0
         for name, ops in branches:
@@ -299,12 +200,13 @@ class AuxLogits(nn.Sequential):
     """slim's aux head on Mixed_6e: avg pool 5/3 VALID, 1x1 128, 5x5 768 VALID, 1x1 logits, squeeze."""
 
     def __init__(self, in_channels: int, num_classes: int, style: Style = SLIM) -> None:
-        k, s = AUX_POOL
+        k, s = tables.INCEPTION_V3_AUX_POOL
+        mid, (filters, k5) = tables.INCEPTION_V3_AUX_MID, tables.INCEPTION_V3_AUX_CONV
         super().__init__(OrderedDict(
             AvgPool_1a_5x5=nn.AvgPool2d(k, s),
-            Conv2d_1b_1x1=slim_conv(in_channels, AUX_MID, (1, 1), style=style),
-            Conv2d_2a_5x5=slim_conv(AUX_MID, AUX_CONV[0], (AUX_CONV[1], AUX_CONV[1]), 1, "VALID", style),
-            Conv2d_2b_1x1=nn.Sequential(OrderedDict(conv=nn.Conv2d(AUX_CONV[0], num_classes, 1, bias=True))),
+            Conv2d_1b_1x1=slim_conv(in_channels, mid, (1, 1), style=style),
+            Conv2d_2a_5x5=slim_conv(mid, filters, (k5, k5), 1, "VALID", style),
+            Conv2d_2b_1x1=nn.Sequential(OrderedDict(conv=nn.Conv2d(filters, num_classes, 1, bias=True))),
             SpatialSqueeze=SpatialSqueeze(),
         ))
 
@@ -313,7 +215,7 @@ class Logits(nn.Sequential):
     """slim's head: avg pool 8x8/2 VALID (fixed window), [dropout: identity], 1x1 conv with bias, squeeze."""
 
     def __init__(self, in_channels: int, num_classes: int) -> None:
-        k, s = LOGITS_POOL
+        k, s = tables.INCEPTION_V3_LOGITS_POOL
         super().__init__(OrderedDict(
             AvgPool_1a_8x8=nn.AvgPool2d(k, s),
             Conv2d_1c_1x1=nn.Sequential(OrderedDict(conv=nn.Conv2d(in_channels, num_classes, 1, bias=True))),
@@ -329,21 +231,22 @@ class InceptionV3(nn.Module):
     def __init__(self, num_classes: int = 1001, aux_logits: bool = False, in_channels: int = 3,
                  style: Style = SLIM) -> None:
         super().__init__()
+        stem, mixed, aux_after = tables.INCEPTION_V3_STEM, tables.INCEPTION_V3_MIXED, tables.INCEPTION_V3_AUX_AFTER
         channels = in_channels
-        for op in STEM:
+        for op in stem:
             module, channels = _op_module(channels, op, style)
             self.add_module(op[1], module)
         aux_channels = 0
-        for name, branches in MIXED:
+        for name, branches in mixed:
             block = Mixed(channels, branches, style)
             self.add_module(name, block)
             channels = block.out_channels
-            if name == AUX_AFTER:
+            if name == aux_after:
                 aux_channels = channels
-        if channels != FEATURES:
-            raise AssertionError(f"Mixed_7c gives {channels} channels, expected {FEATURES}")
-        self.n_body = len(STEM) + len(MIXED)
-        self.aux_index = len(STEM) + [n for n, _ in MIXED].index(AUX_AFTER)
+        if channels != tables.INCEPTION_V3_FEATURES:
+            raise AssertionError(f"Mixed_7c gives {channels} channels, expected {tables.INCEPTION_V3_FEATURES}")
+        self.n_body = len(stem) + len(mixed)
+        self.aux_index = len(stem) + [n for n, _ in mixed].index(aux_after)
         if aux_logits:
             self.AuxLogits = AuxLogits(aux_channels, num_classes, style)
         self.Logits = Logits(channels, num_classes)

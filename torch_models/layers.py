@@ -45,6 +45,25 @@ class Conv2dSame(nn.Conv2d):
         return self.same_conv(x)
 
 
+class MaxPool2dSame(nn.MaxPool2d):
+    """``nn.MaxPool2d`` with TensorFlow's 'SAME' padding (Keras ``MaxPooling2D(padding="same")``):
+    ceil(size/stride) outputs, the odd padding pixel at the bottom/right, and padded positions
+    never win (TF pads with -inf). torch's symmetric ``padding=`` cannot say the asymmetric case,
+    so it pads in ``forward`` from the actual input size."""
+
+    def __init__(self, kernel_size: int, stride: int) -> None:
+        super().__init__(kernel_size, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k, s = self.kernel_size, self.stride
+        k, s = (k if isinstance(k, int) else k[0]), (s if isinstance(s, int) else s[0])
+        top, bottom = _same_pad(x.shape[-2], k, s, 1)
+        left, right = _same_pad(x.shape[-1], k, s, 1)
+        if top or bottom or left or right:
+            x = F.pad(x, (left, right, top, bottom), value=float("-inf"))
+        return F.max_pool2d(x, k, s)
+
+
 PADDINGS = ("same", "symmetric")
 
 

@@ -580,3 +580,54 @@ register(Network(
     ),
     description="ICNet in its unfolded training form (conv + BN); folding it must give `icnet`",
 ))
+
+# ======================================================================================
+# VGG-16 (AI Benchmark vgg_16.meta: TF-slim, FC layers as convs, 1000 classes, 224x224)
+# ======================================================================================
+PAPER_VGG = "Simonyan & Zisserman 2015, Very Deep Convolutional Networks (arXiv:1409.1556)"
+register(Network(
+    name="vgg_16", family="vgg", builder="vgg_16", task="classification",
+    input_size=(224, 224), input_size_source=AIB_DESKTOP + " (VGG-16 at 224; vgg_16.meta placeholder 224x224)",
+    parity_sizes=((224, 224),), input_range=(-1.0, 1.0), fixed_size=True,
+    opts={"num_classes": 1000},
+    figures=(
+        Figure("params", 138_357_544, AIB_DESKTOP + " (vgg_16.meta: conv and FC-as-conv kernels + biases)",
+               "W+b", 0.0),
+        Figure("params", 138_357_544, "keras.applications.VGG16 count_params() (1000 classes)", "W+b", 0.0),
+        Figure("params", 138e6, PAPER_VGG + ", Table 2 (configuration D: 138 million)", "W+b",
+               _rounding_tol(138e6, 1e6)),
+        Figure("macs", 15_470_264_320, AIB_DESKTOP + ": vgg_16.meta's own Conv2D shapes summed at 224x224 "
+               "(conformance.reference.graph_macs)", "conv+fc", 0.0, (224, 224)),
+        Figure("macs", 15.47e9, "torchvision.models.VGG16_Weights.IMAGENET1K_V1 '_ops' 15.47 GFLOPS (torchvision "
+               "counts a multiply-add as one operation)", "conv+fc", 0.01, (224, 224)),
+    ),
+    description="VGG-16 as AI Benchmark's vgg_16.meta: TF-slim layout, fc6/fc7/fc8 as convolutions",
+))
+
+# ======================================================================================
+# ResNet-v2-50 / -152 (AI Benchmark resnet_v2_{50,152}.meta: TF-slim, 1001 classes)
+# ======================================================================================
+# He et al. 2016 (arXiv:1512.03385) Table 1 gives 3.8e9 / 11.3e9 multiply-adds for ResNet-50 / -152
+# at 224 in the v1 layout (stride on each block's first unit). slim's v2 strides on each block's
+# last unit instead, so more of the network runs at the lower resolution: the twins (and the
+# graphs) count 3.48e9 / 10.91e9 at 224 with 1000 classes. Not the same network's figure: not held.
+for _depth, _size, _graph_params, _keras_params, _graph_macs in (
+        (50, (346, 346), 25_615_849, 25_613_800, 8_558_226_112),
+        (152, (256, 256), 60_382_697, 60_380_648, 14_244_857_856)):
+    register(Network(
+        name=f"resnet_v2_{_depth}", family="resnet_v2", builder=f"resnet_v2_{_depth}", task="classification",
+        input_size=_size, input_size_source=AIB_DESKTOP + f" (ResNet-V2-{_depth} at {_size[0]}; "
+                                                          f"resnet_v2_{_depth}.meta placeholder)",
+        parity_sizes=((96, 96),), input_range=(-1.0, 1.0),
+        opts={"num_classes": 1001},
+        figures=(
+            Figure("params", _graph_params, AIB_DESKTOP + f" (resnet_v2_{_depth}.meta: every model variable, "
+                   "BN with gamma and moving stats)", "trainable+stats", 0.0),
+            Figure("params", _keras_params, f"keras.applications.ResNet{_depth}V2 count_params() (1000 classes)",
+                   "trainable+stats", 0.0, opts={"num_classes": 1000}),
+            Figure("macs", _graph_macs, AIB_DESKTOP + f": resnet_v2_{_depth}.meta's own Conv2D shapes summed at "
+                   f"{_size[0]}x{_size[1]} (conformance.reference.graph_macs)", "conv+fc", 0.0, _size),
+        ),
+        description=f"ResNet-v2-{_depth} as AI Benchmark's resnet_v2_{_depth}.meta: TF-slim, pre-activation "
+                    "units, stride on each block's last unit, 1001 classes",
+    ))

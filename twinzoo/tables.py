@@ -6,7 +6,9 @@ reviewer checks the architecture once, here, against the paper.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 # --------------------------------------------------------------------------------------
@@ -131,6 +133,204 @@ def mobilenet_v2_blocks(alpha: float = 1.0) -> list[tuple[str, int, int, int]]:
 
 
 # --------------------------------------------------------------------------------------
+# Inception-v3 — Szegedy et al. 2016, "Rethinking the Inception Architecture" (arXiv:1512.00567);
+# TF-slim nets/inception_v3.py as in AI Benchmark's inception_v3.meta (scope names verbatim)
+# --------------------------------------------------------------------------------------
+# An op: ("conv", scope, filters, (kh, kw), stride, padding) | ("max" | "avg", scope, None,
+# (kh, kw), stride, padding) | ("split", "concat", ((scope, filters, (kh, kw)), ...)): the split
+# runs its 'SAME' convs in parallel on the same input and concatenates them (Mixed_7b/7c).
+InceptionV3Op = tuple
+InceptionV3Branch = tuple[str, tuple[InceptionV3Op, ...]]
+
+INCEPTION_V3_BN_EPS = 1e-3      # inception_v3.meta FusedBatchNorm epsilon (slim batch_norm_epsilon 0.001)
+
+
+class InceptionV3Style(NamedTuple):
+    """The two numeric conventions in which Inception-v3 implementations differ (the layers and
+    shapes do not). The graph's: BN without gamma, and 'SAME' average pools that average over the
+    window's real pixels only (TF). torchvision's ``Inception3``: BN with gamma (``BasicConv2d``),
+    and ``F.avg_pool2d(x, 3, 1, 1)``, whose mean counts the zero padding (``count_include_pad``
+    defaults to True). Both twins take both, so torchvision's weights load into them."""
+
+    bn_scale: bool = False
+    avg_pool_counts_padding: bool = False
+
+
+def _v3_conv(scope: str, filters: int, kernel: tuple[int, int], stride: int = 1,
+             padding: str = "SAME") -> InceptionV3Op:
+    return ("conv", scope, filters, kernel, stride, padding)
+
+
+def _v3_pool(kind: str, scope: str, kernel: int, stride: int, padding: str) -> InceptionV3Op:
+    return (kind, scope, None, (kernel, kernel), stride, padding)
+
+
+INCEPTION_V3_STEM: tuple[InceptionV3Op, ...] = (
+    _v3_conv("Conv2d_1a_3x3", 32, (3, 3), 2, "VALID"),
+    _v3_conv("Conv2d_2a_3x3", 32, (3, 3), 1, "VALID"),
+    _v3_conv("Conv2d_2b_3x3", 64, (3, 3)),
+    _v3_pool("max", "MaxPool_3a_3x3", 3, 2, "VALID"),
+    _v3_conv("Conv2d_3b_1x1", 80, (1, 1), 1, "VALID"),
+    _v3_conv("Conv2d_4a_3x3", 192, (3, 3), 1, "VALID"),
+    _v3_pool("max", "MaxPool_5a_3x3", 3, 2, "VALID"),
+)
+
+
+def _v3_block_35(pool_filters: int,
+                 branch_1: tuple[str, str] = ("Conv2d_0a_1x1", "Conv2d_0b_5x5")) -> tuple[InceptionV3Branch, ...]:
+    """Mixed_5b/5c/5d (35x35 at 299): 1x1 | 1x1 -> 5x5 | 1x1 -> 3x3 -> 3x3 | avg pool -> 1x1."""
+    return (
+        ("Branch_0", (_v3_conv("Conv2d_0a_1x1", 64, (1, 1)),)),
+        ("Branch_1", (_v3_conv(branch_1[0], 48, (1, 1)), _v3_conv(branch_1[1], 64, (5, 5)))),
+        ("Branch_2", (_v3_conv("Conv2d_0a_1x1", 64, (1, 1)), _v3_conv("Conv2d_0b_3x3", 96, (3, 3)),
+                      _v3_conv("Conv2d_0c_3x3", 96, (3, 3)))),
+        ("Branch_3", (_v3_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"),
+                      _v3_conv("Conv2d_0b_1x1", pool_filters, (1, 1)))),
+    )
+
+
+def _v3_block_17(c7: int) -> tuple[InceptionV3Branch, ...]:
+    """Mixed_6b..6e (17x17 at 299): the 7x7 convs factorised into 1x7 and 7x1."""
+    return (
+        ("Branch_0", (_v3_conv("Conv2d_0a_1x1", 192, (1, 1)),)),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", c7, (1, 1)), _v3_conv("Conv2d_0b_1x7", c7, (1, 7)),
+                      _v3_conv("Conv2d_0c_7x1", 192, (7, 1)))),
+        ("Branch_2", (_v3_conv("Conv2d_0a_1x1", c7, (1, 1)), _v3_conv("Conv2d_0b_7x1", c7, (7, 1)),
+                      _v3_conv("Conv2d_0c_1x7", c7, (1, 7)), _v3_conv("Conv2d_0d_7x1", c7, (7, 1)),
+                      _v3_conv("Conv2d_0e_1x7", 192, (1, 7)))),
+        ("Branch_3", (_v3_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _v3_conv("Conv2d_0b_1x1", 192, (1, 1)))),
+    )
+
+
+def _v3_block_8(branch_1_3x1: str) -> tuple[InceptionV3Branch, ...]:
+    """Mixed_7b/7c (8x8 at 299): expanded filter banks, 1x3 and 3x1 in parallel."""
+    return (
+        ("Branch_0", (_v3_conv("Conv2d_0a_1x1", 320, (1, 1)),)),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", 384, (1, 1)),
+                      ("split", "concat", (("Conv2d_0b_1x3", 384, (1, 3)), (branch_1_3x1, 384, (3, 1)))))),
+        ("Branch_2", (_v3_conv("Conv2d_0a_1x1", 448, (1, 1)), _v3_conv("Conv2d_0b_3x3", 384, (3, 3)),
+                      ("split", "concat", (("Conv2d_0c_1x3", 384, (1, 3)), ("Conv2d_0d_3x1", 384, (3, 1)))))),
+        ("Branch_3", (_v3_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _v3_conv("Conv2d_0b_1x1", 192, (1, 1)))),
+    )
+
+
+# slim's scope quirks kept: Mixed_5c/Branch_1 is Conv2d_0b_1x1 -> Conv_1_0c_5x5; Mixed_6a's
+# stride-2 3x3 convs are called Conv2d_1a_1x1; Mixed_7b's 3x1 is Conv2d_0b_3x1, Mixed_7c's Conv2d_0c_3x1.
+INCEPTION_V3_MIXED: tuple[tuple[str, tuple[InceptionV3Branch, ...]], ...] = (
+    ("Mixed_5b", _v3_block_35(32)),
+    ("Mixed_5c", _v3_block_35(64, ("Conv2d_0b_1x1", "Conv_1_0c_5x5"))),
+    ("Mixed_5d", _v3_block_35(64)),
+    ("Mixed_6a", (
+        ("Branch_0", (_v3_conv("Conv2d_1a_1x1", 384, (3, 3), 2, "VALID"),)),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", 64, (1, 1)), _v3_conv("Conv2d_0b_3x3", 96, (3, 3)),
+                      _v3_conv("Conv2d_1a_1x1", 96, (3, 3), 2, "VALID"))),
+        ("Branch_2", (_v3_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
+    )),
+    ("Mixed_6b", _v3_block_17(128)),
+    ("Mixed_6c", _v3_block_17(160)),
+    ("Mixed_6d", _v3_block_17(160)),
+    ("Mixed_6e", _v3_block_17(192)),
+    ("Mixed_7a", (
+        ("Branch_0", (_v3_conv("Conv2d_0a_1x1", 192, (1, 1)), _v3_conv("Conv2d_1a_3x3", 320, (3, 3), 2, "VALID"))),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", 192, (1, 1)), _v3_conv("Conv2d_0b_1x7", 192, (1, 7)),
+                      _v3_conv("Conv2d_0c_7x1", 192, (7, 1)), _v3_conv("Conv2d_1a_3x3", 192, (3, 3), 2, "VALID"))),
+        ("Branch_2", (_v3_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
+    )),
+    ("Mixed_7b", _v3_block_8("Conv2d_0b_3x1")),
+    ("Mixed_7c", _v3_block_8("Conv2d_0c_3x1")),
+)
+INCEPTION_V3_FEATURES = 2048          # Mixed_7c output channels
+INCEPTION_V3_AUX_AFTER = "Mixed_6e"   # AuxLogits runs on this block's output
+INCEPTION_V3_AUX_POOL = (5, 3)        # AuxLogits/AvgPool_1a_5x5: 5x5, stride 3, VALID
+INCEPTION_V3_AUX_MID = 128            # AuxLogits/Conv2d_1b_1x1
+INCEPTION_V3_AUX_CONV = (768, 5)      # AuxLogits/Conv2d_2a_5x5: 768 filters, 5x5, VALID
+INCEPTION_V3_LOGITS_POOL = (8, 2)     # Logits/AvgPool_1a_8x8: 8x8, stride 2 (slim default), VALID
+
+
+# --------------------------------------------------------------------------------------
+# Inception-ResNet-v1 — Szegedy et al. 2016 (arXiv:1602.07261), Figs. 10-16, as FaceNet builds
+# it: davidsandberg/facenet src/models/inception_resnet_v1.py (with the Bottleneck layer)
+# --------------------------------------------------------------------------------------
+# A branch op: (scope, filters, kernel, stride, padding); filters None is a max pool.
+InceptionResnetV1Op = tuple
+InceptionResnetV1Branches = Sequence[tuple[str, Sequence[InceptionResnetV1Op]]]
+
+INCEPTION_RESNET_V1_BN_EPS = 1e-3     # facenet batch_norm_params['epsilon']
+INCEPTION_RESNET_V1_L2_EPS = 1e-10    # tf.nn.l2_normalize(prelogits, 1, 1e-10, name='embeddings')
+
+INCEPTION_RESNET_V1_STEM: tuple[InceptionResnetV1Op, ...] = (
+    ("Conv2d_1a_3x3", 32, 3, 2, "VALID"),
+    ("Conv2d_2a_3x3", 32, 3, 1, "VALID"),
+    ("Conv2d_2b_3x3", 64, 3, 1, "SAME"),
+    ("MaxPool_3a_3x3", None, 3, 2, "VALID"),
+    ("Conv2d_3b_1x1", 80, 1, 1, "VALID"),
+    ("Conv2d_4a_3x3", 192, 3, 1, "VALID"),
+    ("Conv2d_4b_3x3", 256, 3, 2, "VALID"),
+)
+INCEPTION_RESNET_V1_BLOCK35: InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_1x1", 32, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"))),
+    ("Branch_2", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"),
+                  ("Conv2d_0c_3x3", 32, 3, 1, "SAME"))),
+)
+INCEPTION_RESNET_V1_BLOCK17: InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_1x1", 128, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 128, 1, 1, "SAME"), ("Conv2d_0b_1x7", 128, (1, 7), 1, "SAME"),
+                  ("Conv2d_0c_7x1", 128, (7, 1), 1, "SAME"))),
+)
+INCEPTION_RESNET_V1_BLOCK8: InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_1x1", 192, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_1x3", 192, (1, 3), 1, "SAME"),
+                  ("Conv2d_0c_3x1", 192, (3, 1), 1, "SAME"))),
+)
+INCEPTION_RESNET_V1_MIXED_6A: InceptionResnetV1Branches = (      # reduction_a(net, k=192, l=192, m=256, n=384)
+    ("Branch_0", (("Conv2d_1a_3x3", 384, 3, 2, "VALID"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_3x3", 192, 3, 1, "SAME"),
+                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
+    ("Branch_2", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
+)
+INCEPTION_RESNET_V1_MIXED_7A: InceptionResnetV1Branches = (      # reduction_b
+    ("Branch_0", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 384, 3, 2, "VALID"))),
+    ("Branch_1", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
+    ("Branch_2", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_0b_3x3", 256, 3, 1, "SAME"),
+                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
+    ("Branch_3", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
+)
+# (container scope, block scope prefix, branches, repeats, residual scale)
+INCEPTION_RESNET_V1_REPEATS = (("Repeat", "block35", INCEPTION_RESNET_V1_BLOCK35, 5, 0.17),
+                               ("Repeat_1", "block17", INCEPTION_RESNET_V1_BLOCK17, 10, 0.10),
+                               ("Repeat_2", "block8", INCEPTION_RESNET_V1_BLOCK8, 5, 0.20))
+# The reduction after each repeat, (scope, branches), None after the last; then one more Block8
+# (scale 1.0, no activation), Logits, Bottleneck, embeddings.
+INCEPTION_RESNET_V1_REDUCTIONS = (("Mixed_6a", INCEPTION_RESNET_V1_MIXED_6A),
+                                  ("Mixed_7a", INCEPTION_RESNET_V1_MIXED_7A),
+                                  None)
+
+
+# --------------------------------------------------------------------------------------
+# ICNet — Zhao et al. 2018 (arXiv:1704.08545); hszhao/ICNet icnet_cityscapes.prototxt as in
+# AI Benchmark's icnet.meta (plus its 1x1 conv 19 -> 3 + tanh head)
+# --------------------------------------------------------------------------------------
+ICNET_IMAGE_CHANNELS = 3
+ICNET_NUM_CLASSES = 19
+ICNET_BN_EPS = 1e-5                      # BNParameter.eps default of the PSPNet/ICNet Caffe (yjxiong/caffe BN)
+ICNET_MEAN = (103.939, 116.779, 123.68)  # icnet.meta ``sub/y``: subtracted before the twins' input
+ICNET_HEAD_CHANNELS = 3                  # AI Benchmark's added ``final`` 1x1 conv + tanh
+
+# Bottleneck stages: (stage, blocks, mid, out, dilation, stride of the first block's 1x1 convs).
+# conv3_1 runs on the 1/2 input (sub2); conv3_2 onwards on conv3_1 shrunk x2 (sub4).
+ICNET_STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
+    (2, 3, 32, 128, 1, 1),
+    (3, 4, 64, 256, 1, 2),
+    (4, 6, 128, 512, 2, 1),
+    (5, 3, 256, 1024, 4, 1),
+)
+# Pyramid pooling: (graph name suffix, divisor). The graph's "pool6" bin divides by 4, not 6
+# (32x48 map: kernels 32x48, 16x24, 10x16, 8x12 -> bins 1x1, 2x2, 3x3, 4x4).
+ICNET_PYRAMID: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (3, 3), (6, 4))
+
+
+# --------------------------------------------------------------------------------------
 # SRCNN — Dong et al. 2016 (TPAMI), 9-5-5; as in AI Benchmark's srcnn.meta
 # --------------------------------------------------------------------------------------
 SRCNN_LAYERS = ((9, 64), (5, 32), (5, None))   # (kernel, filters); None = image channels
@@ -173,3 +373,63 @@ SRGAN_DISCRIMINATOR_CONVS = (
     (64, 1), (64, 2), (128, 1), (128, 2), (256, 1), (256, 2), (512, 1), (512, 2),
 )
 SRGAN_DISCRIMINATOR_FC = 1024
+
+
+# --------------------------------------------------------------------------------------
+# VGG-16 — Simonyan & Zisserman 2015 (arXiv:1409.1556), Table 1 column D; TF-slim vgg.py
+# (vgg_16), as AI Benchmark's vgg_16.meta
+# --------------------------------------------------------------------------------------
+# (scope, convs, filters): slim's repeat scopes conv1..conv5 of 3x3 'SAME' convs with bias and
+# ReLU, each stage followed by a 2x2/2 'VALID' max pool (pool1..pool5).
+VGG16_STAGES: tuple[tuple[str, int, int], ...] = (
+    ("conv1", 2, 64), ("conv2", 2, 128), ("conv3", 3, 256), ("conv4", 3, 512), ("conv5", 3, 512),
+)
+# The fully connected layers as slim writes them: convolutions. fc6 is a 7x7 'VALID' conv over
+# pool5's 7x7 map (a dense layer over the flattened map), fc7 and fc8 are 1x1 convs; fc8 has no
+# activation and is followed by the spatial squeeze (``fc8/squeezed``).
+VGG16_FC: tuple[tuple[str, int, int], ...] = (("fc6", 4096, 7), ("fc7", 4096, 1))
+
+
+def vgg16_check_input_size(input_size: tuple[int, int]) -> None:
+    """fc6's 7x7 'VALID' kernel covers pool5's whole map (and the squeeze gets a 1x1 map) only for
+    224..255 pixels per side (five 2x2/2 pools: side // 32 == 7)."""
+    if any(side // 32 != VGG16_FC[0][2] for side in input_size):
+        raise ValueError(f"VGG-16's fc6 is a dense layer over a 7x7 pool5 map: input sides must be "
+                         f"224..255, got {tuple(input_size)}")
+
+
+# --------------------------------------------------------------------------------------
+# ResNet v2 — He et al. 2016, "Identity Mappings in Deep Residual Networks" (arXiv:1603.05027);
+# TF-slim resnet_v2.py as in AI Benchmark's resnet_v2_50.meta / resnet_v2_152.meta
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResNetBlock:
+    """One slim ``resnet_v2_block``: ``units`` bottleneck units of ``base`` -> ``4 * base``
+    channels; slim v2 puts the block's stride on its *last* unit (the 3x3 conv and a 1x1/stride
+    max-pool shortcut), every other unit has stride 1."""
+
+    scope: str
+    base: int
+    units: int
+    stride: int
+
+    @property
+    def depth(self) -> int:
+        return 4 * self.base
+
+
+# Units per block (slim resnet_v2_50 / _101 / _152 / _200; the paper's Table 1 of He et al. 2016a).
+RESNET_V2_UNITS: dict[int, tuple[int, int, int, int]] = {
+    50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3), 200: (3, 24, 36, 3),
+}
+RESNET_V2_STEM = (64, 7, 2)       # conv1: 64 filters, 7x7, stride 2, with bias, no BN (pre-activation)
+
+
+def resnet_v2_blocks(depth: int) -> tuple[ResNetBlock, ...]:
+    """The four blocks of ResNet-v2-``depth``: bases 64/128/256/512, strides 2/2/2/1."""
+    try:
+        units = RESNET_V2_UNITS[depth]
+    except KeyError:
+        raise ValueError(f"unknown ResNet v2 depth {depth}; known: {sorted(RESNET_V2_UNITS)}") from None
+    return tuple(ResNetBlock(f"block{i + 1}", base, n, stride)
+                 for i, (base, n, stride) in enumerate(zip((64, 128, 256, 512), units, (2, 2, 2, 1))))
