@@ -75,6 +75,27 @@ def _resnet_v2_rules(scope: str) -> tuple[Rule, ...]:
     )
 
 
+def _slim_fc_rules(scope: str, fcs: tuple[str, ...]) -> tuple[Rule, ...]:
+    """slim's fully connected layers ``<scope>/<path>/{weights,biases}`` -> our Dense ``<path>``
+    (before ``_slim_rules``, which would read them as convs)."""
+    paths = "|".join(re.escape(f) for f in fcs)
+    return ((rf"{re.escape(scope)}/(?P<path>{paths})/(?P<leaf>weights|biases)",
+             lambda m: (m["path"].replace("/", "."), _LEAF[m["leaf"]])),)
+
+
+def _inception_resnet_v2_rules() -> tuple[Rule, ...]:
+    """slim's Inception-ResNet-v2: the residual blocks' up conv ``<block>/Conv2d_1x1`` is our bare
+    ``<block>.Conv2d_1x1`` (facenet's block layout), the two heads' FC layers are Dense, the rest
+    is ``_slim_rules``."""
+    block = r"(?P<path>Repeat(?:_\d)?/block\d+_\d+|Block8)"
+    return (
+        (rf"InceptionResnetV2/{block}/Conv2d_1x1/(?P<leaf>weights|biases)",
+         lambda m: (f"{m['path'].replace('/', '.')}.Conv2d_1x1", _LEAF[m["leaf"]])),
+        *_slim_fc_rules("InceptionResnetV2", ("AuxLogits/Logits", "Logits/Logits")),
+        *_slim_rules("InceptionResnetV2", {}),
+    )
+
+
 def _srcnn_rule(m: re.Match) -> tuple[str, str]:
     i = m["i"]
     if m["kind"] == "b" and i == "3":
@@ -180,6 +201,17 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
               output="InceptionV3/Logits/SpatialSqueeze:0", input_size=(346, 346),
               note="output:0 is softmax(logits); the main logits are compared (the aux head is "
                    "mapped and loaded, and not an output of the graph's output:0)"),
+    GraphSpec("inception_v4", "inception_v4.meta",
+              (*_slim_fc_rules("InceptionV4", ("AuxLogits/Aux_logits", "Logits/Logits")),
+               *_slim_rules("InceptionV4", {})),
+              in_scale=127.5, in_shift=127.5, output="InceptionV4/Logits/Logits/BiasAdd:0", input_size=(346, 346),
+              note="output:0 is softmax(logits); the main logits are compared (the aux head is mapped and "
+                   "loaded, and not an output of the graph's output:0)"),
+    GraphSpec("inception_resnet_v2", "inception_resnet_v2.meta", _inception_resnet_v2_rules(),
+              in_scale=127.5, in_shift=127.5, output="InceptionResnetV2/Logits/Logits/BiasAdd:0",
+              input_size=(346, 346),
+              note="output:0 is softmax(logits); the main logits are compared (the aux head is mapped and "
+                   "loaded, and not an output of the graph's output:0)"),
     GraphSpec("vgg_16", "vgg_16.meta", _slim_rules("vgg_16", {}),
               in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2
               input_size=(224, 224), note="output:0 is vgg_16/fc8/squeezed (logits)"),

@@ -43,6 +43,7 @@ KERAS_WITNESSES: dict[str, KerasWitness] = {w.model: w for w in (
     KerasWitness("mobilenet_v2", "MobileNetV2", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
     KerasWitness("inception_v3_keras", "InceptionV3", (299, 299)),
     KerasWitness("vgg_16", "VGG16", (224, 224)),
+    KerasWitness("inception_resnet_v2", "InceptionResNetV2", (299, 299), {"num_classes": 1000, "aux_logits": False}),
     # keras.applications' pool1 is ZeroPadding2D(1) + a 'valid' max pool (the graph's: 'SAME')
     KerasWitness("resnet_v2_50", "ResNet50V2", (224, 224), {"num_classes": 1000, "stem_pool_zero_pad": True}),
     KerasWitness("resnet_v2_152", "ResNet152V2", (224, 224), {"num_classes": 1000, "stem_pool_zero_pad": True}),

@@ -53,28 +53,32 @@ def _slim_conv(x, filters: int, kernel, stride: int, padding: str, name: str):
     return layers.ReLU(name=f"{name}.act")(x)
 
 
-def _op(x, op: Op, prefix: str):
+def branch_op(x, op: Op, prefix: str):
+    """A slim conv, a max pool (filters None) or an average pool (filters "avg"; Keras' 'same'
+    average excludes the padding, as TF's)."""
     name, filters, kernel, stride, padding = op
     if filters is None:
         return layers.MaxPooling2D(kernel, stride, padding=padding.lower(), name=f"{prefix}{name}")(x)
+    if filters == "avg":
+        return layers.AveragePooling2D(kernel, stride, padding=padding.lower(), name=f"{prefix}{name}")(x)
     return _slim_conv(x, filters, kernel, stride, padding, f"{prefix}{name}")
 
 
-def _mixed(x, branches: Branches, name: str):
+def mixed(x, branches: Branches, name: str):
     """Parallel branches ``Branch_<i>`` and their ``concat`` (reduction_a / reduction_b, and the
     first half of every residual block)."""
     outs = []
     for branch, ops in branches:
         y = x
         for op in ops:
-            y = _op(y, op, f"{name}.{branch}.")
+            y = branch_op(y, op, f"{name}.{branch}.")
         outs.append(y)
     return layers.Concatenate(axis=-1, name=f"{name}.concat")(outs)
 
 
-def _block(x, branches: Branches, scale: float, name: str, relu: bool = True):
+def block(x, branches: Branches, scale: float, name: str, relu: bool = True):
     """block35 / block17 / block8: mixed -> Conv2d_1x1 (bias) -> x scale -> add input -> ReLU."""
-    up = _mixed(x, branches, name)
+    up = mixed(x, branches, name)
     up = layers.Conv2D(x.shape[-1], 1, padding="same", use_bias=True, name=f"{name}.Conv2d_1x1")(up)
     up = layers.Rescaling(scale, name=f"{name}.scale")(up)
     y = layers.Add(name=f"{name}.add")([x, up])
@@ -91,14 +95,14 @@ def inception_resnet_v1(input_shape=(512, 512, 3), embedding_size: int = 128) ->
     inputs = keras.Input(input_shape, name="input")
     x = inputs
     for op in tables.INCEPTION_RESNET_V1_STEM:
-        x = _op(x, op, "")
+        x = branch_op(x, op, "")
     for (repeat, prefix, branches, n, scale), reduction in zip(
             tables.INCEPTION_RESNET_V1_REPEATS, tables.INCEPTION_RESNET_V1_REDUCTIONS):
         for i in range(n):
-            x = _block(x, branches, scale, f"{repeat}.{prefix}_{i + 1}")
+            x = block(x, branches, scale, f"{repeat}.{prefix}_{i + 1}")
         if reduction is not None:
-            x = _mixed(x, reduction[1], reduction[0])
-    x = _block(x, tables.INCEPTION_RESNET_V1_BLOCK8, 1.0, "Block8", relu=False)
+            x = mixed(x, reduction[1], reduction[0])
+    x = block(x, tables.INCEPTION_RESNET_V1_BLOCK8, 1.0, "Block8", relu=False)
     x = layers.GlobalAveragePooling2D(keepdims=True, name="Logits.AvgPool_1a_8x8")(x)
     x = layers.Flatten(name="Logits.Flatten")(x)
     x = layers.Dense(embedding_size, use_bias=False, name="Bottleneck.fc")(x)

@@ -51,7 +51,7 @@ def slim_conv(x, filters: int, kernel: tuple[int, int], stride: int = 1, padding
     return activation("relu", f"{name}.act")(x)
 
 
-def _op(x, op: Op, prefix: str, style: Style):
+def slim_op(x, op: Op, prefix: str, style: Style):
     kind, scope, filters, kernel, stride, padding = op
     name = f"{prefix}{scope}"
     if kind == "conv":
@@ -73,11 +73,11 @@ def _branch(x, ops, prefix: str, style: Style):
                     for scope, filters, kernel in convs]
             x = layers.Concatenate(axis=-1, name=f"{prefix}{concat_scope}")(outs)
         else:
-            x = _op(x, op, prefix, style)
+            x = slim_op(x, op, prefix, style)
     return x
 
 
-def _mixed(x, name: str, branches, style: Style):
+def mixed_block(x, name: str, branches, style: Style):
     outs = [_branch(x, ops, f"{name}.{branch}.", style) for branch, ops in branches]
     return layers.Concatenate(axis=-1, name=f"{name}.concat")(outs)
 
@@ -112,10 +112,10 @@ def inception_v3(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits:
     inputs = keras.Input(input_shape, name="input")
     x = inputs
     for op in tables.INCEPTION_V3_STEM:
-        x = _op(x, op, "", style)
+        x = slim_op(x, op, "", style)
     mid = None
     for name, branches in tables.INCEPTION_V3_MIXED:
-        x = _mixed(x, name, branches, style)
+        x = mixed_block(x, name, branches, style)
         if name == tables.INCEPTION_V3_AUX_AFTER:
             mid = x
     aux = _aux_logits(mid, num_classes, style) if aux_logits else None     # slim builds AuxLogits first

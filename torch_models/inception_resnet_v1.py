@@ -97,12 +97,19 @@ class L2Normalize(nn.Module):
         return x * torch.rsqrt(torch.clamp((x * x).sum(dim=1, keepdim=True), min=self.eps))
 
 
-def _op(in_channels: int, op: Op) -> tuple[nn.Module, int]:
+def branch_op(in_channels: int, op: Op) -> tuple[nn.Module, int]:
+    """One table op: a slim conv, a 'VALID' max pool (filters None) or a stride-1 'SAME' average
+    pool (filters "avg": TF averages the window's real pixels only, ``count_include_pad=False``;
+    Inception-ResNet-v2's Mixed_5b)."""
     _, filters, kernel, stride, padding = op
     if filters is None:
         if padding != "VALID":
-            raise ValueError("only VALID max pools occur in Inception-ResNet-v1")
+            raise ValueError("only VALID max pools occur in the Inception-ResNet tables")
         return nn.MaxPool2d(kernel, stride), in_channels
+    if filters == "avg":
+        if padding != "SAME" or stride != 1 or kernel % 2 == 0:
+            raise ValueError("only stride-1 'SAME' average pools with odd kernels occur in the Inception-ResNet tables")
+        return nn.AvgPool2d(kernel, 1, kernel // 2, count_include_pad=False), in_channels
     return SlimConv(in_channels, filters, kernel, stride, padding), filters
 
 
@@ -110,7 +117,7 @@ def _branch(in_channels: int, ops: Sequence[Op]) -> tuple[nn.Sequential, int]:
     mods: OrderedDict[str, nn.Module] = OrderedDict()
     c = in_channels
     for op in ops:
-        mods[op[0]], c = _op(c, op)
+        mods[op[0]], c = branch_op(c, op)
     return nn.Sequential(mods), c
 
 
@@ -177,7 +184,7 @@ class InceptionResnetV1(nn.Sequential):
         mods: OrderedDict[str, nn.Module] = OrderedDict()
         c = in_channels
         for op in tables.INCEPTION_RESNET_V1_STEM:
-            mods[op[0]], c = _op(c, op)
+            mods[op[0]], c = branch_op(c, op)
         for (repeat, prefix, branches, n, scale), reduction in zip(
                 tables.INCEPTION_RESNET_V1_REPEATS, tables.INCEPTION_RESNET_V1_REDUCTIONS):
             mods[repeat] = nn.Sequential(OrderedDict(

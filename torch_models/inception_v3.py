@@ -127,7 +127,7 @@ class SpatialSqueeze(nn.Module):
         return x.flatten(1)
 
 
-def _op_module(in_channels: int, op: Op, style: Style) -> tuple[nn.Module, int]:
+def op_module(in_channels: int, op: Op, style: Style) -> tuple[nn.Module, int]:
     kind, scope, filters, kernel, stride, padding = op
     if kind == "conv":
         return slim_conv(in_channels, filters, kernel, stride, padding, style), filters
@@ -146,7 +146,7 @@ class SplitBranch(nn.Module):
         *chain, split = ops
         channels = in_channels
         for op in chain:
-            module, channels = _op_module(channels, op, style)
+            module, channels = op_module(channels, op, style)
             self.add_module(op[1], module)
         _, concat_scope, convs = split
         for scope, filters, kernel in convs:
@@ -181,7 +181,7 @@ class Mixed(nn.Module):
                 layers: OrderedDict[str, nn.Module] = OrderedDict()
                 channels = in_channels
                 for op in ops:
-                    layers[op[1]], channels = _op_module(channels, op, style)
+                    layers[op[1]], channels = op_module(channels, op, style)
                 branch = nn.Sequential(layers)
             self.add_module(name, branch)
             self.out_channels += channels
@@ -234,7 +234,7 @@ class InceptionV3(nn.Module):
         stem, mixed, aux_after = tables.INCEPTION_V3_STEM, tables.INCEPTION_V3_MIXED, tables.INCEPTION_V3_AUX_AFTER
         channels = in_channels
         for op in stem:
-            module, channels = _op_module(channels, op, style)
+            module, channels = op_module(channels, op, style)
             self.add_module(op[1], module)
         aux_channels = 0
         for name, branches in mixed:

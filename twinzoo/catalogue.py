@@ -631,3 +631,42 @@ for _depth, _size, _graph_params, _keras_params, _graph_macs in (
         description=f"ResNet-v2-{_depth} as AI Benchmark's resnet_v2_{_depth}.meta: TF-slim, pre-activation "
                     "units, stride on each block's last unit, 1001 classes",
     ))
+
+# ======================================================================================
+# Inception-v4 and Inception-ResNet-v2 (AI Benchmark inception_v4.meta / inception_resnet_v2.meta:
+# TF-slim, aux head, 1001 classes, 346x346)
+# ======================================================================================
+PAPER_INCEPTION_V4 = "Szegedy et al. 2016, Inception-v4, Inception-ResNet (arXiv:1602.07261)"
+register(Network(
+    name="inception_v4", family="inception_v4", builder="inception_v4", task="classification",
+    input_size=(346, 346), input_size_source=AIB_DESKTOP + " (Inception-V4 at 346; inception_v4.meta placeholder)",
+    # 299: the aux head's fixed 5x5 'VALID' conv needs a 5x5 pooled map (inputs of ~299..350)
+    parity_sizes=((299, 299),), input_range=(-1.0, 1.0),
+    opts={"num_classes": 1001, "aux_logits": True},
+    figures=(
+        Figure("params", 46_074_066, AIB_DESKTOP + " (inception_v4.meta: every model variable, aux head, BN "
+               "beta + moving stats, no gamma)", "trainable+stats", 0.0),
+        Figure("macs", 15_627_127_552, AIB_DESKTOP + ": inception_v4.meta's own Conv2D/MatMul shapes "
+               "summed at 346x346, aux head included (conformance.reference.graph_macs)", "conv+fc", 0.0, (346, 346)),
+    ),
+    description="Inception-v4 as AI Benchmark's inception_v4.meta: TF-slim layout, aux head, 1001 classes",
+))
+register(Network(
+    name="inception_resnet_v2", family="inception_resnet_v2", builder="inception_resnet_v2",
+    task="classification", input_size=(346, 346),
+    input_size_source=AIB_DESKTOP + " (Inception-ResNet-V2 at 346; inception_resnet_v2.meta placeholder)",
+    parity_sizes=((299, 299),), input_range=(-1.0, 1.0),
+    opts={"num_classes": 1001, "aux_logits": True},
+    figures=(
+        Figure("params", 59_244_594, AIB_DESKTOP + " (inception_resnet_v2.meta: every model variable, aux head, "
+               "BN beta + moving stats, no gamma)", "trainable+stats", 0.0),
+        Figure("params", 55_873_736, "keras.applications.InceptionResNetV2 count_params() (no aux head, "
+               "1000 classes, BN without gamma)", "trainable+stats", 0.0,
+               opts={"num_classes": 1000, "aux_logits": False}),
+        Figure("macs", 16_733_413_120, AIB_DESKTOP + ": inception_resnet_v2.meta's own Conv2D/MatMul "
+               "shapes summed at 346x346, aux head included (conformance.reference.graph_macs)", "conv+fc", 0.0,
+               (346, 346)),
+    ),
+    description="Inception-ResNet-v2 as AI Benchmark's inception_resnet_v2.meta: TF-slim layout, aux head, "
+                "1001 classes",
+))

@@ -251,7 +251,8 @@ INCEPTION_V3_LOGITS_POOL = (8, 2)     # Logits/AvgPool_1a_8x8: 8x8, stride 2 (sl
 # Inception-ResNet-v1 — Szegedy et al. 2016 (arXiv:1602.07261), Figs. 10-16, as FaceNet builds
 # it: davidsandberg/facenet src/models/inception_resnet_v1.py (with the Bottleneck layer)
 # --------------------------------------------------------------------------------------
-# A branch op: (scope, filters, kernel, stride, padding); filters None is a max pool.
+# A branch op: (scope, filters, kernel, stride, padding); filters None is a max pool, "avg" a
+# stride-1 'SAME' average pool (Inception-ResNet-v2's Mixed_5b uses the same format).
 InceptionResnetV1Op = tuple
 InceptionResnetV1Branches = Sequence[tuple[str, Sequence[InceptionResnetV1Op]]]
 
@@ -433,3 +434,178 @@ def resnet_v2_blocks(depth: int) -> tuple[ResNetBlock, ...]:
         raise ValueError(f"unknown ResNet v2 depth {depth}; known: {sorted(RESNET_V2_UNITS)}") from None
     return tuple(ResNetBlock(f"block{i + 1}", base, n, stride)
                  for i, (base, n, stride) in enumerate(zip((64, 128, 256, 512), units, (2, 2, 2, 1))))
+
+
+# --------------------------------------------------------------------------------------
+# Inception-v4 — Szegedy et al. 2016 (arXiv:1602.07261), Figs. 3-9; TF-slim inception_v4.py as
+# in AI Benchmark's inception_v4.meta (the Inception-v3 op format above)
+# --------------------------------------------------------------------------------------
+INCEPTION_V4_STEM: tuple[InceptionV3Op, ...] = (
+    _v3_conv("Conv2d_1a_3x3", 32, (3, 3), 2, "VALID"),
+    _v3_conv("Conv2d_2a_3x3", 32, (3, 3), 1, "VALID"),
+    _v3_conv("Conv2d_2b_3x3", 64, (3, 3)),
+)
+
+
+def _v4_block_a() -> tuple[InceptionV3Branch, ...]:
+    """block_inception_a (Mixed_5b..5e, 35x35 at 299)."""
+    return (
+        ("Branch_0", (_v3_conv("Conv2d_0a_1x1", 96, (1, 1)),)),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", 64, (1, 1)), _v3_conv("Conv2d_0b_3x3", 96, (3, 3)))),
+        ("Branch_2", (_v3_conv("Conv2d_0a_1x1", 64, (1, 1)), _v3_conv("Conv2d_0b_3x3", 96, (3, 3)),
+                      _v3_conv("Conv2d_0c_3x3", 96, (3, 3)))),
+        ("Branch_3", (_v3_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _v3_conv("Conv2d_0b_1x1", 96, (1, 1)))),
+    )
+
+
+def _v4_block_b() -> tuple[InceptionV3Branch, ...]:
+    """block_inception_b (Mixed_6b..6h, 17x17 at 299)."""
+    return (
+        ("Branch_0", (_v3_conv("Conv2d_0a_1x1", 384, (1, 1)),)),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", 192, (1, 1)), _v3_conv("Conv2d_0b_1x7", 224, (1, 7)),
+                      _v3_conv("Conv2d_0c_7x1", 256, (7, 1)))),
+        ("Branch_2", (_v3_conv("Conv2d_0a_1x1", 192, (1, 1)), _v3_conv("Conv2d_0b_7x1", 192, (7, 1)),
+                      _v3_conv("Conv2d_0c_1x7", 224, (1, 7)), _v3_conv("Conv2d_0d_7x1", 224, (7, 1)),
+                      _v3_conv("Conv2d_0e_1x7", 256, (1, 7)))),
+        ("Branch_3", (_v3_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _v3_conv("Conv2d_0b_1x1", 128, (1, 1)))),
+    )
+
+
+def _v4_block_c() -> tuple[InceptionV3Branch, ...]:
+    """block_inception_c (Mixed_7b..7d, 8x8 at 299): 1x3 and 3x1 in parallel at the ends."""
+    return (
+        ("Branch_0", (_v3_conv("Conv2d_0a_1x1", 256, (1, 1)),)),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", 384, (1, 1)),
+                      ("split", "concat", (("Conv2d_0b_1x3", 256, (1, 3)), ("Conv2d_0c_3x1", 256, (3, 1)))))),
+        ("Branch_2", (_v3_conv("Conv2d_0a_1x1", 384, (1, 1)), _v3_conv("Conv2d_0b_3x1", 448, (3, 1)),
+                      _v3_conv("Conv2d_0c_1x3", 512, (1, 3)),
+                      ("split", "concat", (("Conv2d_0d_1x3", 256, (1, 3)), ("Conv2d_0e_3x1", 256, (3, 1)))))),
+        ("Branch_3", (_v3_pool("avg", "AvgPool_0a_3x3", 3, 1, "SAME"), _v3_conv("Conv2d_0b_1x1", 256, (1, 1)))),
+    )
+
+
+INCEPTION_V4_MIXED: tuple[tuple[str, tuple[InceptionV3Branch, ...]], ...] = (
+    ("Mixed_3a", (
+        ("Branch_0", (_v3_pool("max", "MaxPool_0a_3x3", 3, 2, "VALID"),)),
+        ("Branch_1", (_v3_conv("Conv2d_0a_3x3", 96, (3, 3), 2, "VALID"),)),
+    )),
+    ("Mixed_4a", (
+        ("Branch_0", (_v3_conv("Conv2d_0a_1x1", 64, (1, 1)), _v3_conv("Conv2d_1a_3x3", 96, (3, 3), 1, "VALID"))),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", 64, (1, 1)), _v3_conv("Conv2d_0b_1x7", 64, (1, 7)),
+                      _v3_conv("Conv2d_0c_7x1", 64, (7, 1)), _v3_conv("Conv2d_1a_3x3", 96, (3, 3), 1, "VALID"))),
+    )),
+    ("Mixed_5a", (
+        ("Branch_0", (_v3_conv("Conv2d_1a_3x3", 192, (3, 3), 2, "VALID"),)),
+        ("Branch_1", (_v3_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
+    )),
+    *((f"Mixed_5{c}", _v4_block_a()) for c in "bcde"),
+    ("Mixed_6a", (          # reduction_a
+        ("Branch_0", (_v3_conv("Conv2d_1a_3x3", 384, (3, 3), 2, "VALID"),)),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", 192, (1, 1)), _v3_conv("Conv2d_0b_3x3", 224, (3, 3)),
+                      _v3_conv("Conv2d_1a_3x3", 256, (3, 3), 2, "VALID"))),
+        ("Branch_2", (_v3_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
+    )),
+    *((f"Mixed_6{c}", _v4_block_b()) for c in "bcdefgh"),
+    ("Mixed_7a", (          # reduction_b
+        ("Branch_0", (_v3_conv("Conv2d_0a_1x1", 192, (1, 1)), _v3_conv("Conv2d_1a_3x3", 192, (3, 3), 2, "VALID"))),
+        ("Branch_1", (_v3_conv("Conv2d_0a_1x1", 256, (1, 1)), _v3_conv("Conv2d_0b_1x7", 256, (1, 7)),
+                      _v3_conv("Conv2d_0c_7x1", 320, (7, 1)), _v3_conv("Conv2d_1a_3x3", 320, (3, 3), 2, "VALID"))),
+        ("Branch_2", (_v3_pool("max", "MaxPool_1a_3x3", 3, 2, "VALID"),)),
+    )),
+    *((f"Mixed_7{c}", _v4_block_c()) for c in "bcd"),
+)
+INCEPTION_V4_FEATURES = 1536
+
+
+@dataclass(frozen=True)
+class SlimAuxHead:
+    """The aux classifier of slim's Inception-v4 and Inception-ResNet-v2 (scope ``AuxLogits``):
+    a 5x5/3 'VALID' average pool, a 1x1 conv (128), a 5x5 'VALID' conv (768; slim sizes it to the
+    pooled map, 5x5 for inputs of 299..~350), flatten, a fully connected layer to the classes. The
+    two graphs name the same layers differently; ``after`` is the body block it reads."""
+
+    after: str
+    pool: str
+    conv_1x1: str
+    conv_5x5: str
+    flatten: str
+    fc: str
+
+
+@dataclass(frozen=True)
+class SlimLogitsHead:
+    """slim's main head of the same two networks (scope ``Logits``): an average pool over the
+    whole final map (the graphs, built at 346x346, hold a fixed 9x9 kernel = the map: a global
+    mean), flatten, [dropout: identity at inference], a fully connected layer ``Logits``."""
+
+    pool: str
+    flatten: str
+    fc: str = "Logits"
+
+
+AUX_POOL, AUX_MID, AUX_CONV = (5, 3), 128, (768, 5)      # shared by both aux heads
+INCEPTION_V4_AUX = SlimAuxHead("Mixed_6h", "AvgPool_1a_5x5", "Conv2d_1b_1x1", "Conv2d_2a", "Flatten", "Aux_logits")
+INCEPTION_V4_LOGITS = SlimLogitsHead("AvgPool_1a", "PreLogitsFlatten")
+
+
+# --------------------------------------------------------------------------------------
+# Inception-ResNet-v2 — Szegedy et al. 2016 (arXiv:1602.07261), Figs. 3, 9-10 and 16-19; TF-slim
+# inception_resnet_v2.py as in AI Benchmark's inception_resnet_v2.meta (the Inception-ResNet-v1
+# op format above; BN without gamma, epsilon 0.001 as facenet's)
+# --------------------------------------------------------------------------------------
+INCEPTION_RESNET_V2_STEM: tuple[InceptionResnetV1Op, ...] = (    # Inception-v3's stem, verbatim
+    ("Conv2d_1a_3x3", 32, 3, 2, "VALID"),
+    ("Conv2d_2a_3x3", 32, 3, 1, "VALID"),
+    ("Conv2d_2b_3x3", 64, 3, 1, "SAME"),
+    ("MaxPool_3a_3x3", None, 3, 2, "VALID"),
+    ("Conv2d_3b_1x1", 80, 1, 1, "VALID"),
+    ("Conv2d_4a_3x3", 192, 3, 1, "VALID"),
+    ("MaxPool_5a_3x3", None, 3, 2, "VALID"),
+)
+INCEPTION_RESNET_V2_MIXED_5B: InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_1x1", 96, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 48, 1, 1, "SAME"), ("Conv2d_0b_5x5", 64, 5, 1, "SAME"))),
+    ("Branch_2", (("Conv2d_0a_1x1", 64, 1, 1, "SAME"), ("Conv2d_0b_3x3", 96, 3, 1, "SAME"),
+                  ("Conv2d_0c_3x3", 96, 3, 1, "SAME"))),
+    ("Branch_3", (("AvgPool_0a_3x3", "avg", 3, 1, "SAME"), ("Conv2d_0b_1x1", 64, 1, 1, "SAME"))),
+)
+INCEPTION_RESNET_V2_BLOCK35: InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_1x1", 32, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"))),
+    ("Branch_2", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 48, 3, 1, "SAME"),
+                  ("Conv2d_0c_3x3", 64, 3, 1, "SAME"))),
+)
+INCEPTION_RESNET_V2_BLOCK17: InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_1x1", 192, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 128, 1, 1, "SAME"), ("Conv2d_0b_1x7", 160, (1, 7), 1, "SAME"),
+                  ("Conv2d_0c_7x1", 192, (7, 1), 1, "SAME"))),
+)
+INCEPTION_RESNET_V2_BLOCK8: InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_1x1", 192, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_1x3", 224, (1, 3), 1, "SAME"),
+                  ("Conv2d_0c_3x1", 256, (3, 1), 1, "SAME"))),
+)
+INCEPTION_RESNET_V2_MIXED_6A: InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_1a_3x3", 384, 3, 2, "VALID"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_0b_3x3", 256, 3, 1, "SAME"),
+                  ("Conv2d_1a_3x3", 384, 3, 2, "VALID"))),
+    ("Branch_2", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
+)
+INCEPTION_RESNET_V2_MIXED_7A: InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 384, 3, 2, "VALID"))),
+    ("Branch_1", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 288, 3, 2, "VALID"))),
+    ("Branch_2", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_0b_3x3", 288, 3, 1, "SAME"),
+                  ("Conv2d_1a_3x3", 320, 3, 2, "VALID"))),
+    ("Branch_3", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
+)
+# (container scope, block scope prefix, branches, repeats, residual scale), each followed by its
+# reduction (scope, branches) or None; then one more Block8 (scale 1.0, no activation),
+# Conv2d_7b_1x1 (1536), the heads. The graph's mul constants: 0.17, 0.10, 0.20 and 1.0.
+INCEPTION_RESNET_V2_REPEATS = (("Repeat", "block35", INCEPTION_RESNET_V2_BLOCK35, 10, 0.17),
+                               ("Repeat_1", "block17", INCEPTION_RESNET_V2_BLOCK17, 20, 0.10),
+                               ("Repeat_2", "block8", INCEPTION_RESNET_V2_BLOCK8, 9, 0.20))
+INCEPTION_RESNET_V2_REDUCTIONS = (("Mixed_6a", INCEPTION_RESNET_V2_MIXED_6A),
+                                  ("Mixed_7a", INCEPTION_RESNET_V2_MIXED_7A), None)
+INCEPTION_RESNET_V2_CONV_7B = ("Conv2d_7b_1x1", 1536, 1, 1, "SAME")
+INCEPTION_RESNET_V2_AUX = SlimAuxHead("Repeat_1", "Conv2d_1a_3x3", "Conv2d_1b_1x1", "Conv2d_2a_5x5", "Flatten", "Logits")
+INCEPTION_RESNET_V2_LOGITS = SlimLogitsHead("AvgPool_1a_8x8", "Flatten")

@@ -1,0 +1,134 @@
+"""Inception-v4 (Szegedy et al. 2016, "Inception-v4, Inception-ResNet and the Impact of Residual
+Connections", arXiv:1602.07261) in TF-slim's layout, as AI Benchmark's
+``ai_benchmark/models/inception_v4.meta`` (slim ``nets/inception_v4.py``).
+
+Facts read from the graph:
+
+- every conv is slim's ``conv2d`` as in Inception-v3: no bias, BN without gamma (epsilon 0.001),
+  ReLU; the stem convs 1a/2a, the stride-2 convs and max pools of ``Mixed_3a``, ``Mixed_5a``,
+  ``Mixed_6a``, ``Mixed_7a`` and the 3x3 convs ``Conv2d_1a_3x3`` of ``Mixed_4a`` are 'VALID',
+  everything else 'SAME'; the ``Branch_3`` average pools are 3x3/1 'SAME' (TF averages the real
+  pixels only);
+- body: ``Conv2d_1a_3x3`` .. ``Conv2d_2b_3x3``, ``Mixed_3a``, ``Mixed_4a``, ``Mixed_5a``, four
+  Inception-A (``Mixed_5b``..``5e``), reduction A (``Mixed_6a``), seven Inception-B
+  (``Mixed_6b``..``6h``), reduction B (``Mixed_7a``), three Inception-C (``Mixed_7b``..``7d``,
+  whose last 1x3 / 3x1 convs run in parallel and concatenate under ``Branch_<i>/concat``);
+- ``AuxLogits`` on ``Mixed_6h``: avg pool 5x5/3 'VALID', ``Conv2d_1b_1x1`` (128), ``Conv2d_2a``
+  (768, 5x5 'VALID': the 5x5 pooled map, for inputs of about 299..350), ``Flatten``,
+  ``Aux_logits`` (fully connected, 1001);
+- ``Logits``: ``AvgPool_1a`` (the graph, built at 346x346, holds a fixed 9x9 = whole-map kernel;
+  slim's code uses the map size: a global mean, which the twin computes at every size),
+  ``PreLogitsFlatten``, ``Dropout_1b`` (identity at inference, omitted), ``Logits`` (fully
+  connected, 1001); ``output:0`` is the softmax of those logits (the twin returns the logits).
+
+Input: ``(x / 255 - 0.5) * 2``: the twin takes [-1, 1] images. Outputs: the logits, or
+``(logits, aux_logits)`` with ``aux_logits=True``. Module names: the graph's scopes joined with
+'.', as in ``torch_models/inception_v3.py``. Architecture table: ``twinzoo.tables.INCEPTION_V4_*``;
+the two heads (``SlimAuxHead``, ``SlimLogitsHead``) are shared with Inception-ResNet-v2.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+from torch_models.inception_v3 import SLIM, Mixed, op_module, slim_conv
+from twinzoo import tables
+
+
+class AuxHead(nn.Sequential):
+    """slim's aux classifier (``tables.SlimAuxHead``): avg pool 5/3 'VALID', 1x1 conv 128, 5x5
+    conv 768 'VALID', flatten, fully connected."""
+
+    def __init__(self, in_channels: int, num_classes: int, names: tables.SlimAuxHead) -> None:
+        (k, s), mid, (width, kernel) = tables.AUX_POOL, tables.AUX_MID, tables.AUX_CONV
+        super().__init__(OrderedDict([
+            (names.pool, nn.AvgPool2d(k, s)),
+            (names.conv_1x1, slim_conv(in_channels, mid, (1, 1))),
+            (names.conv_5x5, slim_conv(mid, width, (kernel, kernel), 1, "VALID")),
+            (names.flatten, nn.Flatten()),
+            (names.fc, nn.Linear(width, num_classes)),
+        ]))
+
+
+class LogitsHead(nn.Sequential):
+    """slim's main head (``tables.SlimLogitsHead``): global mean, flatten, fully connected."""
+
+    def __init__(self, in_channels: int, num_classes: int, names: tables.SlimLogitsHead) -> None:
+        super().__init__(OrderedDict([
+            (names.pool, nn.AdaptiveAvgPool2d(1)),
+            (names.flatten, nn.Flatten()),
+            (names.fc, nn.Linear(in_channels, num_classes)),
+        ]))
+
+
+class SlimNet(nn.Module):
+    """A slim classifier: the body modules in order, then (optionally) ``AuxLogits`` reading the
+    output of body module ``aux_after``, then ``Logits``; ``forward`` returns the logits."""
+
+    __constants__ = ["n_body", "aux_index"]
+
+    def __init__(self, body: OrderedDict[str, nn.Module], aux_after: str, aux: nn.Module | None,
+                 logits: nn.Module) -> None:
+        super().__init__()
+        for name, module in body.items():
+            self.add_module(name, module)
+        self.n_body = len(body)
+        self.aux_index = list(body).index(aux_after)
+        if aux is not None:
+            self.AuxLogits = aux
+        self.Logits = logits
+
+    def body(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(output of ``aux_after``, output of the last body module)."""
+        mid = x
+        for i, m in enumerate(self.children()):       # the body comes first; the heads are not run here
+            if i < self.n_body:
+                x = m(x)
+                if i == self.aux_index:
+                    mid = x
+        return mid, x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, x = self.body(x)
+        return self.Logits(x)
+
+
+class SlimNetAux(SlimNet):
+    """``SlimNet`` whose ``forward`` returns ``(logits, aux_logits)``."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mid, x = self.body(x)
+        return self.Logits(x), self.AuxLogits(mid)
+
+
+def slim_classifier(body: OrderedDict[str, nn.Module], aux: tables.SlimAuxHead, aux_channels: int,
+                    logits: tables.SlimLogitsHead, channels: int, num_classes: int, aux_logits: bool) -> SlimNet:
+    """``SlimNetAux`` with both heads when ``aux_logits``, else ``SlimNet`` with ``Logits`` only."""
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be positive, got {num_classes}")
+    head = LogitsHead(channels, num_classes, logits)
+    if aux_logits:
+        return SlimNetAux(body, aux.after, AuxHead(aux_channels, num_classes, aux), head)
+    return SlimNet(body, aux.after, None, head)
+
+
+def inception_v4(num_classes: int = 1001, aux_logits: bool = True) -> SlimNet:
+    """Inception-v4 as AI Benchmark's inception_v4.meta (TF-slim, 1001 classes); the logits, or
+    ``(logits, aux_logits)`` when ``aux_logits`` (the graph's AuxLogits head on Mixed_6h)."""
+    body: OrderedDict[str, nn.Module] = OrderedDict()
+    c = 3
+    for op in tables.INCEPTION_V4_STEM:
+        body[op[1]], c = op_module(c, op, SLIM)
+    aux_channels = 0
+    for name, branches in tables.INCEPTION_V4_MIXED:
+        block = Mixed(c, branches, SLIM)
+        body[name], c = block, block.out_channels
+        if name == tables.INCEPTION_V4_AUX.after:
+            aux_channels = c
+    if c != tables.INCEPTION_V4_FEATURES:
+        raise AssertionError(f"Mixed_7d gives {c} channels, expected {tables.INCEPTION_V4_FEATURES}")
+    return slim_classifier(body, tables.INCEPTION_V4_AUX, aux_channels, tables.INCEPTION_V4_LOGITS, c,
+                           num_classes, aux_logits)
