@@ -96,6 +96,15 @@ def _inception_resnet_v2_rules() -> tuple[Rule, ...]:
     )
 
 
+def _unet_rule(m: re.Match) -> tuple[str, str]:
+    """unet.meta: ``layer<i>/conv_<j>/{kernel,bias}``; a stage's norms are ``Variable``,
+    ``Variable_1`` (shift, scale of norm_1) and ``Variable_2``, ``Variable_3`` (of norm_2)."""
+    if m["conv"]:
+        return f"layer{m['i']}.conv_{m['conv']}", m["leaf"]
+    k = int(m["k"] or 0)
+    return f"layer{m['i']}.norm_{k // 2 + 1}", "beta" if k % 2 == 0 else "gamma"
+
+
 def _srcnn_rule(m: re.Match) -> tuple[str, str]:
     i = m["i"]
     if m["kind"] == "b" and i == "3":
@@ -212,6 +221,12 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
               input_size=(346, 346),
               note="output:0 is softmax(logits); the main logits are compared (the aux head is mapped and "
                    "loaded, and not an output of the graph's output:0)"),
+    GraphSpec("unet", "unet.meta",
+              ((r"layer(?P<i>\d)/(?:conv_(?P<conv>[12])/(?P<leaf>kernel|bias)|Variable(?:_(?P<k>\d))?)", _unet_rule),
+               (r"(?P<up>upsample_\d)/(?P<leaf>kernel|bias)", lambda m: (m["up"], m["leaf"])),
+               (r"final/(?P<leaf>kernel|bias)", lambda m: ("final.conv", m["leaf"]))),
+              in_scale=127.5, in_shift=127.5,       # graph: x / 127.5 - 1 ... * 255
+              out_scale=1 / 255.0, note="output:0 is (tanh(final) * 0.58 + 0.5) * 255"),
     GraphSpec("vgg_16", "vgg_16.meta", _slim_rules("vgg_16", {}),
               in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2
               input_size=(224, 224), note="output:0 is vgg_16/fc8/squeezed (logits)"),

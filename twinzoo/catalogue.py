@@ -101,6 +101,7 @@ class Network:
     figures: tuple[Figure, ...] = ()
     tolerance: Tolerance = DEFAULT_TOLERANCE
     fixed_size: bool = False       # the head fixes the input size (FC after flatten)
+    size_multiple: int = 1         # input sides must be multiples of this (e.g. U-Net's skip concats)
     description: str = ""
 
     def build_opts(self, **overrides: Any) -> dict[str, Any]:
@@ -669,4 +670,23 @@ register(Network(
     ),
     description="Inception-ResNet-v2 as AI Benchmark's inception_resnet_v2.meta: TF-slim layout, aux head, "
                 "1001 classes",
+))
+
+# ======================================================================================
+# U-Net (AI Benchmark unet.meta: 'SAME' convs, instance norm, tanh * 0.58 + 0.5 output)
+# ======================================================================================
+register(Network(
+    name="unet", family="unet", builder="unet", task="enhancement",
+    input_size=(512, 512), input_size_source=AIB_DESKTOP + " (U-Net inference at 512x512 and 1024x1024)",
+    # instance norm over a 4x6 bottom map at 64x96: the statistics of few pixels (as DPED's 12x16)
+    parity_sizes=((64, 96),), image_set="segmentation", input_range=(-1.0, 1.0), size_multiple=16,
+    figures=(
+        Figure("params", 31_043_651, AIB_DESKTOP + " (unet.meta: conv and transposed-conv W + b, instance-norm "
+               "scale and shift)", "trainable", 0.0),
+        Figure("macs", 192_703_102_976, AIB_DESKTOP + ": unet.meta's own Conv2D/Conv2DBackpropInput shapes summed at "
+               "512x512 (a transposed conv counted per input pixel; conformance.reference.graph_macs)", "conv+fc",
+               0.0, (512, 512)),
+    ),
+    description="U-Net as AI Benchmark's unet.meta: 'SAME' convs with instance norm, 2x2 transposed convs, "
+                "RGB -> RGB",
 ))

@@ -609,3 +609,17 @@ INCEPTION_RESNET_V2_REDUCTIONS = (("Mixed_6a", INCEPTION_RESNET_V2_MIXED_6A),
 INCEPTION_RESNET_V2_CONV_7B = ("Conv2d_7b_1x1", 1536, 1, 1, "SAME")
 INCEPTION_RESNET_V2_AUX = SlimAuxHead("Repeat_1", "Conv2d_1a_3x3", "Conv2d_1b_1x1", "Conv2d_2a_5x5", "Flatten", "Logits")
 INCEPTION_RESNET_V2_LOGITS = SlimLogitsHead("AvgPool_1a_8x8", "Flatten")
+
+
+# --------------------------------------------------------------------------------------
+# U-Net — Ronneberger et al. 2015 (arXiv:1505.04597), as AI Benchmark's unet.meta: 'SAME' convs
+# (the paper's are unpadded, with crops), instance norm after every conv, a DPED-style output
+# --------------------------------------------------------------------------------------
+# Encoder stages layer1..layer5 (two 3x3 conv + IN + ReLU each; 2x2/2 max pool after 1-4), then
+# decoder stages layer6..layer9, each after upsample_<i> (2x2/2 transposed conv, bias) and
+# concat_<i> = [upsampled, encoder stage 10 - i] (the upsampled map first); final 1x1 conv to RGB.
+UNET_WIDTHS = (64, 128, 256, 512, 1024)
+UNET_IN_EPS = 1e-3           # unet.meta: (x - mean) / (var + 0.001) ** 0.5, as DPED's _instance_norm
+UNET_OUT_SCALE = 0.58        # unet.meta: (tanh(final) * 0.58 + 0.5) * 255; the twin stops before * 255
+UNET_OUT_SHIFT = 0.5
+UNET_DEPTH_MULTIPLE = 16     # four 2x2 pools: the skip concats need sides divisible by 16

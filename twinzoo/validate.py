@@ -66,6 +66,10 @@ def _check_size(net: Network, x: np.ndarray, layout: str, size: tuple[int, int] 
     hw = tuple(x.shape[1:3]) if layout == "NHWC" else tuple(x.shape[2:4])
     if x.shape[0] == 0 or 0 in hw:
         raise InputError(f"{net.name}: input shape {tuple(x.shape)} is empty")
+    m = net.size_multiple
+    if m > 1 and any(side % m for side in hw):
+        raise InputError(f"{net.name}: input is {hw[0]}x{hw[1]}; its sides must be multiples of {m} "
+                         f"(the downsampled maps must line up with their skip connections)")
     want = tuple(net.input_size) if net.fixed_size else (tuple(size) if size and None not in size else None)
     if want is not None and hw != want:
         why = "its fully connected head is sized for" if net.fixed_size else "the model was built for"
