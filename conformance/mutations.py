@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -603,6 +604,107 @@ def _(p: Patches) -> None:
                 for bn, mean in zip(bns, saved):
                     bn.running_mean.copy_(mean)
     p.setattr(icnet, "fold_batch_norm", forgetful)
+
+
+# ------------------------------------------------------------------------------------------
+# VGG-16 (TF-slim: fc6/fc7/fc8 as convolutions; fixed 224x224)
+# ------------------------------------------------------------------------------------------
+def fc_kernel_rows_chw_as_hwc(w: Converted, layer: Any) -> Converted:
+    """A converter that takes an FC-as-conv kernel for a dense layer over a flattened map: it
+    flattens torch's [O, C, H, W] kernel into [O, C*H*W] rows in torch's (C, H, W) order and
+    reshapes them into Keras' [H, W, C, O] kernel as if they were in Keras' (H, W, C) order. On
+    the correct Keras kernel K[h, w, c, o]: the (C, H, W)-ordered rows re-read in (H, W, C) order."""
+    k = w["kernel"]
+    return {**w, "kernel": np.ascontiguousarray(k.transpose(2, 0, 1, 3).reshape(k.shape))}
+
+
+def fc_kernel_rows_hwc_as_chw(w: Converted, layer: Any) -> Converted:
+    """The same converter in the Keras -> torch direction: Keras' kernel flattened in its
+    (H, W, C) order, the rows written into torch's [O, C, H, W] as if in (C, H, W) order (on
+    Keras-layout weights; the exact inverse of ``fc_kernel_rows_chw_as_hwc``)."""
+    k = w["kernel"]
+    h, wd, c, o = k.shape
+    return {**w, "kernel": np.ascontiguousarray(k.reshape(c, h, wd, o).transpose(1, 2, 0, 3))}
+
+
+@mutation("fc_conv_flatten_order", "vgg_16", "transfer", "fc6.conv",
+          "fc6 (a 7x7 'VALID' conv over pool5's 7x7x512 map) transferred as a dense layer over a "
+          "flattened map: torch's kernel rows in (C, H, W) order written as Keras' (H, W, C) rows",
+          "the flatten-order permutation of a Dense after Flatten, on slim's FC-as-conv head: VGG's "
+          "fc6 is a 25088 -> 4096 FC layer in Caffe/torchvision (Linear over a (C, H, W) flatten) "
+          "and a [7, 7, 512, 4096] conv in slim; converters moving it between the two must "
+          "permute the rows (shekkizh/fcn.tensorflow#47 'The order of the fc layers': fc6 "
+          "[7, 7, 512, 4096]; Keras Flatten(data_format) exists 'to preserve weight ordering when "
+          "switching a model from one data format to another'; Arm Compute Library's "
+          "ConvertFullyConnectedWeights NCHW <-> NHWC)", ("parity",),
+          {"train": "VGG-16 has no BN: the train check judges BN moving statistics only", **COUNTS})
+def _(p: Patches) -> None:
+    edit_transfer(p, "fc6.conv", fc_kernel_rows_chw_as_hwc, fc_kernel_rows_hwc_as_chw)
+
+
+# ------------------------------------------------------------------------------------------
+# ResNet-v2-50 (TF-slim pre-activation units; parity at 96x96)
+# ------------------------------------------------------------------------------------------
+RV2 = "resnet_v2_50"
+
+
+def _unit_forward(unit: nn.Module, forward: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -> None:
+    """Replace one torch ResNet-v2 unit's forward (a bound method in the instance: only this
+    unit changes, and a deepcopy, e.g. the meta-device copy MACs are counted on, rebinds it to
+    the copied unit)."""
+    unit.forward = types.MethodType(forward, unit)
+
+
+@mutation("resnet_v2_shortcut_raw_input", RV2, "torch", "block2.unit_1.shortcut.conv",
+          "the projection shortcut of block2/unit_1 fed the raw unit input instead of the "
+          "pre-activated (BN + ReLU) one",
+          "a ResNet v1 habit, and fb.resnet.torch's pre-activation ResNet (models/preresnet.lua "
+          "puts the BN + ReLU inside the residual branch, so its 1x1 projection shortcuts read the "
+          "raw input), ported onto slim's resnet_v2, whose bottleneck computes "
+          "shortcut = conv2d(preact, ...) when the depth changes and subsample(inputs) otherwise "
+          "(research/slim/nets/resnet_v2.py; keras.applications' ResNetV2 likewise)",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def forward(u: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        pre = u.preact(x)
+        return u.add(u.shortcut(x), u.conv3(u.conv2(u.conv1(pre))))
+
+    edit_torch(p, RV2, lambda t: _unit_forward(t.get_submodule("block2.unit_1"), forward))
+
+
+@mutation("resnet_v2_post_activation_unit", RV2, "torch", "block2.unit_2.conv1.conv",
+          "block2/unit_2 (identity shortcut) built post-activation style: its BN + ReLU applied "
+          "after the residual add instead of before conv1 (the first point the twins differ is "
+          "conv1, which now reads the un-normalised input)",
+          "ResNet v1's unit order (slim resnet_v1's bottleneck ends in relu(shortcut + residual)) "
+          "kept in a v2 port, or unit k+1's pre-activation folded into unit k's output: the "
+          "residual branch then reads the raw input and the identity path carries an activated "
+          "sum, the 'BN after addition' / original layouts of He et al. 2016 (arXiv:1603.05027, "
+          "Fig. 4) that v2 replaces; slim's resnet_v2 notes 'the pre-activation variant does not "
+          "have batch normalization or activation functions in the residual unit output'",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def forward(u: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return u.preact(u.add(x, u.conv3(u.conv2(u.conv1(x)))))
+
+    def edit(t: nn.Module) -> None:
+        unit = t.get_submodule("block2.unit_2")
+        assert unit.shortcut is None          # identity unit: the preact BN fits after the add
+        _unit_forward(unit, forward)
+    edit_torch(p, RV2, edit)
+
+
+@mutation("resnet_v2_preact_relu_dropped", RV2, "keras", "block3.unit_2.preact.act",
+          "block3/unit_2's pre-activation without its ReLU (BN only)",
+          "slim's pre-activation is one call, slim.batch_norm(inputs, activation_fn=tf.nn.relu, "
+          "scope='preact') (research/slim/nets/resnet_v2.py): the ReLU has no variables and no "
+          "layer of its own, so a port that rebuilds the network from the checkpoint's variables "
+          "(preact/gamma, beta, moving_mean, moving_variance) gets a BN and no activation",
+          ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(k: keras.Model) -> None:
+        override_call(k.get_layer("block3.unit_2.preact.act"), lambda inputs: inputs)
+    edit_keras(p, RV2, edit)
 
 
 LAYER_IN_MESSAGE = re.compile(r"layer '([^']+)'")

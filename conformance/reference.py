@@ -164,6 +164,39 @@ def _icnet_rules() -> tuple[Rule, ...]:
     )
 
 
+def _pspnet_rules() -> tuple[Rule, ...]:
+    """pspnet.meta: ICNet's scope names with unmerged BN in ``<scope>_bn``: a bottleneck's
+    ``conv<i>_<j>_<part>[_bn]`` is our ``conv<i>_<j>.<part>.{conv,bn}``, any other ``<s>[_bn]`` is
+    ``<s>.{conv,bn}``."""
+    part = {"1x1_reduce": "reduce", "3x3": "conv3x3", "1x1_increase": "increase", "1x1_proj": "proj"}
+    leaf = "weights|biases|gamma|beta|moving_mean|moving_variance"
+
+    def target(m: re.Match, block: str) -> tuple[str, str]:
+        return f"{block}.{'bn' if m['bn'] else 'conv'}", _LEAF[m["leaf"]]
+    return (
+        (rf"conv(?P<i>[2-5]_\d)_(?P<part>1x1_reduce|3x3|1x1_increase|1x1_proj)(?P<bn>_bn)?/(?P<leaf>{leaf})",
+         lambda m: target(m, f"conv{m['i']}.{part[m['part']]}")),
+        (rf"(?P<s>[^/]+?)(?P<bn>_bn)?/(?P<leaf>{leaf})", lambda m: target(m, m["s"])),
+    )
+
+
+def _deeplab_rules() -> tuple[Rule, ...]:
+    """deeplab.meta (Caffe ResNet-101 names): ``res<u>_branch<b>/weights`` and
+    ``bn<u>_branch<b>/<stat>`` are our ``res<u>.<part>.{conv,bn}`` (``branch2a`` -> ``reduce``,
+    ``2b`` -> ``conv3x3``, ``2c`` -> ``increase``, ``1`` -> ``proj``); ``conv1`` / ``bn_conv1``
+    are ``conv1.{conv,bn}``; ``fc1_voc12_c<i>`` is ``fc1_voc12_c<i>.conv``."""
+    part = {"branch2a": "reduce", "branch2b": "conv3x3", "branch2c": "increase", "branch1": "proj"}
+    stats = "gamma|beta|moving_mean|moving_variance"
+    return (
+        (r"res(?P<u>\w+?)_(?P<b>branch\w+)/weights", lambda m: (f"res{m['u']}.{part[m['b']]}.conv", "kernel")),
+        (rf"bn(?P<u>\w+?)_(?P<b>branch\w+)/(?P<leaf>{stats})",
+         lambda m: (f"res{m['u']}.{part[m['b']]}.bn", m["leaf"])),
+        (r"conv1/weights", lambda m: ("conv1.conv", "kernel")),
+        (rf"bn_conv1/(?P<leaf>{stats})", lambda m: ("conv1.bn", m["leaf"])),
+        (r"(?P<s>fc1_voc12_c\d)/(?P<leaf>weights|biases)", lambda m: (f"{m['s']}.conv", _LEAF[m["leaf"]])),
+    )
+
+
 # Caffe's BGR-order ImageNet means that icnet.meta subtracts from its input (`sub` op).
 ICNET_MEAN = (103.939, 116.779, 123.68)
 
@@ -227,6 +260,12 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
                (r"final/(?P<leaf>kernel|bias)", lambda m: ("final.conv", m["leaf"]))),
               in_scale=127.5, in_shift=127.5,       # graph: x / 127.5 - 1 ... * 255
               out_scale=1 / 255.0, note="output:0 is (tanh(final) * 0.58 + 0.5) * 255"),
+    GraphSpec("pspnet", "pspnet.meta", _pspnet_rules(),
+              in_shift=ICNET_MEAN,                  # the graph subtracts ICNet's mean; the twin takes x - mean
+              note="output:0 is conv6/BiasAdd (AI Benchmark's 3 channels at 1/8 of the input size)"),
+    GraphSpec("deeplab", "deeplab.meta", _deeplab_rules(),
+              in_shift=ICNET_MEAN,                  # the graph subtracts ICNet's mean; the twin takes x - mean
+              note="output:0 is fc1_voc12 (the ASPP sum: AI Benchmark's 3 channels at 1/8 of the input size)"),
     GraphSpec("vgg_16", "vgg_16.meta", _slim_rules("vgg_16", {}),
               in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2
               input_size=(224, 224), note="output:0 is vgg_16/fc8/squeezed (logits)"),
@@ -343,7 +382,8 @@ def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3) -> int
     """Conv and FC MACs of the graph itself at ``size``, read off its own ops: the graph is
     imported with ``input:0`` mapped to a fixed-shape placeholder so TF's shape inference fixes
     every shape, then each Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput / MatMul adds
-    kernel size x input channels (1 for depthwise) x output elements. A third counter, beside the
+    kernel size x input channels (1 for depthwise) x output elements (an atrous conv written as
+    SpaceToBatchND -> Conv2D -> BatchToSpaceND counted at its cropped output). A third counter, beside the
     torch FLOP counter and the Keras walk, that shares no code with either."""
     import tensorflow as tf
     graph = tf.Graph()
@@ -356,6 +396,12 @@ def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3) -> int
             if op.type not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul"):
                 continue
             out, kernel = op.outputs[0].shape, op.inputs[1].shape
+            to_space = [c for c in op.outputs[0].consumers() if c.type == "BatchToSpaceND"]
+            if op.type == "Conv2D" and to_space:
+                # TF1's atrous conv: SpaceToBatchND pads the map to a multiple of the rate, the conv
+                # runs on the blocks, BatchToSpaceND crops; the dilated conv itself is its cropped
+                # output (the padding's extra rows are the implementation's, not the network's)
+                out = to_space[0].outputs[0].shape
             if not (out.is_fully_defined() and kernel.is_fully_defined()):
                 raise ValueError(f"{spec.meta}: shape of {op.name} not fixed at {size}: {out} x {kernel}")
             o, k = out.as_list(), kernel.as_list()

@@ -120,28 +120,30 @@ class BinAvgPool(layers.Layer):
 # ------------------------------------------------------------------------------------------
 # conv blocks
 # ------------------------------------------------------------------------------------------
-def _conv_unit(x, filters: int, kernel_size: int, stride: int = 1, dilation: int = 1, *, name: str,
-               act: str | None = None, folded: bool = True, norm: bool = True, padding: str = "same"):
+def conv_unit(x, filters: int, kernel_size: int, stride: int = 1, dilation: int = 1, *, name: str,
+               act: str | None = None, folded: bool = True, norm: bool = True, padding: str = "same",
+               bn_eps: float = BN_EPS):
     """One graph conv scope: ``<name>.conv`` (+ ``<name>.bn`` when unfolded) (+ ``<name>.act``)."""
     x = layers.Conv2D(filters, kernel_size, stride, padding=padding, dilation_rate=dilation,
                       use_bias=folded or not norm, name=f"{name}.conv")(x)
     if norm and not folded:
-        x = batch_norm(f"{name}.bn", BN_EPS)(x)
+        x = batch_norm(f"{name}.bn", bn_eps)(x)
     if act is not None:
         x = activation(act, f"{name}.act")(x)
     return x
 
 
-def _bottleneck(x, mid: int, out_channels: int, stride: int, dilation: int, folded: bool, name: str):
+def bottleneck(x, mid: int, out_channels: int, stride: int, dilation: int, folded: bool, name: str,
+               bn_eps: float = BN_EPS):
     """PSPNet bottleneck: 1x1 reduce (strided) + ReLU, 3x3 (dilated) + ReLU, 1x1 increase; plus
     the input or a 1x1 ``proj``; ReLU."""
-    kw = {"folded": folded}
+    kw = {"folded": folded, "bn_eps": bn_eps}
     shortcut = x
     if stride != 1 or x.shape[-1] != out_channels:
-        shortcut = _conv_unit(x, out_channels, 1, stride, name=f"{name}.proj", padding="valid", **kw)
-    y = _conv_unit(x, mid, 1, stride, name=f"{name}.reduce", act="relu", padding="valid", **kw)
-    y = _conv_unit(y, mid, 3, dilation=dilation, name=f"{name}.conv3x3", act="relu", **kw)
-    y = _conv_unit(y, out_channels, 1, name=f"{name}.increase", padding="valid", **kw)
+        shortcut = conv_unit(x, out_channels, 1, stride, name=f"{name}.proj", padding="valid", **kw)
+    y = conv_unit(x, mid, 1, stride, name=f"{name}.reduce", act="relu", padding="valid", **kw)
+    y = conv_unit(y, mid, 3, dilation=dilation, name=f"{name}.conv3x3", act="relu", **kw)
+    y = conv_unit(y, out_channels, 1, name=f"{name}.increase", padding="valid", **kw)
     y = layers.Add(name=f"{name}.add")([shortcut, y])
     return layers.ReLU(name=f"{name}.relu")(y)
 
@@ -164,9 +166,9 @@ def icnet(input_shape=(1024, 1536, 3), num_classes: int = NUM_CLASSES, folded: b
     inputs = keras.Input(input_shape, name="input")
     # sub2: the input shrunk x2
     x = Resize(0.5, name="data_sub2")(inputs)
-    x = _conv_unit(x, 32, 3, 2, name="conv1_1_3x3_s2", act="relu", **f)
-    x = _conv_unit(x, 32, 3, name="conv1_2_3x3", act="relu", **f)
-    x = _conv_unit(x, 64, 3, name="conv1_3_3x3", act="relu", **f)
+    x = conv_unit(x, 32, 3, 2, name="conv1_1_3x3_s2", act="relu", **f)
+    x = conv_unit(x, 32, 3, name="conv1_2_3x3", act="relu", **f)
+    x = conv_unit(x, 64, 3, name="conv1_3_3x3", act="relu", **f)
     x = layers.MaxPooling2D(3, 2, padding="valid", name="pool1_3x3_s2")(x)
     sub2 = None
     for stage, blocks, mid, cout, dilation, stride in tables.ICNET_STAGES:
@@ -174,30 +176,30 @@ def icnet(input_shape=(1024, 1536, 3), num_classes: int = NUM_CLASSES, folded: b
             if (stage, j) == (3, 2):
                 sub2 = x
                 x = Resize(0.5, name="conv3_1_sub4")(x)       # sub4: conv3_1 shrunk x2
-            x = _bottleneck(x, mid, cout, stride if j == 1 else 1, dilation, folded, f"conv{stage}_{j}")
+            x = bottleneck(x, mid, cout, stride if j == 1 else 1, dilation, folded, f"conv{stage}_{j}")
     pooled = {}
     for name, divisor in tables.ICNET_PYRAMID:
         p = BinAvgPool(divisor, name=f"conv5_3_pool{name}")(x)
         pooled[name] = ResizeLike(name=f"conv5_3_pool{name}_interp")([p, x])
     x = layers.Add(name="conv5_3_sum")([x, pooled[6], pooled[3], pooled[2], pooled[1]])   # AddN order
-    x = _conv_unit(x, 256, 1, name="conv5_4_k1", act="relu", padding="valid", **f)
+    x = conv_unit(x, 256, 1, name="conv5_4_k1", act="relu", padding="valid", **f)
     # CFF sub4 -> sub2
     x = ResizeLike(name="conv5_4_interp")([x, sub2])
-    x = _conv_unit(x, 128, 3, dilation=2, name="conv_sub4", **f)
-    y = _conv_unit(sub2, 128, 1, name="conv3_1_sub2_proj", padding="valid", **f)
+    x = conv_unit(x, 128, 3, dilation=2, name="conv_sub4", **f)
+    y = conv_unit(sub2, 128, 1, name="conv3_1_sub2_proj", padding="valid", **f)
     sub24 = _add_relu(x, y, "sub24_sum")
     # sub1: the full-size input
-    s = _conv_unit(inputs, 32, 3, 2, name="conv1_sub1", act="relu", **f)
-    s = _conv_unit(s, 32, 3, 2, name="conv2_sub1", act="relu", **f)
-    sub1 = _conv_unit(s, 64, 3, 2, name="conv3_sub1", act="relu", **f)
+    s = conv_unit(inputs, 32, 3, 2, name="conv1_sub1", act="relu", **f)
+    s = conv_unit(s, 32, 3, 2, name="conv2_sub1", act="relu", **f)
+    sub1 = conv_unit(s, 64, 3, 2, name="conv3_sub1", act="relu", **f)
     # CFF sub2 -> sub1
     x = ResizeLike(name="sub24_sum_interp")([sub24, sub1])
-    x = _conv_unit(x, 128, 3, dilation=2, name="conv_sub2", **f)
-    y = _conv_unit(sub1, 128, 1, name="conv3_sub1_proj", padding="valid", **f)
+    x = conv_unit(x, 128, 3, dilation=2, name="conv_sub2", **f)
+    y = conv_unit(sub1, 128, 1, name="conv3_sub1_proj", padding="valid", **f)
     x = _add_relu(x, y, "sub12_sum")
     x = Resize(2.0, name="sub12_sum_interp")(x)
-    x = _conv_unit(x, num_classes, 1, name="conv6_cls", norm=False, padding="valid")
+    x = conv_unit(x, num_classes, 1, name="conv6_cls", norm=False, padding="valid")
     x = ResizeLike(name="conv6_interp")([x, inputs])
     if aib_head:
-        x = _conv_unit(x, tables.ICNET_HEAD_CHANNELS, 1, name="final", act="tanh", norm=False)
+        x = conv_unit(x, tables.ICNET_HEAD_CHANNELS, 1, name="final", act="tanh", norm=False)
     return keras.Model(inputs, x, name="icnet" if folded else "icnet_train")

@@ -180,7 +180,7 @@ class ConvUnit(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  dilation: int = 1, act: str | None = None, folded: bool = True, norm: bool = True,
-                 padding: str = "same") -> None:
+                 padding: str = "same", bn_eps: float = BN_EPS) -> None:
         bias = folded or not norm
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         if padding == "same":
@@ -190,7 +190,7 @@ class ConvUnit(nn.Sequential):
         else:
             raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
         if norm and not folded:
-            layers["bn"] = nn.BatchNorm2d(out_channels, eps=BN_EPS)
+            layers["bn"] = nn.BatchNorm2d(out_channels, eps=bn_eps)
         if act is not None:
             layers["act"] = activation(act)
         super().__init__(layers)
@@ -201,9 +201,9 @@ class Bottleneck(nn.Module):
     3x3 (dilated) + ReLU, 1x1 increase; plus the input or a 1x1 ``proj``; ReLU."""
 
     def __init__(self, in_channels: int, mid: int, out_channels: int, stride: int, dilation: int,
-                 folded: bool) -> None:
+                 folded: bool, bn_eps: float = BN_EPS) -> None:
         super().__init__()
-        kw = {"folded": folded}
+        kw = {"folded": folded, "bn_eps": bn_eps}
         self.proj = (ConvUnit(in_channels, out_channels, 1, stride, padding="valid", **kw)
                      if stride != 1 or in_channels != out_channels else None)
         self.reduce = ConvUnit(in_channels, mid, 1, stride, act="relu", padding="valid", **kw)

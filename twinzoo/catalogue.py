@@ -690,3 +690,56 @@ register(Network(
     description="U-Net as AI Benchmark's unet.meta: 'SAME' convs with instance norm, 2x2 transposed convs, "
                 "RGB -> RGB",
 ))
+
+# ======================================================================================
+# The dilated ResNets (PSPNet-50, DeepLab v2's ResNet-101): float32 noise floor
+# ======================================================================================
+# Measured 2026-12-01 on the 2-core AVX-512 EPYC (trained-like random weights, conformance.parity):
+# each twin differs from its own float64 evaluation (same weights, same inputs) by 3.9e-5..8.0e-5
+# (PSPNet at 480x480, seeds 0-2) and 1.3e-4..1.8e-4 (DeepLab at 128x128, seeds 0-1) of the output
+# scale, and the twins from each other by 6.4e-5..1.17e-4 and 1.9e-4..2.03e-4: the default line
+# (1e-4 rel) sits on the floor of these networks (16 / 33 bottlenecks at output stride 8, 4.6k- to
+# 18k-term sums, DeepLab's output a sum of four 18k-term ASPP convs), and the graph itself agrees
+# with the twins only to 3.3e-5 (PSPNet) and 1.1e-4..1.3e-4 (DeepLab). rtol 1e-3 puts the correct
+# twins 4.9x (DeepLab) and 8.5x (PSPNet) below the line; every planted bug of these networks
+# (atrous rate, pyramid bins) moves the output by orders of magnitude more (conformance selftest).
+DILATED_RESNET_TOLERANCE = Tolerance(atol=1e-5, rtol=1e-3, why="dilated ResNet float32 floor: each twin "
+                                     "4e-5..1.8e-4 from its float64 self, twins <= 2.03e-4 apart (seeds 0-2)")
+
+# ======================================================================================
+# PSPNet-50 (AI Benchmark pspnet.meta: hszhao/PSPNet in ICNet's scope names, 3-channel head)
+# ======================================================================================
+PAPER_PSPNET = "Zhao et al. 2017, Pyramid Scene Parsing Network (arXiv:1612.01105)"
+register(Network(
+    name="pspnet", family="pspnet", builder="pspnet", task="segmentation",
+    input_size=(720, 720), input_size_source=AIB_DESKTOP + " (PSPNet inference at 720x720 -> 90x90x3)",
+    # the pyramid's fixed 60x60 pool (tables.PSPNET_PYRAMID) needs a 60x60 conv5_3 map: >= 473 px
+    parity_sizes=((480, 480),), image_set="segmentation", input_range=ICNET_RANGE,
+    tolerance=DILATED_RESNET_TOLERANCE,
+    figures=(
+        Figure("params", 46_765_763, AIB_DESKTOP + " (pspnet.meta: every model variable, BN gamma/beta and "
+               "moving stats)", "trainable+stats", 0.0),
+        Figure("macs", 363_311_532_032, AIB_DESKTOP + ": pspnet.meta's own Conv2D shapes summed at 720x720 "
+               "(conformance.reference.graph_macs)", "conv+fc", 0.0, (720, 720)),
+    ),
+    description="PSPNet-50 as AI Benchmark's pspnet.meta: dilated ResNet-50 backbone (output stride 8), "
+                "pyramid pooling with the graph's fixed kernels, 3-channel head at 1/8 size",
+))
+
+# ======================================================================================
+# DeepLab v2 (AI Benchmark deeplab.meta: ASPP on Caffe ResNet-101, 3-channel head)
+# ======================================================================================
+register(Network(
+    name="deeplab", family="deeplab", builder="deeplab", task="segmentation",
+    input_size=(512, 512), input_size_source=AIB_DESKTOP + " (DeepLab inference at 512x512 -> 64x64x3)",
+    parity_sizes=((128, 128),), image_set="segmentation", input_range=ICNET_RANGE,
+    tolerance=DILATED_RESNET_TOLERANCE,
+    figures=(
+        Figure("params", 42_826_700, AIB_DESKTOP + " (deeplab.meta: every model variable, BN gamma/beta and "
+               "moving stats)", "trainable+stats", 0.0),
+        Figure("macs", 177_750_409_216, AIB_DESKTOP + ": deeplab.meta's own Conv2D shapes summed at 512x512, "
+               "atrous convs at their cropped output (conformance.reference.graph_macs)", "conv+fc", 0.0, (512, 512)),
+    ),
+    description="DeepLab v2 as AI Benchmark's deeplab.meta: ResNet-101 with dilation 2/4 (output stride 8), "
+                "ASPP rates 6/12/18/24 summed, 3-channel head at 1/8 size",
+))

@@ -623,3 +623,48 @@ UNET_IN_EPS = 1e-3           # unet.meta: (x - mean) / (var + 0.001) ** 0.5, as 
 UNET_OUT_SCALE = 0.58        # unet.meta: (tanh(final) * 0.58 + 0.5) * 255; the twin stops before * 255
 UNET_OUT_SHIFT = 0.5
 UNET_DEPTH_MULTIPLE = 16     # four 2x2 pools: the skip concats need sides divisible by 16
+
+
+# --------------------------------------------------------------------------------------
+# PSPNet — Zhao et al. 2017, "Pyramid Scene Parsing Network" (arXiv:1612.01105): PSPNet-50 as in
+# AI Benchmark's pspnet.meta (a TF port of hszhao/PSPNet's Caffe net, the scope names of ICNet's
+# graph), with AI Benchmark's 3-channel 1x1 head
+# --------------------------------------------------------------------------------------
+PSPNET_BN_EPS = 1.001e-5        # pspnet.meta FusedBatchNorm epsilon
+PSPNET_STEM = ((64, 2), (64, 1), (128, 1))     # conv1_1_3x3_s2, conv1_2_3x3, conv1_3_3x3: (filters, stride)
+# (stage, blocks, mid, out, dilation, first stride): ICNET_STAGES' format at full width; the
+# stride is on conv3_1's 1x1 reduce and proj, conv4 and conv5 dilate their 3x3 convs by 2 and 4
+# (output stride 8).
+PSPNET_STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
+    (2, 3, 64, 256, 1, 1),
+    (3, 4, 128, 512, 1, 2),
+    (4, 6, 256, 1024, 2, 1),
+    (5, 3, 512, 2048, 4, 1),
+)
+# Pyramid pooling: (graph name suffix, fixed kernel = stride). The graph was built for a 60x60
+# conv5_3 map (480x480 input) and holds the kernels 60/30/20/10 (bins 1, 2, 3, 6 there) as
+# constants; at AI Benchmark's 720x720 (a 90x90 map) the same kernels give 1, 3, 4 and 9 bins.
+# The map must be at least 60x60 (inputs from 473 pixels per side).
+PSPNET_PYRAMID: tuple[tuple[int, int], ...] = ((1, 60), (2, 30), (3, 20), (6, 10))
+PSPNET_PYRAMID_WIDTH = 512      # conv5_3_pool<b>_conv: 1x1, BN, ReLU
+PSPNET_HEAD = (512, 3)          # conv5_4 (3x3, BN, ReLU), conv6 (1x1 with bias: AI Benchmark's 3 channels)
+
+
+# --------------------------------------------------------------------------------------
+# DeepLab v2 — Chen et al. 2017 (arXiv:1606.00915): DeepLab-ASPP on ResNet-101 as in AI
+# Benchmark's deeplab.meta (a TF port of the Caffe model with Caffe's layer names), with AI
+# Benchmark's 3-channel head in place of VOC's 21 classes
+# --------------------------------------------------------------------------------------
+DEEPLAB_BN_EPS = 1e-3           # deeplab.meta FusedBatchNorm epsilon
+DEEPLAB_STEM = (64, 7, 2)       # conv1: 7x7/2 'SAME', no bias, bn_conv1, ReLU; then pool1 3x3/2 'SAME'
+# (stage, unit suffixes, mid, out, dilation, first stride): Caffe ResNet-101's res2a..res5c
+# (res3b1.., res4b1..b22), the stride on res3a's 1x1 branch2a and branch1, dilation 2 in res4 and
+# 4 in res5 (output stride 8).
+DEEPLAB_STAGES: tuple[tuple[str, tuple[str, ...], int, int, int, int], ...] = (
+    ("res2", ("a", "b", "c"), 64, 256, 1, 1),
+    ("res3", ("a", "b1", "b2", "b3"), 128, 512, 1, 2),
+    ("res4", ("a", *(f"b{i}" for i in range(1, 23))), 256, 1024, 2, 1),
+    ("res5", ("a", "b", "c"), 512, 2048, 4, 1),
+)
+DEEPLAB_ASPP_RATES = (6, 12, 18, 24)     # fc1_voc12_c0..c3: 3x3 atrous convs with bias, summed
+DEEPLAB_CLASSES = 3                      # AI Benchmark's head (VOC's 21 in the paper)
