@@ -26,6 +26,7 @@ import torch_models
 from twinzoo import catalogue
 from twinzoo.catalogue import PARAM_CONVENTIONS, PARAM_ROLES
 from torch_models.layers import ScalarBias as TorchScalarBias
+from torch_models.layers import SNConv2d
 
 
 # ------------------------------------------------------------------------------------------
@@ -40,7 +41,9 @@ def torch_param_roles(model: nn.Module) -> dict[str, int]:
                 if n != "num_batches_tracked" and n not in module._non_persistent_buffers_set}
         if not own and not bufs:
             continue
-        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)):
+        if isinstance(module, SNConv2d):         # u: the spectral norm's running estimate, a statistic
+            roles = {"weight": "W", "bias": "b", "u": "stats"}
+        elif isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)):
             roles = {"weight": "W", "bias": "b"}
         elif isinstance(module, nn.modules.batchnorm._BatchNorm):
             roles = {"weight": "gamma", "bias": "beta", "running_mean": "stats", "running_var": "stats"}
@@ -108,6 +111,9 @@ def keras_macs(model: keras.Model) -> int:
 
 
 def keras_layer_macs(layer: kl.Layer) -> int:
+    own_rule = getattr(layer, "twinzoo_macs", None)       # a layer that knows its own count (SPADE's z)
+    if own_rule is not None:
+        return int(own_rule())
     if isinstance(layer, kl.Conv2DTranspose):
         n, h, w, cin = layer.input.shape
         kh, kw = layer.kernel_size

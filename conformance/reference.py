@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from twinzoo import catalogue
+from twinzoo import catalogue, tables
 from twinzoo.catalogue import Network
 
 # (variable-name regex, function of the match -> (our layer name, Keras weight name))
@@ -197,6 +197,13 @@ def _deeplab_rules() -> tuple[Rule, ...]:
     )
 
 
+def _spade_rules() -> tuple[Rule, ...]:
+    """spade.meta: ``generator/<scope path>[/conv2d]/<leaf>`` -> our ``<scope path>`` with '.'
+    (the ``conv2d`` sub-scopes of the plain convs dropped); ``u`` is the spectral norm's vector."""
+    return ((r"generator/(?P<path>.+?)(?:/conv2d)?/(?P<leaf>kernel|bias|u)",
+             lambda m: (m["path"].replace("/", "."), m["leaf"])),)
+
+
 # Caffe's BGR-order ImageNet means that icnet.meta subtracts from its input (`sub` op).
 ICNET_MEAN = (103.939, 116.779, 123.68)
 
@@ -216,6 +223,7 @@ class GraphSpec:
     out_shift: float = 0.0
     output: str = "output:0"
     input_size: tuple[int, int] | None = None       # the placeholder's fixed size, if any
+    feeds: tuple[tuple[str, Callable[[], np.ndarray]], ...] = ()   # other graph tensors to set, e.g. a latent z
     note: str = ""
 
 
@@ -266,6 +274,12 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
     GraphSpec("deeplab", "deeplab.meta", _deeplab_rules(),
               in_shift=ICNET_MEAN,                  # the graph subtracts ICNet's mean; the twin takes x - mean
               note="output:0 is fc1_voc12 (the ASPP sum: AI Benchmark's 3 channels at 1/8 of the input size)"),
+    GraphSpec("spade", "spade.meta", _spade_rules(),
+              in_scale=127.5, in_shift=127.5,       # graph: x / 127.5 - 1 ... (tanh + 1) * 27.5
+              out_scale=1 / tables.SPADE_OUT_SCALE, out_shift=-1.0, input_size=(128, 128),
+              feeds=(("generator/random_normal:0", tables.spade_latent),),
+              note="output:0 is (tanh(logit) + 1) * 27.5; the graph's z draw is replaced by the twins' fixed "
+                   "z (tables.spade_latent), fed to generator/random_normal"),
     GraphSpec("vgg_16", "vgg_16.meta", _slim_rules("vgg_16", {}),
               in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2
               input_size=(224, 224), note="output:0 is vgg_16/fc8/squeezed (logits)"),
@@ -371,6 +385,7 @@ def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray) -> tuple[Mapping
                 sess.run(v.initializer, {v.initial_value: by_name[v.op.name]})
             graph_in = x_nhwc * spec.in_scale + np.asarray(spec.in_shift, dtype=np.float32)
             feed = {graph.get_tensor_by_name("input:0"): graph_in.astype(np.float32)}
+            feed.update({graph.get_tensor_by_name(name): value() for name, value in spec.feeds})
             extra = {}
             if any(op.name == "use_dropout" for op in graph.get_operations()):
                 extra[graph.get_tensor_by_name("use_dropout:0")] = False
@@ -378,12 +393,30 @@ def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray) -> tuple[Mapping
     return mapping, out * spec.out_scale + spec.out_shift
 
 
+def _data_dependent(graph) -> set[str]:
+    """Names of the ops that a data source reaches: the graph's placeholders and its random ops
+    outside variable initialisers (SPADE draws its latent z with ``RandomStandardNormal``)."""
+    sources = [op for op in graph.get_operations()
+               if op.type.startswith("Placeholder") or (op.type.startswith("Random") and "Initializer" not in op.name)]
+    seen = {op.name for op in sources}
+    stack = list(sources)
+    while stack:
+        for out in stack.pop().outputs:
+            for consumer in out.consumers():
+                if consumer.name not in seen:
+                    seen.add(consumer.name)
+                    stack.append(consumer)
+    return seen
+
+
 def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3) -> int:
     """Conv and FC MACs of the graph itself at ``size``, read off its own ops: the graph is
     imported with ``input:0`` mapped to a fixed-shape placeholder so TF's shape inference fixes
     every shape, then each Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput / MatMul adds
     kernel size x input channels (1 for depthwise) x output elements (an atrous conv written as
-    SpaceToBatchND -> Conv2D -> BatchToSpaceND counted at its cropped output). A third counter, beside the
+    SpaceToBatchND -> Conv2D -> BatchToSpaceND counted at its cropped output); ops no input or
+    random source reaches compute on weights only (SPADE's spectral norm) and are not the
+    network's MACs. A third counter, beside the
     torch FLOP counter and the Keras walk, that shares no code with either."""
     import tensorflow as tf
     graph = tf.Graph()
@@ -392,8 +425,11 @@ def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3) -> int
         fixed = tf.compat.v1.placeholder(tf.float32, [1, *size, channels])
         tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True,
                                              input_map={"input:0": fixed})
+        data = _data_dependent(graph)
         for op in graph.get_operations():
             if op.type not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul"):
+                continue
+            if op.name not in data:     # weight preprocessing (SPADE's spectral norm): no input reaches it
                 continue
             out, kernel = op.outputs[0].shape, op.inputs[1].shape
             to_space = [c for c in op.outputs[0].consumers() if c.type == "BatchToSpaceND"]

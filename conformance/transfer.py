@@ -7,6 +7,8 @@ name) and one set of layout rules, keyed by the layer types, never by a per-mode
 torch module                  Keras layer                      layout rule
 ============================  ===============================  ==========================================
 Conv2d                        Conv2D                           [O, I, kh, kw] -> [kh, kw, I, O]
+SNConv2d                      SNConv2D                         conv rule; the spectral norm's u [1, O]
+                                                               as is
 Conv2d, groups == in          DepthwiseConv2D                  [C*m, 1, kh, kw] -> [kh, kw, C, m]
 SubPixelConv2d                SubPixelConv2D                   conv rule, then output channels
                                                                c*r*r + k (pixel_shuffle) -> k*C + c
@@ -40,9 +42,9 @@ import keras
 from keras import layers as kl
 
 from torch_models.layers import ScalarBias as TorchScalarBias
-from torch_models.layers import SubPixelConv2d
+from torch_models.layers import SNConv2d, SubPixelConv2d
 from keras_models.layers import ScalarBias as KerasScalarBias
-from keras_models.layers import SubPixelConv2D
+from keras_models.layers import SNConv2D, SubPixelConv2D
 
 
 class TransferError(ValueError):
@@ -114,6 +116,14 @@ def _shuffle_perm(m: SubPixelConv2d) -> np.ndarray:
     rr = m.upscale * m.upscale
     c = m.out_channels // rr
     return np.arange(c * rr).reshape(c, rr).T.ravel()
+
+
+def _sn_conv_k(t, m, layer):
+    return {**_conv_k(t, m, layer), "u": t["u"]}
+
+
+def _sn_conv_t(k, m, layer):
+    return {**_conv_t(k, m, layer), "u": k["u"]}
 
 
 def _subpixel_k(t, m, layer):
@@ -231,6 +241,8 @@ def rule_for(module: nn.Module) -> Rule:
         return Rule("conv_transpose", (kl.Conv2DTranspose,), _convt_k, _convt_t)
     if isinstance(module, SubPixelConv2d):
         return Rule("subpixel_conv", (SubPixelConv2D,), _subpixel_k, _subpixel_t)
+    if isinstance(module, SNConv2d):
+        return Rule("spectral_norm_conv", (SNConv2D,), _sn_conv_k, _sn_conv_t)
     if isinstance(module, nn.Conv2d):
         if module.groups == 1:
             return Rule("conv", (kl.Conv2D,), _conv_k, _conv_t)
@@ -283,7 +295,7 @@ def pair_layers(torch_model: nn.Module, keras_model: keras.Model) -> list[Pair]:
             problems.append(f"layer {name!r}: {exc}")
             continue
         if not isinstance(layer, rule.keras_types) or (
-                rule.name == "conv" and isinstance(layer, SubPixelConv2D)):
+                rule.name == "conv" and isinstance(layer, (SubPixelConv2D, SNConv2D))):
             problems.append(f"layer {name!r}: torch {type(module).__name__} ({rule.name}) pairs with "
                             f"Keras {'/'.join(t.__name__ for t in rule.keras_types)}, "
                             f"found Keras {type(layer).__name__}")

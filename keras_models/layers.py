@@ -34,6 +34,32 @@ class SubPixelConv2D(layers.Conv2D):
 
 
 @keras.saving.register_keras_serializable(package="twinzoo")
+class SNConv2D(layers.Conv2D):
+    """A conv with spectral normalisation computed at every call from the stored ``u`` (one power
+    iteration, taki0112's ``spectral_norm`` without the assignment back to ``u``); see
+    torch_models.layers.SNConv2d. ``u`` is a non-trainable weight [1, filters]."""
+
+    def __init__(self, filters: int, kernel_size: int, sn_eps: float = 1e-12, **kwargs) -> None:
+        super().__init__(filters, kernel_size, **kwargs)
+        self.sn_eps = sn_eps
+
+    def build(self, input_shape) -> None:
+        super().build(input_shape)
+        self.u = self.add_weight(name="u", shape=(1, self.filters), initializer="random_normal", trainable=False)
+
+    def call(self, inputs):
+        w = tf.reshape(self.kernel, [-1, self.filters])
+        v = tf.nn.l2_normalize(tf.matmul(self.u, w, transpose_b=True), epsilon=self.sn_eps)
+        u = tf.nn.l2_normalize(tf.matmul(v, w), epsilon=self.sn_eps)
+        sigma = tf.matmul(tf.matmul(v, w), u, transpose_b=True)
+        y = tf.nn.conv2d(inputs, self.kernel / sigma, self.strides, self.padding.upper())
+        return y if self.bias is None else tf.nn.bias_add(y, self.bias)
+
+    def get_config(self):
+        return {**super().get_config(), "sn_eps": self.sn_eps}
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
 class ScalarBias(layers.Layer):
     """One bias shared by all channels (AI Benchmark's srcnn.meta ``b3`` of shape [1])."""
 

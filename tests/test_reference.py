@@ -21,7 +21,7 @@ def test_graph_maps_and_matches(name):
 
 def test_every_graph_the_issue_names_is_covered():
     want = {"mobilenet_v2", "inception_v3", "srcnn", "vdsr", "srgan", "dped", "icnet",
-            "inception_v4", "inception_resnet_v2", "resnet_v2_50", "resnet_v2_152", "vgg_16", "unet", "pspnet", "deeplab"}
+            "inception_v4", "inception_resnet_v2", "resnet_v2_50", "resnet_v2_152", "vgg_16", "unet", "pspnet", "deeplab", "spade"}
     assert want <= set(reference.graph_networks())
 
 

@@ -97,6 +97,37 @@ class SubPixelConv2d(Conv2dSame):
         return F.pixel_shuffle(self.same_conv(x), self.upscale)
 
 
+class SNConv2d(nn.Conv2d):
+    """A convolution with spectral normalisation as TF-GAN code computes it at every call (Miyato
+    et al. 2018; taki0112's ``spectral_norm``): the kernel as a matrix W [kh*kw*in, out] (TF's
+    layout; the row order does not change sigma), one power iteration from the stored ``u``
+    [1, out]: v = l2n(u W^T), u' = l2n(v W), sigma = v W u'^T, and the conv runs with W / sigma.
+    ``u`` is a persistent buffer (the graph's non-trainable ``u`` variable); unlike the TF code
+    (which assigns u' back to u on every run) the twin never updates it, so inference is a pure
+    function of the weights, equal to the graph's first run on them. The power iteration is
+    written with elementwise products and sums, not matmuls: weight preprocessing is not part of
+    the network's conv + FC MACs (the graph counter skips it too: it depends on no input).
+    Padding: ``padding`` as nn.Conv2d (the graph pads explicitly with zeros and convolves 'VALID')."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, padding: int = 0,
+                 bias: bool = True, eps: float = 1e-12) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, padding=padding, bias=bias)
+        self.eps = eps
+        self.register_buffer("u", torch.randn(1, out_channels))
+
+    def normalized_weight(self) -> torch.Tensor:
+        w = self.weight.reshape(self.out_channels, -1)           # [out, K] = TF's W transposed
+        v = (self.u.reshape(-1, 1) * w).sum(0)                   # u W^T          [K]
+        v = v * torch.rsqrt(torch.clamp((v * v).sum(), min=self.eps))
+        u = (w * v.reshape(1, -1)).sum(1)                        # v W            [out]
+        u_hat = u * torch.rsqrt(torch.clamp((u * u).sum(), min=self.eps))
+        sigma = (u * u_hat).sum()                                # v W u'^T
+        return self.weight / sigma
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, self.normalized_weight(), self.bias)
+
+
 class ScalarBias(nn.Module):
     """One bias shared by all channels (AI Benchmark's srcnn.meta adds a shape-[1] ``b3``)."""
 

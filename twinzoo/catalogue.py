@@ -12,8 +12,8 @@ convention of the MobileNet paper, TF-slim's tables and torchvision's "GFLOPS" (
 
 Parameters are counted by *role* (see ``PARAM_CONVENTIONS``):
 ``W`` conv/FC kernels, ``b`` biases, ``gamma``/``beta`` the scale and shift of BN and instance
-norm, ``alpha`` PReLU slopes, ``stats`` BN moving mean and variance (Keras counts these in
-"Total params" as non-trainable; torch keeps them as buffers).
+norm, ``alpha`` PReLU slopes, ``stats`` BN moving mean and variance and a spectral norm's ``u``
+(Keras counts these in "Total params" as non-trainable; torch keeps them as buffers).
 """
 
 from __future__ import annotations
@@ -742,4 +742,22 @@ register(Network(
     ),
     description="DeepLab v2 as AI Benchmark's deeplab.meta: ResNet-101 with dilation 2/4 (output stride 8), "
                 "ASPP rates 6/12/18/24 summed, 3-channel head at 1/8 size",
+))
+
+# ======================================================================================
+# Nvidia SPADE generator (AI Benchmark spade.meta: taki0112/SPADE-Tensorflow layout, 128x128)
+# ======================================================================================
+register(Network(
+    name="spade", family="spade", builder="spade", task="segmentation",
+    input_size=(128, 128), input_size_source=AIB_DESKTOP + " (Nvidia-SPADE at 128x128; spade.meta placeholder)",
+    parity_sizes=((128, 128),), image_set="segmentation", input_range=(-1.0, 1.0), fixed_size=True,
+    figures=(
+        Figure("params", 138_029_827, AIB_DESKTOP + " (spade.meta: every variable, the spectral norms' u "
+               "vectors included)", "trainable+stats", 0.0),
+        Figure("macs", 74_043_300_864, AIB_DESKTOP + ": spade.meta's own Conv2D/MatMul shapes summed at 128x128, the "
+               "spectral norm's weight-only MatMuls left out (conformance.reference.graph_macs)", "conv+fc", 0.0,
+               (128, 128)),
+    ),
+    description="Nvidia SPADE's generator as AI Benchmark's spade.meta: fixed latent z, 7 SPADE resblocks with "
+                "spectral-norm convs, TF1 legacy resizes, 128x128 RGB -> RGB",
 ))

@@ -668,3 +668,38 @@ DEEPLAB_STAGES: tuple[tuple[str, tuple[str, ...], int, int, int, int], ...] = (
 )
 DEEPLAB_ASPP_RATES = (6, 12, 18, 24)     # fc1_voc12_c0..c3: 3x3 atrous convs with bias, summed
 DEEPLAB_CLASSES = 3                      # AI Benchmark's head (VOC's 21 in the paper)
+
+
+# --------------------------------------------------------------------------------------
+# Nvidia SPADE — Park et al. 2019, "Semantic Image Synthesis with Spatially-Adaptive
+# Normalization" (arXiv:1903.07291): the generator as AI Benchmark's spade.meta has it (taki0112's
+# SPADE-Tensorflow layout: a 2x2 latent start, spectral-norm convs, 128x128 output)
+# --------------------------------------------------------------------------------------
+SPADE_Z_DIM = 256               # generator/random_normal [1, 256], N(0, 1)
+SPADE_LATENT = (2, 2, 1024)     # linear_x: dense 256 -> 4096, reshaped to [1, 2, 2, 1024] (H, W, C)
+# (scope, output channels, upsample after): the residual blocks in order; a block whose input
+# width differs from its output has a SPADE'd 1x1 spectral-norm shortcut (spade_shortcut,
+# conv_shortcut); the middle conv has min(in, out) channels.
+SPADE_BLOCKS: tuple[tuple[str, int, bool], ...] = (
+    ("spade_resblock_fix_0", 1024, True),
+    ("spade_resblock_fix_1", 1024, True),
+    ("spade_resblock_fix_2", 1024, True),
+    ("spade_resblock_0", 512, True),
+    ("spade_resblock_1", 256, True),
+    ("spade_resblock_2", 128, True),
+    ("spade_resblock_3", 64, False),
+)
+SPADE_HIDDEN = 128              # conv_128: the segmentation map's shared 5x5 conv before gamma/beta
+SPADE_KERNEL = 5                # conv_128, conv_gamma, conv_beta: 5x5, zero pad 2
+SPADE_NORM_EPS = 1e-5           # param_free_norm: (x - mean) / sqrt(var + 1e-5), moments over H, W
+SPADE_LRELU = 0.2               # lrelu: max(x, 0.2 x)
+SPADE_SN_EPS = 1e-12            # tf.nn.l2_normalize's epsilon in the spectral norm's power iteration
+SPADE_OUT_SCALE = 27.5          # spade.meta: output = (tanh(logit) + 1) * 27.5 (sic: not 127.5)
+SPADE_Z_SEED = 0                # the twins' fixed draw of z (the graph draws a new one every run)
+
+
+def spade_latent(seed: int = SPADE_Z_SEED):
+    """The fixed latent vector z [1, 256] both SPADE twins use in place of the graph's
+    ``RandomStandardNormal`` (N(0, 1), float32), from numpy's PCG64 with ``seed``."""
+    import numpy as np
+    return np.random.default_rng(seed).standard_normal((1, SPADE_Z_DIM)).astype(np.float32)
