@@ -49,8 +49,8 @@ DEFAULT_CONFORMANCE = "params,macs,parity"
 QUICK_RUNTIMES = ("torch_eager", "keras_tf")
 # the catalogue's conformance rows run in this many worker jobs (each a fresh process: imports paid once a chunk)
 CONFORMANCE_CHUNKS = 2
-SCOPE = ("Benchmarked: the nine AI Benchmark networks (discriminators and the other catalogue variants are "
-         "not timed: they get conformance rows only).")
+SCOPE = (f"Benchmarked: the {len(BENCH_NETWORKS)} convolutional AI Benchmark networks (discriminators and the "
+         "other catalogue variants are not timed: they get conformance rows only).")
 
 
 class UsageError(Exception):

@@ -1,4 +1,4 @@
-"""What the benchmark runs: the nine AI Benchmark networks at their benchmark sizes, and the loop
+"""What the benchmark runs: the AI Benchmark networks at their benchmark sizes, and the loop
 that times one network in every requested runtime.
 
 Sizes: AI Benchmark's canonical input where a network's whole row (exports, verification, int8
@@ -18,13 +18,15 @@ from benchmark import runtimes, timing
 from export.common import ExportContext
 from twinzoo.catalogue import Network
 
-BENCH_NETWORKS = ("mobilenet_v1", "mobilenet_v2", "inception_v3", "inception_resnet_v1",
-                  "srcnn", "vdsr", "srgan", "dped", "icnet")
+BENCH_NETWORKS = ("mobilenet_v1", "mobilenet_v2", "inception_v3", "inception_v4", "inception_resnet_v1",
+                  "inception_resnet_v2", "resnet_v2_50", "resnet_v2_152", "vgg_16", "srcnn", "vdsr", "srgan",
+                  "dped", "unet", "spade", "icnet", "pspnet", "deeplab")
 
 # Export workers take the networks whose conversions take longest first, so the small ones (and
 # the conformance rows) fill the gaps at the end (order seen in the export times of this machine).
-EXPORT_COST_RANK = ("inception_resnet_v1", "inception_v3", "icnet", "srgan", "mobilenet_v2", "dped", "mobilenet_v1",
-                    "vdsr", "srcnn")
+EXPORT_COST_RANK = ("spade", "pspnet", "inception_resnet_v2", "vgg_16", "inception_v4", "deeplab", "resnet_v2_152",
+                    "inception_resnet_v1", "inception_v3", "icnet", "unet", "resnet_v2_50", "srgan", "mobilenet_v2",
+                    "dped", "mobilenet_v1", "vdsr", "srcnn")
 
 _BUDGET = "the canonical size does not fit the 15-minute main job on 2 cores"
 
@@ -49,6 +51,17 @@ SIZES: dict[str, SizePlan] = {
     "srgan": SizePlan((128, 128), (32, 32), f"{_BUDGET} (32.8 GMAC at 512x512)"),
     "dped": SizePlan(None, (48, 64)),
     "icnet": SizePlan((256, 384), (128, 192), f"{_BUDGET} (21.8 GMAC at 1024x1536)"),
+    # quick at 299 too: the aux heads' fixed 5x5 'VALID' convs need a 5x5 pooled map (>= 299)
+    "inception_v4": SizePlan((299, 299), (299, 299), f"{_BUDGET} (15.6 GMAC at 346x346); 299x299 is its native size"),
+    "inception_resnet_v2": SizePlan((299, 299), (299, 299),
+                                    f"{_BUDGET} (16.7 GMAC at 346x346); 299x299 is its native size"),
+    "resnet_v2_50": SizePlan((224, 224), (128, 128), f"{_BUDGET} (8.6 GMAC at 346x346); 224x224 is ImageNet's"),
+    "resnet_v2_152": SizePlan((224, 224), (128, 128), f"{_BUDGET} (14.2 GMAC at 256x256); 224x224 is ImageNet's"),
+    "unet": SizePlan((128, 128), (64, 64), f"{_BUDGET} (192.7 GMAC at 512x512)"),
+    # the fixed 60x60 pyramid pool needs a 60x60 conv5_3 map: 480 is the smallest size it runs at
+    "pspnet": SizePlan((480, 480), (480, 480), f"{_BUDGET} (363.3 GMAC at 720x720); 480x480 is the smallest "
+                       "input its fixed 60x60 pyramid pool allows (161.5 GMAC)"),
+    "deeplab": SizePlan((128, 128), (64, 64), f"{_BUDGET} (177.8 GMAC at 512x512)"),
 }
 
 

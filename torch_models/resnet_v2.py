@@ -47,10 +47,6 @@ from twinzoo import tables
 
 BN_EPS = 1.001e-5     # resnet_v2_*.meta FusedBatchNorm epsilon (slim 1e-5, clamped to cuDNN's 1.001e-5)
 
-# shortcut kinds
-IDENTITY, PROJECT, SUBSAMPLE = 0, 1, 2
-
-
 class PreAct(nn.Sequential):
     """slim's pre-activation ``preact`` (and ``postnorm``): BN with gamma -> ReLU; ``bn``, ``act``."""
 
@@ -62,20 +58,17 @@ class Bottleneck(nn.Module):
     """slim ``bottleneck_v2``: preact, shortcut, conv1 (1x1), conv2 (3x3/stride), conv3 (1x1, bias),
     add. The shortcut reads the pre-activated input when it projects, the raw input otherwise."""
 
-    __constants__ = ["kind"]
+    __constants__ = ["project"]
 
     def __init__(self, in_channels: int, depth: int, base: int, stride: int) -> None:
         super().__init__()
         self.preact = PreAct(in_channels)
         self.shortcut: nn.Module | None = None
-        if depth != in_channels:
-            self.kind = PROJECT
+        self.project = depth != in_channels         # a 1x1 conv on the pre-activated input
+        if self.project:
             self.shortcut = nn.Sequential(OrderedDict(conv=nn.Conv2d(in_channels, depth, 1, stride, bias=True)))
-        elif stride > 1:
-            self.kind = SUBSAMPLE
+        elif stride > 1:                            # the raw input, subsampled
             self.shortcut = nn.MaxPool2d(1, stride)
-        else:
-            self.kind = IDENTITY
         self.conv1 = ConvBNAct(in_channels, base, 1, act="relu", bn_eps=BN_EPS)
         self.conv2 = ConvBNAct(base, base, 3, stride, act="relu", bn_eps=BN_EPS,
                                padding="same" if stride == 1 else "symmetric")
@@ -86,7 +79,7 @@ class Bottleneck(nn.Module):
         pre = self.preact(x)
         shortcut = x
         if self.shortcut is not None:
-            shortcut = self.shortcut(pre if self.kind == PROJECT else x)
+            shortcut = self.shortcut(pre if self.project else x)
         return self.add(shortcut, self.conv3(self.conv2(self.conv1(pre))))
 
 
