@@ -58,13 +58,41 @@ pooling: positively homogeneous ops), in its weights and, for the rest of the pa
 tensor, so every statistic downstream is calibrated on the network as it will run. The
 normalised outputs keep their usual scale; only the near-dead channels carry little signal, as
 in a trained network. Instance norm (DPED) gets the same per-channel draw for its per-instance
-variances. A norm layer that no conv feeds directly keeps its calibrated statistics and is
-listed as ``unscalable`` (none in the current zoo). L2 normalisation (FaceNet's embedding) has no
-statistics to draw; its epsilon (1e-10) only matters for an all-zero embedding.
+variances. L2 normalisation (FaceNet's embedding) has no statistics to draw; its epsilon (1e-10)
+only matters for an all-zero embedding.
+
+Residual streams. A pre-activation ResNet (v2) normalises sums, not conv outputs: each unit's
+``preact`` BN reads the previous unit's ``Add`` (or a 1x1/2 max pool of it), ``postnorm`` the
+last one (16 of resnet_v2_50's 49 BNs). Left at their natural statistics (variance ~1, no
+near-dead channel), an epsilon mismatch planted in one of them reached only 1.1-2.1x the
+tolerance. Such a sum is scaled at its sources. A probe pass (eval mode; no weight, statistic or
+random state changes; only for a model with an ``Add`` module) finds the residual streams that
+feed a norm layer: a stream starts at an ``Add`` of two conv-produced tensors (a projection
+unit: shortcut conv + residual conv) and goes on through every ``Add`` of the stream (possibly
+through homogeneous ops, e.g. a subsampling max pool) and one more conv-produced tensor
+(identity or subsampled shortcut + residual conv). In the calibration pass, at the first ``Add``
+of each such stream one per-channel variance is drawn for the sum (the same distribution, the
+variance measured as the first norm it feeds measures it, ``max_gain`` kept) and both convs'
+output channels are scaled by the factors that bring the sum to it, in the weights and the
+tensors; at every later ``Add`` of the stream the added conv's output channels get the same
+factors. One draw per stream, not one per norm: a later sum holds the earlier ones, whose convs
+have run and whose statistics downstream are already calibrated, so it could not be brought to
+a draw of its own without undoing them; and one factor along the stream makes a channel
+near-dead in every contribution to it, as a dead channel of a trained residual stream is (a
+near-dead sum revived by the next unit's unscaled residual would not be). So the first norm fed
+by a stream sees the draw, the later ones the draw times the stream's natural growth (seeds 0
+and 1: the median variance grows 2-4x along a block of resnet_v2_50, up to 17x along the 36
+units of resnet_v2_152's block 3; every norm a stream feeds keeps at least 9% of its channels
+below 1e-2, 12.5% being drawn in the tail). These norm layers are listed in the report as
+``scaled`` and also as ``stream``. A network without a norm fed by a stream (every other network
+of the zoo) gets no ``Add`` hook and no extra draw: the same weights as without this rule. A norm
+layer fed neither by a conv (through homogeneous ops) nor by such a stream keeps its calibrated
+statistics and is listed as ``unscalable`` (none in the current zoo).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -75,7 +103,7 @@ from torch import nn
 import keras
 
 from twinzoo.catalogue import Tolerance
-from torch_models.layers import ScalarBias, SubPixelConv2d
+from torch_models.layers import Add, ScalarBias, SubPixelConv2d
 from conformance.inputs import nhwc_to_nchw, to_nhwc
 
 
@@ -103,6 +131,12 @@ class NormStatistics:
 TRAINED_LIKE = NormStatistics()
 
 
+def _can_scale_output_channels(module: nn.Module) -> bool:
+    """Whether ``_scale_output_channels`` has a rule for ``module``."""
+    return ((isinstance(module, nn.ConvTranspose2d) and module.groups == 1)
+            or isinstance(module, (nn.Conv2d, nn.Linear)))
+
+
 def _scale_output_channels(module: nn.Module, s: torch.Tensor) -> bool:
     """Multiply ``module``'s output channel c by ``s[c]`` through its weights (and bias); False
     when the module type has no such rule."""
@@ -119,26 +153,120 @@ def _scale_output_channels(module: nn.Module, s: torch.Tensor) -> bool:
     return True
 
 
-class _InputScaler:
-    """The calibration pass's hooks: each norm layer's input variance is set to a trained-like
-    draw by scaling the output channels of the layer that produced it (a conv or linear, possibly
-    through homogeneous ops), in the weights and, for this pass, in the tensor itself, so one
-    pass calibrates every statistic downstream of the change."""
+def _channel_scaled(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    return x * s.view(1, x.shape[1], *([1] * (x.ndim - 2)))
 
-    def __init__(self, model: nn.Module, gen: torch.Generator, stats: NormStatistics) -> None:
-        self.gen, self.stats = gen, stats
-        self.last: tuple[torch.Tensor, nn.Module] | None = None     # the latest scalable output
-        self.scaled: list[str] = []
-        self.unscalable: list[str] = []
-        self.names = {m: n for n, m in model.named_modules()}
+
+class _TensorMap:
+    """A map keyed by tensor identity that keeps no tensor alive (a calibration pass of a deep
+    network must not hold every activation): an entry whose tensor is gone never matches."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[weakref.ref, Any]] = {}
+
+    def __setitem__(self, t: torch.Tensor, value: Any) -> None:
+        self.entries[id(t)] = (weakref.ref(t), value)
+
+    def get(self, t: Any) -> Any:
+        e = self.entries.get(id(t)) if isinstance(t, torch.Tensor) else None
+        return e[1] if e is not None and e[0]() is t else None
+
+
+_PRODUCERS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+
+
+class _StreamProbe:
+    """A pass that changes nothing and finds the residual streams that feed a norm layer.
+
+    A stream starts at an ``Add`` of two conv-produced tensors (a projection unit: shortcut conv
+    + residual conv) and goes on through every ``Add`` of the stream (possibly through homogeneous
+    ops, e.g. a subsampling max pool) and a conv-produced tensor (identity shortcut + residual
+    conv). ``origins`` maps each stream's first ``Add`` that feeds a norm layer (directly or
+    through homogeneous ops) to the first such norm (whose kind of statistics the draw follows)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.producers, self.streams = _TensorMap(), _TensorMap()
+        self.origins: dict[nn.Module, nn.Module] = {}
         self.hooks = []
         for module in model.modules():
             if isinstance(module, NORMS):
                 self.hooks.append(module.register_forward_pre_hook(self.norm_pre_hook))
-            elif isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            elif isinstance(module, _PRODUCERS):
                 self.hooks.append(module.register_forward_hook(self.producer_hook))
             elif isinstance(module, HOMOGENEOUS):
                 self.hooks.append(module.register_forward_hook(self.passthrough_hook))
+            elif isinstance(module, Add):
+                self.hooks.append(module.register_forward_hook(self.add_hook))
+
+    def remove(self) -> None:
+        for h in self.hooks:
+            h.remove()
+
+    def producer_hook(self, module, inp, out) -> None:
+        self.producers[out] = module
+
+    def passthrough_hook(self, module, inp, out) -> None:
+        if not inp:
+            return
+        if (p := self.producers.get(inp[0])) is not None:
+            self.producers[out] = p
+        if (origin := self.streams.get(inp[0])) is not None:
+            self.streams[out] = origin
+
+    def add_hook(self, add, inp, out) -> None:
+        if len(inp) != 2:
+            return
+        a, b = inp
+        pa, pb = self.producers.get(a), self.producers.get(b)
+        if pa is not None and pb is not None and pa is not pb:
+            self.streams[out] = add                      # a projection unit: a new stream
+            return
+        for stream, p in ((a, pb), (b, pa)):             # the stream plus a conv's output
+            origin = self.streams.get(stream)
+            if origin is not None and p is not None:
+                self.streams[out] = origin
+                return
+
+    def norm_pre_hook(self, norm, args) -> None:
+        if (origin := self.streams.get(args[0])) is not None:
+            self.origins.setdefault(origin, norm)
+
+
+class _InputScaler:
+    """The calibration pass's hooks: each norm layer's input variance is set to a trained-like
+    draw by scaling the output channels of the layer that produced it (a conv or linear, possibly
+    through homogeneous ops), in the weights and, for this pass, in the tensor itself, so one
+    pass calibrates every statistic downstream of the change.
+
+    ``origins`` (from ``_StreamProbe``): the residual streams that feed norm layers. At a stream's
+    first ``Add`` one draw is made for the sum and both producing convs are scaled by it; at each
+    later ``Add`` of the stream the added conv is scaled by the same factors. Without origins no
+    stream hook is registered and nothing differs from a network without ``Add``."""
+
+    def __init__(self, model: nn.Module, gen: torch.Generator, stats: NormStatistics,
+                 origins: dict[nn.Module, nn.Module] | None = None) -> None:
+        self.gen, self.stats = gen, stats
+        self.last: tuple[torch.Tensor, nn.Module] | None = None     # the latest scalable output
+        self.scaled: list[str] = []
+        self.unscalable: list[str] = []
+        self.stream: list[str] = []            # norms whose input is a scaled residual stream
+        self.names = {m: n for n, m in model.named_modules()}
+        self.origins = origins or {}
+        self.producers, self.streams = _TensorMap(), _TensorMap()   # stream tensor -> its scale
+        self.stream_scaled: set[nn.Module] = set()     # convs scaled for a stream
+        self.norm_scaled: set[nn.Module] = set()       # convs scaled for a norm
+        self.pending: torch.Tensor | None = None       # the scale of the running Add's sum
+        self.hooks = []
+        for module in model.modules():
+            if isinstance(module, NORMS):
+                self.hooks.append(module.register_forward_pre_hook(self.norm_pre_hook))
+            elif isinstance(module, _PRODUCERS):
+                self.hooks.append(module.register_forward_hook(self.producer_hook))
+            elif isinstance(module, HOMOGENEOUS):
+                self.hooks.append(module.register_forward_hook(self.passthrough_hook))
+            elif self.origins and isinstance(module, Add):
+                self.hooks.append(module.register_forward_pre_hook(self.add_pre_hook))
+                self.hooks.append(module.register_forward_hook(self.add_hook))
 
     def remove(self) -> None:
         for h in self.hooks:
@@ -146,10 +274,17 @@ class _InputScaler:
 
     def producer_hook(self, module, inp, out) -> None:
         self.last = (out, module)
+        if self.origins:
+            self.producers[out] = module
 
     def passthrough_hook(self, module, inp, out) -> None:
         if self.last is not None and inp and inp[0] is self.last[0]:
             self.last = (out, self.last[1])
+        if self.origins and inp:
+            if (p := self.producers.get(inp[0])) is not None:
+                self.producers[out] = p
+            if (s := self.streams.get(inp[0])) is not None:
+                self.streams[out] = s
 
     def draw(self, n: int) -> torch.Tensor:
         """n log10-variances: a bulk around a per-layer median, and a near-dead tail."""
@@ -161,12 +296,9 @@ class _InputScaler:
         out[tail] = torch.rand(k, generator=g) * (st.tail[1] - st.tail[0]) + st.tail[0]
         return out
 
-    def norm_pre_hook(self, norm, args):
-        x = args[0]
-        producer = self.last[1] if self.last is not None and x is self.last[0] else None
-        if producer is None:
-            self.unscalable.append(self.names[norm])
-            return None
+    def channel_scale(self, x: torch.Tensor, norm: nn.Module) -> torch.Tensor:
+        """Per channel of ``x``, the factor that takes its variance, as ``norm`` measures it, to
+        a draw (1 for a channel that is zero throughout; at most ``max_gain``)."""
         c = x.shape[1]
         groups = norm.num_groups if isinstance(norm, nn.GroupNorm) else (
             c if isinstance(norm, nn.InstanceNorm2d) else 0)
@@ -179,12 +311,80 @@ class _InputScaler:
         s = s.clamp(max=self.stats.max_gain).float()
         if groups:
             s = s.repeat_interleave(c // groups)
+        return s
+
+    def norm_pre_hook(self, norm, args):
+        x = args[0]
+        producer = self.last[1] if self.last is not None and x is self.last[0] else None
+        if producer is not None and producer in self.stream_scaled:
+            producer = None                    # its output already carries a stream's scale
+        if producer is None:
+            if self.origins and self.streams.get(x) is not None:
+                self.scaled.append(self.names[norm])       # the stream's draw is its input's
+                self.stream.append(self.names[norm])
+            else:
+                self.unscalable.append(self.names[norm])
+            return None
+        s = self.channel_scale(x, norm)
         if not _scale_output_channels(producer, s):
             self.unscalable.append(self.names[norm])
             return None
+        self.norm_scaled.add(producer)
         self.scaled.append(self.names[norm])
         self.last = None
-        return (x * s.view(1, c, *([1] * (x.ndim - 2))), *args[1:])
+        return (_channel_scaled(x, s), *args[1:])
+
+    def _free(self, t: Any) -> nn.Module | None:
+        """The conv that produced ``t`` if it can still take a scale (not scaled before)."""
+        p = self.producers.get(t)
+        ok = (p is not None and _can_scale_output_channels(p)
+              and p not in self.norm_scaled and p not in self.stream_scaled)
+        return p if ok else None
+
+    def _take(self, producer: nn.Module, s: torch.Tensor) -> None:
+        _scale_output_channels(producer, s)
+        self.stream_scaled.add(producer)
+        if self.last is not None and self.last[1] is producer:
+            self.last = None
+
+    def add_pre_hook(self, add, args):
+        self.pending = None
+        if len(args) != 2 or not all(isinstance(t, torch.Tensor) for t in args) or args[0].shape != args[1].shape:
+            return None
+        a, b = args
+        pa, pb = self._free(a), self._free(b)
+        if add in self.origins and pa is not None and pb is not None and pa is not pb:
+            s = self.channel_scale(a + b, self.origins[add])      # one draw for the stream
+            self._take(pa, s)
+            self._take(pb, s)
+            self.pending = s
+            return (_channel_scaled(a, s), _channel_scaled(b, s))
+        for stream, other, p in ((a, b, pb), (b, a, pa)):
+            s = self.streams.get(stream)
+            if s is not None and p is not None:
+                self._take(p, s)
+                self.pending = s
+                return (a, _channel_scaled(b, s)) if other is b else (_channel_scaled(a, s), b)
+        return None
+
+    def add_hook(self, add, inp, out) -> None:
+        if self.pending is not None:
+            self.streams[out] = self.pending
+        self.pending = None
+
+
+def _stream_origins(model: nn.Module, calibration: torch.Tensor) -> dict[nn.Module, nn.Module]:
+    """The residual streams that feed a norm layer (``_StreamProbe``), found by an eval-mode pass
+    that changes no weight, statistic or random state; no pass at all without an ``Add``."""
+    if not any(isinstance(m, Add) for m in model.modules()):
+        return {}
+    probe = _StreamProbe(model)
+    model.eval()
+    try:
+        model(calibration)
+    finally:
+        probe.remove()
+    return probe.origins
 
 
 def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = None,
@@ -198,9 +398,11 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
     variance to a draw from ``stats`` (by scaling the output channels of the conv that feeds it)
     and calibrates the BN moving statistics on the result (cumulative average); then the moving
     statistics are perturbed (mean shifted by 0.1 sigma-scale noise, variance scaled by
-    [0.7, 1.4]) so no statistic is the trivial 0 / 1. ``report``, if given, gets the names of the
-    norm layers whose input was scaled (``scaled``) and of those it could not be (``unscalable``:
-    no conv feeds them directly).
+    [0.7, 1.4]) so no statistic is the trivial 0 / 1. Norm layers fed by a residual stream get
+    their draw at the stream's first ``Add`` (module docs). ``report``, if given, gets the names
+    of the norm layers whose input was scaled (``scaled``), of those among them fed by a residual
+    stream (``stream``) and of those it could not be (``unscalable``: neither a conv nor a
+    stream feeds them).
     """
     gen = torch.Generator().manual_seed(seed)
 
@@ -235,7 +437,8 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
             bn.reset_running_stats()
             bn.momentum = None            # cumulative average: one pass sets the batch stats
         if norms and calibration is not None:
-            scaler = _InputScaler(model, gen, stats)
+            origins = _stream_origins(model, calibration)
+            scaler = _InputScaler(model, gen, stats, origins)
             model.train()
             try:
                 model(calibration)
@@ -244,6 +447,7 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
                 model.eval()
             if report is not None:
                 report["scaled"], report["unscalable"] = scaler.scaled, scaler.unscalable
+                report["stream"] = scaler.stream
         for bn, momentum in zip(bns, saved):
             bn.momentum = momentum
             sigma = bn.running_var.sqrt()

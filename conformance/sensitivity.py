@@ -42,7 +42,7 @@ from twinzoo.catalogue import Network
 # networks (the variance sweep).
 EPSILON_SWEEP_NETWORKS = ("mobilenet_v1_0.25_128", "mobilenet_v2_0.35_224", "inception_v3",
                           "inception_resnet_v1_512", "srgan", "srgan_srresnet", "srgan_discriminator",
-                          "dped", "dped_discriminator", "icnet_train")
+                          "dped", "dped_discriminator", "icnet_train", "resnet_v2_50")
 VARIANCE_SWEEP_NETWORKS = ("dped", "dped_discriminator")
 LOCALISED_SAMPLE = 12
 MARGIN_GOAL = 3.0                 # a planted bug must reach 3x the tolerance

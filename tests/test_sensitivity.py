@@ -58,6 +58,74 @@ def test_instance_norm_inputs_are_scaled_through_leaky_relu():
     assert len(report["scaled"]) == 4 and report["unscalable"] == []
 
 
+def test_preactivation_norms_fed_by_residual_streams_get_the_near_dead_tail():
+    """ResNet v2: every unit's pre-activation BN (and ``postnorm``) reads a residual sum, not one
+    conv. The stream's draw, made at its projection unit's Add, must reach them all, and a
+    near-dead channel stays near-dead along the stream (one draw per stream)."""
+    model, _, report = _randomized("resnet_v2_50")
+    bns = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    fed = [n for n in bns if ".preact." in n or n.startswith("postnorm.")]
+    assert len(bns) == 49 and len(fed) == 17
+    assert report["unscalable"] == [] and len(report["scaled"]) == 49
+    assert sorted(report["stream"]) == sorted(n for n in fed if n != "block1.unit_1.preact.bn")  # that one: pool1 <- conv1
+    for n in fed:
+        v = bns[n].running_var
+        assert ((v > 0) & (v < 1e-2)).any(), n
+        assert v.median() > 10 * bns[n].eps, n
+    # block 4's stream (units 1-3, then postnorm): the channels dead at unit 2 are dead at the end
+    dead = bns["block4.unit_2.preact.bn"].running_var < 1e-3
+    assert dead.sum() > 100 and (bns["postnorm.bn"].running_var[dead] < 1e-2).all()
+
+
+class _Unit(torch.nn.Module):
+    """A conv shortcut plus conv (-> BN), then a ReLU function (not a module: no norm is fed by
+    the Add, as in ResNet v1, though without the BN the Add sums two convs as a stream would)."""
+
+    def __init__(self, c: int, bn: bool) -> None:
+        super().__init__()
+        self.short, self.conv = torch.nn.Conv2d(c, c, 1), torch.nn.Conv2d(c, c, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(c) if bn else torch.nn.Identity()
+        self.add = parity.Add()
+
+    def forward(self, x):
+        return torch.relu(self.add(self.short(x), self.bn(self.conv(x))))
+
+
+def test_stream_logic_never_triggers_without_a_norm_fed_by_an_add(monkeypatch):
+    """Networks without an Add must be randomised exactly as before the stream logic: no probe
+    pass and no Add hook; with Adds that feed no norm, the probe finds no stream and the weights
+    are those the norm-only calibration gives."""
+    x = torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    seq = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+                              torch.nn.Conv2d(8, 8, 3), torch.nn.BatchNorm2d(8))
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("stream logic ran")
+    with monkeypatch.context() as m:
+        m.setattr(parity, "_StreamProbe", forbidden)
+        m.setattr(parity._InputScaler, "add_pre_hook", forbidden)
+        report: dict = {}
+        parity.randomize(seq, 0, x, report=report)
+    assert report["stream"] == [] and report["unscalable"] == [] and len(report["scaled"]) == 2
+
+    def build():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), _Unit(8, False), torch.nn.BatchNorm2d(8), _Unit(8, True))
+    net = build()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    rng = torch.get_rng_state()
+    assert parity._stream_origins(net, x) == {}                 # the probe: no stream, no trace
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    report = {}
+    parity.randomize(net, 0, x, report=report)
+    with monkeypatch.context() as m:                            # the calibration without streams
+        m.setattr(parity, "_stream_origins", lambda model, calibration: {})
+        plain = parity.randomize(build(), 0, x)
+    assert report["stream"] == [] and report["unscalable"] == ["2"]   # BN after a ReLU'd sum
+    assert all(torch.equal(v, plain.state_dict()[k]) for k, v in net.state_dict().items())
+
+
 def test_sample_indices_take_first_middle_last():
     idx = sensitivity.sample_indices(96)
     assert len(idx) >= 12 and {0, 47, 95} <= set(idx) and idx == sorted(set(idx))
