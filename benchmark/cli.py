@@ -140,7 +140,7 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
                   checks: tuple[str, ...], args: argparse.Namespace, work: Path, progress: Progress) -> dict[str, Any]:
     """Exports (with export's verification) and conformance rows, in worker processes."""
     from benchmark import parallel
-    from benchmark.suite import EXPORT_COST_RANK
+    from benchmark.suite import EXPORT_ALONE, EXPORT_COST_RANK
     heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
     jobs: list[parallel.Job] = [(parallel.export_job, (n, sizes[n], formats, args.seed, str(work)))
                                 for n in heavy_first if formats]
@@ -170,7 +170,8 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
                 done["rows"][row["model"]] = row
             progress.console.print("  conformance " + ", ".join(f"{r['model']} {'pass' if r['passed'] else 'FAIL'}"
                                                                 for r in rows), soft_wrap=True, highlight=False)
-    parallel.run_jobs(jobs, args.jobs, on_result)
+    parallel.run_jobs(jobs, args.jobs, on_result,
+                      alone=lambda job: job[0] is parallel.export_job and job[1][0] in EXPORT_ALONE)
     return done
 
 

@@ -9,6 +9,7 @@ threads and locks a fork would copy) and run their frameworks at one thread each
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -26,15 +27,30 @@ def _init_worker(threads: int) -> None:
     configure_threads(threads)
 
 
+def _journal(work: str, name: str) -> Path:
+    return Path(work) / f".{name}.export-journal.jsonl"
+
+
 def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str) -> dict[str, Any]:
-    """Export and verify one network's artifacts (export's pipeline); its records, never raises."""
+    """Export and verify one network's artifacts (export's pipeline); its records, never raises.
+    Each record, and each format as it starts, is also appended to a journal in ``work``, so a
+    worker killed mid-network (the OOM killer: one converter took 17 GB on VGG-16) loses only the
+    format it was in (``recovered_export``)."""
     from export import formats as fmt_registry
     from export.pipeline import export_network
     from twinzoo import catalogue
 
+    journal = _journal(work, name)
+    journal.unlink(missing_ok=True)
+
+    def note(entry: dict[str, Any]) -> None:
+        with journal.open("a") as f:
+            f.write(json.dumps(entry, default=str) + "\n")
+
     t0 = time.perf_counter()
     try:
-        records = export_network(catalogue.get(name), [fmt_registry.get(f) for f in formats], size, seed, Path(work))
+        records = export_network(catalogue.get(name), [fmt_registry.get(f) for f in formats], size, seed, Path(work),
+                                 on_record=lambda r: note({"record": r}), on_start=lambda f: note({"start": f.name}))
     except Exception as exc:  # noqa: BLE001 — returned as the job's error
         return {"kind": "export", "name": name, "error": f"{type(exc).__name__}: {exc}"[:500],
                 "traceback": "".join(traceback.format_exception(exc)[-3:])[-2000:]}
@@ -58,10 +74,47 @@ def conformance_job(names: list[str], checks: tuple[str, ...], seed: int) -> dic
 Job = tuple[Callable[..., dict[str, Any]], tuple]
 
 
+def recovered_export(args: tuple, why: str) -> dict[str, Any]:
+    """An export job whose worker died: the records its journal holds, the format in flight
+    recorded as failed with ``why``, the formats after it as not attempted. Without a journal
+    entry (it died before the first format) the whole network is the error."""
+    name, _, formats, _, work = args
+    journal = _journal(work, name)
+    records: list[dict[str, Any]] = []
+    started = None
+    if journal.exists():
+        for line in journal.read_text().splitlines():
+            entry = json.loads(line)
+            if "record" in entry:
+                records.append(entry["record"])
+            else:
+                started = entry["start"]
+    if started is None:
+        return {"kind": "export", "name": name, "error": why}
+    from export import formats as fmt_registry
+    from export.pipeline import EXPORT_FAILED, base_record, export_size
+    from twinzoo import catalogue
+
+    net = catalogue.get(name)
+    size, size_why = export_size(net, args[1])
+    done = {r["format"] for r in records}
+    for fmt in formats:
+        if fmt in done:
+            continue
+        rec = base_record(net, fmt_registry.get(fmt), size, size_why)
+        if fmt == started:
+            rec.update(outcome=EXPORT_FAILED, path=None, stage="export or verification", error=why)
+        else:
+            rec.update(outcome=EXPORT_FAILED, path=None, stage="not attempted",
+                       error=f"not attempted: the worker died during {started} ({why})")
+        records.append(rec)
+    return {"kind": "export", "name": name, "records": records, "seconds": None, "partial": True}
+
+
 def _failed(job: Job, why: str) -> dict[str, Any]:
     fn, args = job
     if fn is export_job:
-        return {"kind": "export", "name": args[0], "error": why}
+        return recovered_export(args, why)
     if fn is witness_job:
         return {"kind": "witness", "error": why}
     return {"kind": "conformance", "names": args[0], "error": why}
@@ -86,13 +139,25 @@ def _child(conn, fn: Callable[..., dict[str, Any]], args: tuple, threads: int) -
     conn.close()
 
 
-def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]], None], threads: int = 1) -> None:
+def may_start(job: Job, running: list[Job], workers: int, alone: Callable[[Job], bool] | None) -> bool:
+    """Whether ``job`` may start beside the ``running`` ones: a free worker, and neither it nor
+    a running job must run alone."""
+    if len(running) >= workers:
+        return False
+    if not running or alone is None:
+        return True
+    return not alone(job) and not any(alone(j) for j in running)
+
+
+def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]], None], threads: int = 1,
+             alone: Callable[[Job], bool] | None = None) -> None:
     """Run ``jobs`` in at most ``workers`` spawned processes at a time, one fresh process per job
     (the converters' memory goes back to the system after each network: one process that kept it
     through several networks grew past 10 GB and was OOM-killed), calling ``on_result`` as each
     finishes. A process that dies (crash, OOM kill) fails its own job only, reported as an error
     result. ``threads``: each process's framework threads. ``workers`` 0: in this process, one job
-    after the other."""
+    after the other. ``alone(job)``: the job runs with no other job beside it (memory: two
+    exports of the largest networks at once were OOM-killed on a 23 GB machine)."""
     if workers <= 0:
         for fn, args in jobs:
             on_result(fn(*args))
@@ -101,7 +166,7 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]]
     pending = list(jobs)
     running: dict[Any, tuple[Any, Any, Job]] = {}          # sentinel -> (process, parent end, job)
     while pending or running:
-        while pending and len(running) < workers:
+        while pending and may_start(pending[0], [j for _, _, j in running.values()], workers, alone):
             job = pending.pop(0)
             parent, child = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_child, args=(child, *job, threads), daemon=True)

@@ -187,3 +187,40 @@ def test_torchvision_witness_is_timed_where_torchvision_imports():
         pytest.skip(reason)
     assert rows[0]["status"] == "ok", rows[0]
     assert rows[0]["timing"]["ratio"] > 0
+
+
+def test_an_export_that_must_run_alone_waits_and_blocks():
+    from benchmark import parallel
+    big, small, other = ("export", ("vgg_16",)), ("export", ("srcnn",)), ("export", ("dped",))
+    alone = lambda job: job[1][0] == "vgg_16"      # noqa: E731
+    assert parallel.may_start(big, [], 2, alone)
+    assert not parallel.may_start(big, [small], 2, alone)         # waits for the worker to be free
+    assert not parallel.may_start(small, [big], 2, alone)         # nothing beside it
+    assert parallel.may_start(other, [small], 2, alone)
+    assert not parallel.may_start(other, [small, small], 2, alone)
+
+
+def test_a_worker_killed_mid_network_keeps_the_formats_it_finished(tmp_path):
+    """The OOM killer took a worker during its third format: the first two records survive, the
+    third is recorded with the reason, the fourth as not attempted."""
+    import json
+
+    from benchmark import parallel
+    formats = ["onnx_torch", "ptl", "tflite_fp32", "onnx_keras"]
+    journal = parallel._journal(str(tmp_path), "srcnn")
+    done = [{"network": "srcnn", "format": f, "outcome": "pass", "path": f"srcnn/x.{f}"} for f in formats[:2]]
+    lines = [{"start": formats[0]}, {"record": done[0]}, {"start": formats[1]}, {"record": done[1]},
+             {"start": formats[2]}]
+    journal.write_text("".join(json.dumps(e) + "\n" for e in lines))
+    res = parallel.recovered_export(("srcnn", (64, 64), formats, 0, str(tmp_path)), "worker process died (exit code -9)")
+    by_format = {r["format"]: r for r in res["records"]}
+    assert [by_format[f]["outcome"] for f in formats] == ["pass", "pass", "export failed", "export failed"]
+    assert by_format["tflite_fp32"]["error"] == "worker process died (exit code -9)"
+    assert by_format["onnx_keras"]["stage"] == "not attempted" and "during tflite_fp32" in by_format["onnx_keras"]["error"]
+    assert "error" not in res
+
+
+def test_a_worker_killed_before_its_first_format_fails_the_network(tmp_path):
+    from benchmark import parallel
+    res = parallel.recovered_export(("srcnn", (64, 64), ["ptl"], 0, str(tmp_path)), "worker process died")
+    assert res == {"kind": "export", "name": "srcnn", "error": "worker process died"}
