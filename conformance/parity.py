@@ -175,6 +175,26 @@ class _TensorMap:
 _PRODUCERS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
 
+def _hook_modules(model: nn.Module, norm_pre_hook, producer_hook, passthrough_hook, add_hook=None,
+                  add_pre_hook=None) -> list:
+    """Register the calibration hooks by module kind (norms, producing convs, homogeneous ops,
+    residual Adds), in module order; the handles to remove them."""
+    hooks = []
+    for module in model.modules():
+        if isinstance(module, NORMS):
+            hooks.append(module.register_forward_pre_hook(norm_pre_hook))
+        elif isinstance(module, _PRODUCERS):
+            hooks.append(module.register_forward_hook(producer_hook))
+        elif isinstance(module, HOMOGENEOUS):
+            hooks.append(module.register_forward_hook(passthrough_hook))
+        elif isinstance(module, Add):
+            if add_hook is not None:
+                hooks.append(module.register_forward_hook(add_hook))
+            if add_pre_hook is not None:
+                hooks.append(module.register_forward_pre_hook(add_pre_hook))
+    return hooks
+
+
 class _StreamProbe:
     """A pass that changes nothing and finds the residual streams that feed a norm layer.
 
@@ -187,16 +207,8 @@ class _StreamProbe:
     def __init__(self, model: nn.Module) -> None:
         self.producers, self.streams = _TensorMap(), _TensorMap()
         self.origins: dict[nn.Module, nn.Module] = {}
-        self.hooks = []
-        for module in model.modules():
-            if isinstance(module, NORMS):
-                self.hooks.append(module.register_forward_pre_hook(self.norm_pre_hook))
-            elif isinstance(module, _PRODUCERS):
-                self.hooks.append(module.register_forward_hook(self.producer_hook))
-            elif isinstance(module, HOMOGENEOUS):
-                self.hooks.append(module.register_forward_hook(self.passthrough_hook))
-            elif isinstance(module, Add):
-                self.hooks.append(module.register_forward_hook(self.add_hook))
+        self.hooks = _hook_modules(model, self.norm_pre_hook, self.producer_hook, self.passthrough_hook,
+                                   add_hook=self.add_hook)
 
     def remove(self) -> None:
         for h in self.hooks:
@@ -256,17 +268,9 @@ class _InputScaler:
         self.stream_scaled: set[nn.Module] = set()     # convs scaled for a stream
         self.norm_scaled: set[nn.Module] = set()       # convs scaled for a norm
         self.pending: torch.Tensor | None = None       # the scale of the running Add's sum
-        self.hooks = []
-        for module in model.modules():
-            if isinstance(module, NORMS):
-                self.hooks.append(module.register_forward_pre_hook(self.norm_pre_hook))
-            elif isinstance(module, _PRODUCERS):
-                self.hooks.append(module.register_forward_hook(self.producer_hook))
-            elif isinstance(module, HOMOGENEOUS):
-                self.hooks.append(module.register_forward_hook(self.passthrough_hook))
-            elif self.origins and isinstance(module, Add):
-                self.hooks.append(module.register_forward_pre_hook(self.add_pre_hook))
-                self.hooks.append(module.register_forward_hook(self.add_hook))
+        self.hooks = _hook_modules(model, self.norm_pre_hook, self.producer_hook, self.passthrough_hook,
+                                   add_hook=self.add_hook if self.origins else None,
+                                   add_pre_hook=self.add_pre_hook if self.origins else None)
 
     def remove(self) -> None:
         for h in self.hooks:

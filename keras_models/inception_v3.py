@@ -99,6 +99,25 @@ def _logits(x, num_classes: int):
     return layers.Reshape((num_classes,), name="Logits.SpatialSqueeze")(x)
 
 
+def slim_body(x, stem, mixed, aux_after: str, style: Style = SLIM):
+    """The stem ops and Mixed blocks of a slim Inception: (last output, output of ``aux_after``)."""
+    for op in stem:
+        x = slim_op(x, op, "", style)
+    mid = None
+    for name, branches in mixed:
+        x = mixed_block(x, name, branches, style)
+        if name == aux_after:
+            mid = x
+    return x, mid
+
+
+def slim_model(inputs, logits, aux, name: str) -> keras.Model:
+    """The model with outputs ``[logits, aux]`` (named ``<name>_aux``), or ``logits`` alone."""
+    if aux is not None:
+        return keras.Model(inputs, [logits, aux], name=f"{name}_aux")
+    return keras.Model(inputs, logits, name=name)
+
+
 def inception_v3(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits: bool = True,
                  bn_scale: bool = False, avg_pool_counts_padding: bool = False) -> keras.Model:
     """Inception-v3 as AI Benchmark's inception_v3.meta (TF-slim). Outputs the main logits, or
@@ -110,16 +129,7 @@ def inception_v3(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
     style = Style(bn_scale, avg_pool_counts_padding)
     inputs = keras.Input(input_shape, name="input")
-    x = inputs
-    for op in tables.INCEPTION_V3_STEM:
-        x = slim_op(x, op, "", style)
-    mid = None
-    for name, branches in tables.INCEPTION_V3_MIXED:
-        x = mixed_block(x, name, branches, style)
-        if name == tables.INCEPTION_V3_AUX_AFTER:
-            mid = x
+    x, mid = slim_body(inputs, tables.INCEPTION_V3_STEM, tables.INCEPTION_V3_MIXED, tables.INCEPTION_V3_AUX_AFTER,
+                       style)
     aux = _aux_logits(mid, num_classes, style) if aux_logits else None     # slim builds AuxLogits first
-    logits = _logits(x, num_classes)
-    if aux is not None:
-        return keras.Model(inputs, [logits, aux], name="inception_v3_aux")
-    return keras.Model(inputs, logits, name="inception_v3")
+    return slim_model(inputs, _logits(x, num_classes), aux, "inception_v3")

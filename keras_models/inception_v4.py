@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from keras_models.inception_v3 import SLIM, mixed_block, slim_conv, slim_op
+from keras_models.inception_v3 import slim_body, slim_conv, slim_model
 from twinzoo import tables
 
 
@@ -36,10 +36,7 @@ def slim_classifier(inputs, x, mid, aux: tables.SlimAuxHead, logits: tables.Slim
                     aux_logits: bool, name: str) -> keras.Model:
     """The model with both heads (``[logits, aux_logits]``; slim builds AuxLogits first) or Logits only."""
     aux_out = aux_head(mid, num_classes, aux) if aux_logits else None
-    out = logits_head(x, num_classes, logits)
-    if aux_out is not None:
-        return keras.Model(inputs, [out, aux_out], name=f"{name}_aux")
-    return keras.Model(inputs, out, name=name)
+    return slim_model(inputs, logits_head(x, num_classes, logits), aux_out, name)
 
 
 def inception_v4(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits: bool = True) -> keras.Model:
@@ -47,13 +44,6 @@ def inception_v4(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits:
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
     inputs = keras.Input(input_shape, name="input")
-    x = inputs
-    for op in tables.INCEPTION_V4_STEM:
-        x = slim_op(x, op, "", SLIM)
-    mid = None
-    for name, branches in tables.INCEPTION_V4_MIXED:
-        x = mixed_block(x, name, branches, SLIM)
-        if name == tables.INCEPTION_V4_AUX.after:
-            mid = x
+    x, mid = slim_body(inputs, tables.INCEPTION_V4_STEM, tables.INCEPTION_V4_MIXED, tables.INCEPTION_V4_AUX.after)
     return slim_classifier(inputs, x, mid, tables.INCEPTION_V4_AUX, tables.INCEPTION_V4_LOGITS, num_classes,
                            aux_logits, "inception_v4")

@@ -223,36 +223,26 @@ class Logits(nn.Sequential):
         ))
 
 
-class InceptionV3(nn.Module):
-    """The stem, Mixed_5b..Mixed_7c and ``Logits``; ``forward`` returns the logits (N, classes)."""
+class SlimNet(nn.Module):
+    """A slim classifier (Inception-v3 here; Inception-v4 and Inception-ResNet-v2 too): the body
+    modules in order, then (optionally) ``AuxLogits`` reading the output of body module
+    ``aux_after``, then ``Logits``; ``forward`` returns the logits."""
 
     __constants__ = ["n_body", "aux_index"]
 
-    def __init__(self, num_classes: int = 1001, aux_logits: bool = False, in_channels: int = 3,
-                 style: Style = SLIM) -> None:
+    def __init__(self, body: OrderedDict[str, nn.Module], aux_after: str, aux: nn.Module | None,
+                 logits: nn.Module) -> None:
         super().__init__()
-        stem, mixed, aux_after = tables.INCEPTION_V3_STEM, tables.INCEPTION_V3_MIXED, tables.INCEPTION_V3_AUX_AFTER
-        channels = in_channels
-        for op in stem:
-            module, channels = op_module(channels, op, style)
-            self.add_module(op[1], module)
-        aux_channels = 0
-        for name, branches in mixed:
-            block = Mixed(channels, branches, style)
-            self.add_module(name, block)
-            channels = block.out_channels
-            if name == aux_after:
-                aux_channels = channels
-        if channels != tables.INCEPTION_V3_FEATURES:
-            raise AssertionError(f"Mixed_7c gives {channels} channels, expected {tables.INCEPTION_V3_FEATURES}")
-        self.n_body = len(stem) + len(mixed)
-        self.aux_index = len(stem) + [n for n, _ in mixed].index(aux_after)
-        if aux_logits:
-            self.AuxLogits = AuxLogits(aux_channels, num_classes, style)
-        self.Logits = Logits(channels, num_classes)
+        for name, module in body.items():
+            self.add_module(name, module)
+        self.n_body = len(body)
+        self.aux_index = list(body).index(aux_after)
+        if aux is not None:
+            self.AuxLogits = aux
+        self.Logits = logits
 
     def body(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(Mixed_6e output, Mixed_7c output)."""
+        """(output of ``aux_after``, output of the last body module)."""
         mid = x
         for i, m in enumerate(self.children()):       # the body comes first; the heads are not run here
             if i < self.n_body:
@@ -266,11 +256,8 @@ class InceptionV3(nn.Module):
         return self.Logits(x)
 
 
-class InceptionV3Aux(InceptionV3):
-    """Inception-v3 with slim's ``AuxLogits`` head; ``forward`` returns ``(logits, aux_logits)``."""
-
-    def __init__(self, num_classes: int = 1001, in_channels: int = 3, style: Style = SLIM) -> None:
-        super().__init__(num_classes, aux_logits=True, in_channels=in_channels, style=style)
+class SlimNetAux(SlimNet):
+    """``SlimNet`` whose ``forward`` returns ``(logits, aux_logits)``."""
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mid, x = self.body(x)
@@ -278,7 +265,7 @@ class InceptionV3Aux(InceptionV3):
 
 
 def inception_v3(num_classes: int = 1001, aux_logits: bool = True, bn_scale: bool = False,
-                 avg_pool_counts_padding: bool = False) -> InceptionV3:
+                 avg_pool_counts_padding: bool = False) -> SlimNet:
     """Inception-v3 as AI Benchmark's inception_v3.meta (TF-slim). Returns the main logits, or
     ``(logits, aux_logits)`` when ``aux_logits`` (the graph's AuxLogits head on Mixed_6e).
     ``num_classes=1000, aux_logits=False`` has keras.applications.InceptionV3's layers and counts
@@ -287,4 +274,19 @@ def inception_v3(num_classes: int = 1001, aux_logits: bool = True, bn_scale: boo
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
     style = Style(bn_scale, avg_pool_counts_padding)
-    return InceptionV3Aux(num_classes, style=style) if aux_logits else InceptionV3(num_classes, style=style)
+    body: OrderedDict[str, nn.Module] = OrderedDict()
+    channels = 3
+    for op in tables.INCEPTION_V3_STEM:
+        body[op[1]], channels = op_module(channels, op, style)
+    aux_channels = 0
+    for name, branches in tables.INCEPTION_V3_MIXED:
+        block = Mixed(channels, branches, style)
+        body[name], channels = block, block.out_channels
+        if name == tables.INCEPTION_V3_AUX_AFTER:
+            aux_channels = channels
+    if channels != tables.INCEPTION_V3_FEATURES:
+        raise AssertionError(f"Mixed_7c gives {channels} channels, expected {tables.INCEPTION_V3_FEATURES}")
+    logits = Logits(channels, num_classes)
+    if aux_logits:
+        return SlimNetAux(body, tables.INCEPTION_V3_AUX_AFTER, AuxLogits(aux_channels, num_classes, style), logits)
+    return SlimNet(body, tables.INCEPTION_V3_AUX_AFTER, None, logits)

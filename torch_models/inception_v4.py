@@ -31,10 +31,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import torch
 from torch import nn
 
-from torch_models.inception_v3 import SLIM, Mixed, op_module, slim_conv
+from torch_models.inception_v3 import SLIM, Mixed, SlimNet, SlimNetAux, op_module, slim_conv
 from twinzoo import tables
 
 
@@ -62,46 +61,6 @@ class LogitsHead(nn.Sequential):
             (names.flatten, nn.Flatten()),
             (names.fc, nn.Linear(in_channels, num_classes)),
         ]))
-
-
-class SlimNet(nn.Module):
-    """A slim classifier: the body modules in order, then (optionally) ``AuxLogits`` reading the
-    output of body module ``aux_after``, then ``Logits``; ``forward`` returns the logits."""
-
-    __constants__ = ["n_body", "aux_index"]
-
-    def __init__(self, body: OrderedDict[str, nn.Module], aux_after: str, aux: nn.Module | None,
-                 logits: nn.Module) -> None:
-        super().__init__()
-        for name, module in body.items():
-            self.add_module(name, module)
-        self.n_body = len(body)
-        self.aux_index = list(body).index(aux_after)
-        if aux is not None:
-            self.AuxLogits = aux
-        self.Logits = logits
-
-    def body(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(output of ``aux_after``, output of the last body module)."""
-        mid = x
-        for i, m in enumerate(self.children()):       # the body comes first; the heads are not run here
-            if i < self.n_body:
-                x = m(x)
-                if i == self.aux_index:
-                    mid = x
-        return mid, x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, x = self.body(x)
-        return self.Logits(x)
-
-
-class SlimNetAux(SlimNet):
-    """``SlimNet`` whose ``forward`` returns ``(logits, aux_logits)``."""
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mid, x = self.body(x)
-        return self.Logits(x), self.AuxLogits(mid)
 
 
 def slim_classifier(body: OrderedDict[str, nn.Module], aux: tables.SlimAuxHead, aux_channels: int,

@@ -268,35 +268,65 @@ INCEPTION_RESNET_V1_STEM: tuple[InceptionResnetV1Op, ...] = (
     ("Conv2d_4a_3x3", 192, 3, 1, "VALID"),
     ("Conv2d_4b_3x3", 256, 3, 2, "VALID"),
 )
-INCEPTION_RESNET_V1_BLOCK35: InceptionResnetV1Branches = (
-    ("Branch_0", (("Conv2d_1x1", 32, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"))),
-    ("Branch_2", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"),
-                  ("Conv2d_0c_3x3", 32, 3, 1, "SAME"))),
-)
-INCEPTION_RESNET_V1_BLOCK17: InceptionResnetV1Branches = (
-    ("Branch_0", (("Conv2d_1x1", 128, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 128, 1, 1, "SAME"), ("Conv2d_0b_1x7", 128, (1, 7), 1, "SAME"),
-                  ("Conv2d_0c_7x1", 128, (7, 1), 1, "SAME"))),
-)
-INCEPTION_RESNET_V1_BLOCK8: InceptionResnetV1Branches = (
-    ("Branch_0", (("Conv2d_1x1", 192, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_1x3", 192, (1, 3), 1, "SAME"),
-                  ("Conv2d_0c_3x1", 192, (3, 1), 1, "SAME"))),
-)
-INCEPTION_RESNET_V1_MIXED_6A: InceptionResnetV1Branches = (      # reduction_a(net, k=192, l=192, m=256, n=384)
-    ("Branch_0", (("Conv2d_1a_3x3", 384, 3, 2, "VALID"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_3x3", 192, 3, 1, "SAME"),
-                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
-    ("Branch_2", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
-)
-INCEPTION_RESNET_V1_MIXED_7A: InceptionResnetV1Branches = (      # reduction_b
-    ("Branch_0", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 384, 3, 2, "VALID"))),
-    ("Branch_1", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
-    ("Branch_2", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_0b_3x3", 256, 3, 1, "SAME"),
-                  ("Conv2d_1a_3x3", 256, 3, 2, "VALID"))),
-    ("Branch_3", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
-)
+def _ir_conv(scope: str, filters: int, kernel: int | tuple[int, int], stride: int = 1,
+             padding: str = "SAME") -> InceptionResnetV1Op:
+    return (scope, filters, kernel, stride, padding)
+
+
+def _ir_block35(b0: int, b1: tuple[int, int], b2: tuple[int, int, int]) -> InceptionResnetV1Branches:
+    """block35 (Inception-ResNet-A): 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 -> 3x3."""
+    return (
+        ("Branch_0", (_ir_conv("Conv2d_1x1", b0, 1),)),
+        ("Branch_1", (_ir_conv("Conv2d_0a_1x1", b1[0], 1), _ir_conv("Conv2d_0b_3x3", b1[1], 3))),
+        ("Branch_2", (_ir_conv("Conv2d_0a_1x1", b2[0], 1), _ir_conv("Conv2d_0b_3x3", b2[1], 3),
+                      _ir_conv("Conv2d_0c_3x3", b2[2], 3))),
+    )
+
+
+def _ir_block_factorised(b0: int, b1: tuple[int, int, int], scopes: tuple[str, str],
+                         kernels: tuple[tuple[int, int], tuple[int, int]]) -> InceptionResnetV1Branches:
+    """block17 (Inception-ResNet-B: 1x7, 7x1) and block8 (Inception-ResNet-C: 1x3, 3x1)."""
+    return (
+        ("Branch_0", (_ir_conv("Conv2d_1x1", b0, 1),)),
+        ("Branch_1", (_ir_conv("Conv2d_0a_1x1", b1[0], 1), _ir_conv(scopes[0], b1[1], kernels[0]),
+                      _ir_conv(scopes[1], b1[2], kernels[1]))),
+    )
+
+
+def _ir_block17(b0: int, b1: tuple[int, int, int]) -> InceptionResnetV1Branches:
+    return _ir_block_factorised(b0, b1, ("Conv2d_0b_1x7", "Conv2d_0c_7x1"), ((1, 7), (7, 1)))
+
+
+def _ir_block8(b0: int, b1: tuple[int, int, int]) -> InceptionResnetV1Branches:
+    return _ir_block_factorised(b0, b1, ("Conv2d_0b_1x3", "Conv2d_0c_3x1"), ((1, 3), (3, 1)))
+
+
+def _ir_reduction_a(k: int, lw: int, m: int, n: int) -> InceptionResnetV1Branches:
+    """Reduction-A (Mixed_6a) with the paper's k, l, m, n (Szegedy et al. 2016, Table 1)."""
+    return (
+        ("Branch_0", (_ir_conv("Conv2d_1a_3x3", n, 3, 2, "VALID"),)),
+        ("Branch_1", (_ir_conv("Conv2d_0a_1x1", k, 1), _ir_conv("Conv2d_0b_3x3", lw, 3),
+                      _ir_conv("Conv2d_1a_3x3", m, 3, 2, "VALID"))),
+        ("Branch_2", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
+    )
+
+
+def _ir_reduction_b(b0: tuple[int, int], b1: tuple[int, int], b2: tuple[int, int, int]) -> InceptionResnetV1Branches:
+    """Reduction-B (Mixed_7a): three conv branches ending in a 3x3/2 'VALID' conv, and a max pool."""
+    return (
+        ("Branch_0", (_ir_conv("Conv2d_0a_1x1", b0[0], 1), _ir_conv("Conv2d_1a_3x3", b0[1], 3, 2, "VALID"))),
+        ("Branch_1", (_ir_conv("Conv2d_0a_1x1", b1[0], 1), _ir_conv("Conv2d_1a_3x3", b1[1], 3, 2, "VALID"))),
+        ("Branch_2", (_ir_conv("Conv2d_0a_1x1", b2[0], 1), _ir_conv("Conv2d_0b_3x3", b2[1], 3),
+                      _ir_conv("Conv2d_1a_3x3", b2[2], 3, 2, "VALID"))),
+        ("Branch_3", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
+    )
+
+
+INCEPTION_RESNET_V1_BLOCK35 = _ir_block35(32, (32, 32), (32, 32, 32))
+INCEPTION_RESNET_V1_BLOCK17 = _ir_block17(128, (128, 128, 128))
+INCEPTION_RESNET_V1_BLOCK8 = _ir_block8(192, (192, 192, 192))
+INCEPTION_RESNET_V1_MIXED_6A = _ir_reduction_a(192, 192, 256, 384)
+INCEPTION_RESNET_V1_MIXED_7A = _ir_reduction_b((256, 384), (256, 256), (256, 256, 256))
 # (container scope, block scope prefix, branches, repeats, residual scale)
 INCEPTION_RESNET_V1_REPEATS = (("Repeat", "block35", INCEPTION_RESNET_V1_BLOCK35, 5, 0.17),
                                ("Repeat_1", "block17", INCEPTION_RESNET_V1_BLOCK17, 10, 0.10),
@@ -569,35 +599,11 @@ INCEPTION_RESNET_V2_MIXED_5B: InceptionResnetV1Branches = (
                   ("Conv2d_0c_3x3", 96, 3, 1, "SAME"))),
     ("Branch_3", (("AvgPool_0a_3x3", "avg", 3, 1, "SAME"), ("Conv2d_0b_1x1", 64, 1, 1, "SAME"))),
 )
-INCEPTION_RESNET_V2_BLOCK35: InceptionResnetV1Branches = (
-    ("Branch_0", (("Conv2d_1x1", 32, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 32, 3, 1, "SAME"))),
-    ("Branch_2", (("Conv2d_0a_1x1", 32, 1, 1, "SAME"), ("Conv2d_0b_3x3", 48, 3, 1, "SAME"),
-                  ("Conv2d_0c_3x3", 64, 3, 1, "SAME"))),
-)
-INCEPTION_RESNET_V2_BLOCK17: InceptionResnetV1Branches = (
-    ("Branch_0", (("Conv2d_1x1", 192, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 128, 1, 1, "SAME"), ("Conv2d_0b_1x7", 160, (1, 7), 1, "SAME"),
-                  ("Conv2d_0c_7x1", 192, (7, 1), 1, "SAME"))),
-)
-INCEPTION_RESNET_V2_BLOCK8: InceptionResnetV1Branches = (
-    ("Branch_0", (("Conv2d_1x1", 192, 1, 1, "SAME"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 192, 1, 1, "SAME"), ("Conv2d_0b_1x3", 224, (1, 3), 1, "SAME"),
-                  ("Conv2d_0c_3x1", 256, (3, 1), 1, "SAME"))),
-)
-INCEPTION_RESNET_V2_MIXED_6A: InceptionResnetV1Branches = (
-    ("Branch_0", (("Conv2d_1a_3x3", 384, 3, 2, "VALID"),)),
-    ("Branch_1", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_0b_3x3", 256, 3, 1, "SAME"),
-                  ("Conv2d_1a_3x3", 384, 3, 2, "VALID"))),
-    ("Branch_2", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
-)
-INCEPTION_RESNET_V2_MIXED_7A: InceptionResnetV1Branches = (
-    ("Branch_0", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 384, 3, 2, "VALID"))),
-    ("Branch_1", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_1a_3x3", 288, 3, 2, "VALID"))),
-    ("Branch_2", (("Conv2d_0a_1x1", 256, 1, 1, "SAME"), ("Conv2d_0b_3x3", 288, 3, 1, "SAME"),
-                  ("Conv2d_1a_3x3", 320, 3, 2, "VALID"))),
-    ("Branch_3", (("MaxPool_1a_3x3", None, 3, 2, "VALID"),)),
-)
+INCEPTION_RESNET_V2_BLOCK35 = _ir_block35(32, (32, 32), (32, 48, 64))
+INCEPTION_RESNET_V2_BLOCK17 = _ir_block17(192, (128, 160, 192))
+INCEPTION_RESNET_V2_BLOCK8 = _ir_block8(192, (192, 224, 256))
+INCEPTION_RESNET_V2_MIXED_6A = _ir_reduction_a(256, 256, 384, 384)
+INCEPTION_RESNET_V2_MIXED_7A = _ir_reduction_b((256, 384), (256, 288), (256, 288, 320))
 # (container scope, block scope prefix, branches, repeats, residual scale), each followed by its
 # reduction (scope, branches) or None; then one more Block8 (scale 1.0, no activation),
 # Conv2d_7b_1x1 (1536), the heads. The graph's mul constants: 0.17, 0.10, 0.20 and 1.0.
