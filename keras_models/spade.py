@@ -25,8 +25,9 @@ def _hw(x):
 
 @keras.saving.register_keras_serializable(package="twinzoo")
 class LatentDense(layers.Dense):
-    """``linear_x`` on the fixed latent z (``tables.spade_latent``): dense 256 -> 4096, reshaped to
-    [1, 2, 2, 1024]. Called on the model input only to sit in the functional graph (it is ignored)."""
+    """``linear_x``'s dense layer on the fixed latent z (``tables.spade_latent``): 256 -> 4096, one
+    row [1, 4096] (the ``linear_x`` Reshape makes it [1, 2, 2, 1024]). Called on the model input
+    only to sit in the functional graph (the input is ignored)."""
 
     def __init__(self, z_seed: int = tables.SPADE_Z_SEED, **kwargs) -> None:
         h, w, c = tables.SPADE_LATENT
@@ -39,11 +40,10 @@ class LatentDense(layers.Dense):
         self.input_spec = None          # its input (the map) is not what the kernel multiplies
 
     def call(self, inputs):
-        z = tf.constant(tables.spade_latent(self.z_seed))
-        return tf.reshape(super().call(z), (1, *tables.SPADE_LATENT))
+        return super().call(tf.constant(tables.spade_latent(self.z_seed)))
 
     def compute_output_shape(self, input_shape):
-        return (1, *tables.SPADE_LATENT)
+        return (1, self.units)
 
     def twinzoo_macs(self) -> int:
         """The MACs of one dense product on the single z (conformance.counting's Keras walk)."""
@@ -135,6 +135,7 @@ def spade(input_shape=(128, 128, 3), z_seed: int = tables.SPADE_Z_SEED,
         raise ValueError(f"SPADE's generator takes 128x128 maps, got {tuple(input_shape)}")
     segmap = keras.Input(input_shape, name="input")
     x = LatentDense(z_seed, name="linear_x.dense")(segmap)
+    x = layers.Reshape(tables.SPADE_LATENT, name="linear_x")(x)          # (H, W, C) order, as the graph
     ups = 0
     for scope, out, up in tables.SPADE_BLOCKS:
         x = resblock(x, segmap, out, name=scope)

@@ -76,6 +76,40 @@ def test_vgg_and_resnet_v2_mutations_caught_and_localised(name, flagged, layer):
     assert r.parity_ratio > 100 and r.ok
 
 
+# The segmentation / synthesis networks. Each case runs the full mutation check of one network
+# (unet 7-16 s, deeplab 7-70 s on the 2-core machine). Not run here, too slow for the suite:
+# spade (~2 min a run: 74 GMACs at its fixed 128x128) and pspnet (parity at 480x480 only, 3+ min);
+# `python -m conformance selftest --mutation NAME` runs them (spade's: caught by parity, 1.7e4x,
+# the modulate layer named; deeplab now runs at 224x224, about 3x its former cost).
+SLOW = pytest.mark.skip(reason="too slow for the suite: run `python -m conformance selftest --mutation NAME`")
+
+
+@pytest.mark.parametrize("name, flagged, layer", [
+    # U-Net has no BN: train cannot see a numeric bug; the converter bugs are planted both ways
+    ("unet_skip_concat_order", {"parity"}, "concat_8"),
+    ("conv_transpose_kernel_flipped", {"parity"}, "upsample_7"),
+    # every U-Net upsampling halves the width: the swapped channel axes are refused by shape, in
+    # every check that transfers weights, naming the layer
+    ("conv_transpose_in_out_axes", {"parity", "train"}, "upsample_6"),
+    # a wrong atrous rate keeps every shape: only the numbers (and the BN statistics after it) show it
+    ("atrous_first_unit_previous_rate", {"parity", "train"}, "res5a.conv3x3.conv"),
+    # padding 1 on a rate-2 conv shrinks the map: the forward fails wherever it runs; no layer named
+    ("atrous_padding_one", {"macs", "parity", "train"}, None),
+    pytest.param("spade_modulation_without_one", {"parity"}, "spade_resblock_1.spade_2.modulate", marks=SLOW),
+    # invisible at the parity size (a 60x60 map, where 60/30/20/10 = 60/{1,2,3,6}): only the MAC
+    # count at the canonical 720x720 sees the adaptive pools
+    pytest.param("psp_adaptive_bins", {"macs"}, None, marks=SLOW),
+])
+def test_segmentation_mutations_caught_and_localised(name, flagged, layer):
+    r = selftest.run_mutation(name)
+    assert set(r.flagged_by) == flagged, r.summaries
+    assert r.localised == layer, r.summaries
+    if "parity" in flagged and r.statuses["parity"] == "fail":
+        assert r.statuses["roundtrip"] == "pass"        # converter bugs are planted in both directions
+        assert r.parity_ratio > 100
+    assert r.ok
+
+
 def test_a_replaced_unit_forward_is_undone():
     with mutations.by_name("resnet_v2_post_activation_unit").applied():
         assert "forward" in vars(torch_models.build("resnet_v2_50").get_submodule("block2.unit_2"))
