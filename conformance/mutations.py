@@ -854,3 +854,49 @@ def layer_in_message(message: str) -> str | None:
     """The first layer a TransferError-style message names (``layer 'x'``)."""
     m = LAYER_IN_MESSAGE.search(message)
     return m.group(1) if m else None
+
+
+# ------------------------------------------------------------------------------------------
+# Inception-v4, Inception-ResNet-v2, ResNet-v2-152 (TF-slim; each network's clean twins then run
+# over the self-test's seeds too)
+# ------------------------------------------------------------------------------------------
+@mutation("avg_pool_counts_padding", "inception_v4", "torch", "Mixed_5b.Branch_3.AvgPool_0a_3x3",
+          "Mixed_5b's 3x3/1 'SAME' average pool ported with torch's default count_include_pad=True",
+          "TF's 'SAME' average pool divides by the window's real pixels only; torch's AvgPool2d(3, 1, 1) "
+          "divides by 9 everywhere unless count_include_pad=False (torch.nn.AvgPool2d docs), the "
+          "convention torchvision's Inception3 keeps (our Inception-v3 torchvision style): the border "
+          "pixels of every Branch_3 come out smaller", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        t.get_submodule("Mixed_5b.Branch_3.AvgPool_0a_3x3").count_include_pad = True
+    edit_torch(p, "inception_v4", edit)
+
+
+@mutation("residual_scale_of_another_block", "inception_resnet_v2", "keras", "Repeat_1.block17_1.scale",
+          "block17_1 scaled by block35's 0.17 instead of block17's 0.10",
+          "Inception-ResNet-v2's three residual scales (0.17, 0.10, 0.20 in slim's inception_resnet_v2.py; "
+          "Szegedy et al. 2016 §3.3: 'between 0.1 and 0.3') are bare constants at the call sites, "
+          "easy to copy from the block above in a port", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def edit(k: keras.Model) -> None:
+        k.get_layer("Repeat_1.block17_1.scale").scale = 0.17
+    edit_keras(p, "inception_resnet_v2", edit)
+
+
+@mutation("resnet_v2_subsample_on_preact", "resnet_v2_152", "torch", "block2.unit_8.shortcut",
+          "block2's strided last unit subsamples the pre-activated input for its shortcut instead of "
+          "the raw one",
+          "slim's bottleneck_v2 takes shortcut = subsample(inputs) when the depth is unchanged but "
+          "conv2d(preact) when it projects (research/slim/nets/resnet_v2.py): a port that feeds preact "
+          "to both (one variable for the shortcut's input) adds BN + ReLU to the identity path of "
+          "every strided unit", ("parity",), COUNTS)
+def _(p: Patches) -> None:
+    def forward(u: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        pre = u.preact(x)
+        return u.add(u.shortcut(pre), u.conv3(u.conv2(u.conv1(pre))))
+
+    def edit(t: nn.Module) -> None:
+        unit = t.get_submodule("block2.unit_8")
+        assert not unit.project and unit.shortcut is not None       # the strided identity unit
+        _unit_forward(unit, forward)
+    edit_torch(p, "resnet_v2_152", edit)
