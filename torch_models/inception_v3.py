@@ -264,6 +264,24 @@ class SlimNetAux(SlimNet):
         return self.Logits(x), self.AuxLogits(mid)
 
 
+def slim_body(stem, mixed, aux_after: str, features: int,
+              style: Style = SLIM) -> tuple[OrderedDict[str, nn.Module], int, int]:
+    """A slim Inception's body modules from its stem ops and Mixed blocks: (modules, output
+    channels (checked against ``features``), channels of ``aux_after``'s output)."""
+    body: OrderedDict[str, nn.Module] = OrderedDict()
+    channels, aux_channels = 3, 0
+    for op in stem:
+        body[op[1]], channels = op_module(channels, op, style)
+    for name, branches in mixed:
+        block = Mixed(channels, branches, style)
+        body[name], channels = block, block.out_channels
+        if name == aux_after:
+            aux_channels = channels
+    if channels != features:
+        raise AssertionError(f"{list(body)[-1]} gives {channels} channels, expected {features}")
+    return body, channels, aux_channels
+
+
 def inception_v3(num_classes: int = 1001, aux_logits: bool = True, bn_scale: bool = False,
                  avg_pool_counts_padding: bool = False) -> SlimNet:
     """Inception-v3 as AI Benchmark's inception_v3.meta (TF-slim). Returns the main logits, or
@@ -274,18 +292,8 @@ def inception_v3(num_classes: int = 1001, aux_logits: bool = True, bn_scale: boo
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
     style = Style(bn_scale, avg_pool_counts_padding)
-    body: OrderedDict[str, nn.Module] = OrderedDict()
-    channels = 3
-    for op in tables.INCEPTION_V3_STEM:
-        body[op[1]], channels = op_module(channels, op, style)
-    aux_channels = 0
-    for name, branches in tables.INCEPTION_V3_MIXED:
-        block = Mixed(channels, branches, style)
-        body[name], channels = block, block.out_channels
-        if name == tables.INCEPTION_V3_AUX_AFTER:
-            aux_channels = channels
-    if channels != tables.INCEPTION_V3_FEATURES:
-        raise AssertionError(f"Mixed_7c gives {channels} channels, expected {tables.INCEPTION_V3_FEATURES}")
+    body, channels, aux_channels = slim_body(tables.INCEPTION_V3_STEM, tables.INCEPTION_V3_MIXED,
+                                             tables.INCEPTION_V3_AUX_AFTER, tables.INCEPTION_V3_FEATURES, style)
     logits = Logits(channels, num_classes)
     if aux_logits:
         return SlimNetAux(body, tables.INCEPTION_V3_AUX_AFTER, AuxLogits(aux_channels, num_classes, style), logits)

@@ -33,7 +33,7 @@ from collections import OrderedDict
 
 from torch import nn
 
-from torch_models.inception_v3 import SLIM, Mixed, SlimNet, SlimNetAux, op_module, slim_conv
+from torch_models.inception_v3 import SlimNet, SlimNetAux, slim_body, slim_conv
 from twinzoo import tables
 
 
@@ -77,17 +77,7 @@ def slim_classifier(body: OrderedDict[str, nn.Module], aux: tables.SlimAuxHead, 
 def inception_v4(num_classes: int = 1001, aux_logits: bool = True) -> SlimNet:
     """Inception-v4 as AI Benchmark's inception_v4.meta (TF-slim, 1001 classes); the logits, or
     ``(logits, aux_logits)`` when ``aux_logits`` (the graph's AuxLogits head on Mixed_6h)."""
-    body: OrderedDict[str, nn.Module] = OrderedDict()
-    c = 3
-    for op in tables.INCEPTION_V4_STEM:
-        body[op[1]], c = op_module(c, op, SLIM)
-    aux_channels = 0
-    for name, branches in tables.INCEPTION_V4_MIXED:
-        block = Mixed(c, branches, SLIM)
-        body[name], c = block, block.out_channels
-        if name == tables.INCEPTION_V4_AUX.after:
-            aux_channels = c
-    if c != tables.INCEPTION_V4_FEATURES:
-        raise AssertionError(f"Mixed_7d gives {c} channels, expected {tables.INCEPTION_V4_FEATURES}")
+    body, c, aux_channels = slim_body(tables.INCEPTION_V4_STEM, tables.INCEPTION_V4_MIXED, tables.INCEPTION_V4_AUX.after,
+                                      tables.INCEPTION_V4_FEATURES)
     return slim_classifier(body, tables.INCEPTION_V4_AUX, aux_channels, tables.INCEPTION_V4_LOGITS, c,
                            num_classes, aux_logits)
