@@ -205,7 +205,7 @@ def _spade_rules() -> tuple[Rule, ...]:
 
 
 # Caffe's BGR-order ImageNet means that icnet.meta subtracts from its input (`sub` op).
-ICNET_MEAN = (103.939, 116.779, 123.68)
+ICNET_MEAN = tables.ICNET_MEAN
 
 
 @dataclass(frozen=True)

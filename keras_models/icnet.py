@@ -20,7 +20,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from keras_models.layers import activation, batch_norm
+from keras_models.layers import activation, batch_norm, spatial_size
 from twinzoo import tables
 
 # short local names for the twinzoo.tables entries used throughout
@@ -34,12 +34,6 @@ NUM_CLASSES = tables.ICNET_NUM_CLASSES
 def _resize(x, size):
     """TF1 ``ResizeBilinear(align_corners=True, half_pixel_centers=False)``."""
     return tf.raw_ops.ResizeBilinear(images=x, size=size, align_corners=True, half_pixel_centers=False)
-
-
-def _hw(x):
-    """(H, W) of an NHWC tensor: Python ints where static, scalar tensors where not."""
-    dynamic = tf.shape(x)
-    return tuple(x.shape[i] if x.shape[i] is not None else dynamic[i] for i in (1, 2))
 
 
 @keras.saving.register_keras_serializable(package="twinzoo")
@@ -58,7 +52,7 @@ class Resize(layers.Layer):
         return tf.cast(tf.cast(n, tf.float32) * self.factor, tf.int32)
 
     def call(self, x):
-        h, w = _hw(x)
+        h, w = spatial_size(x)
         return _resize(x, tf.stack([self._scaled(h), self._scaled(w)]))
 
     def compute_output_shape(self, input_shape):
@@ -75,7 +69,7 @@ class ResizeLike(layers.Layer):
 
     def call(self, inputs):
         x, like = inputs
-        h, w = _hw(like)
+        h, w = spatial_size(like)
         return _resize(x, tf.stack([h, w]))
 
     def compute_output_shape(self, input_shapes):
@@ -101,7 +95,7 @@ class BinAvgPool(layers.Layer):
         if h is not None and w is not None:
             kh, kw = self._kernel(h), self._kernel(w)
             return tf.nn.avg_pool2d(x, (kh, kw), (kh, kw), "VALID")
-        h, w = _hw(x)
+        h, w = spatial_size(x)
         kh, kw = tf.maximum(h // self.divisor, 1), tf.maximum(w // self.divisor, 1)
         oh, ow = h // kh, w // kw
         c = tf.shape(x)[3]

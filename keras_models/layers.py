@@ -70,6 +70,12 @@ class ScalarBias(layers.Layer):
         return inputs + self.bias
 
 
+def spatial_size(x):
+    """(H, W) of an NHWC tensor: Python ints where static, scalar tensors where not."""
+    dynamic = tf.shape(x)
+    return tuple(x.shape[i] if x.shape[i] is not None else dynamic[i] for i in (1, 2))
+
+
 def activation(kind: str, name: str) -> layers.Layer:
     kinds = {
         "relu": lambda: layers.ReLU(name=name),

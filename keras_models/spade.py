@@ -14,13 +14,8 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from keras_models.layers import SNConv2D
+from keras_models.layers import SNConv2D, spatial_size
 from twinzoo import tables
-
-
-def _hw(x):
-    dynamic = tf.shape(x)
-    return tf.stack([x.shape[i] if x.shape[i] is not None else dynamic[i] for i in (1, 2)])
 
 
 @keras.saving.register_keras_serializable(package="twinzoo")
@@ -59,7 +54,7 @@ class ResizeNearestLike(layers.Layer):
 
     def call(self, inputs):
         x, like = inputs
-        return tf.raw_ops.ResizeNearestNeighbor(images=x, size=_hw(like), align_corners=False,
+        return tf.raw_ops.ResizeNearestNeighbor(images=x, size=tf.stack(spatial_size(like)), align_corners=False,
                                                 half_pixel_centers=False)
 
     def compute_output_shape(self, input_shapes):
@@ -76,7 +71,7 @@ class ResizeBilinearTF1(layers.Layer):
         self.factor = factor
 
     def call(self, x):
-        return tf.raw_ops.ResizeBilinear(images=x, size=_hw(x) * self.factor, align_corners=False,
+        return tf.raw_ops.ResizeBilinear(images=x, size=tf.stack(spatial_size(x)) * self.factor, align_corners=False,
                                          half_pixel_centers=False)
 
     def compute_output_shape(self, input_shape):
