@@ -10,21 +10,10 @@ threads and locks a fork would copy) and run their frameworks at one thread each
 from __future__ import annotations
 
 import json
-import multiprocessing
-import multiprocessing.connection
-import os
 import time
 import traceback
 from pathlib import Path
 from typing import Any, Callable
-
-
-def _init_worker(threads: int) -> None:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from twinzoo.import_order import before_tensorflow
-    before_tensorflow()
-    from benchmark.runtimes import configure_threads
-    configure_threads(threads)
 
 
 def _journal(work: str, name: str) -> Path:
@@ -41,6 +30,7 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     from twinzoo import catalogue
 
     journal = _journal(work, name)
+    journal.parent.mkdir(parents=True, exist_ok=True)     # the first job may start before anything made it
     journal.unlink(missing_ok=True)
 
     def note(entry: dict[str, Any]) -> None:
@@ -71,7 +61,7 @@ def conformance_job(names: list[str], checks: tuple[str, ...], seed: int) -> dic
     return {"kind": "conformance", "names": names, "rows": rows}
 
 
-Job = tuple[Callable[..., dict[str, Any]], tuple]
+from twinzoo.workers import Job  # noqa: E402 — (function, args), as the runner takes them
 
 
 def recovered_export(args: tuple, why: str) -> dict[str, Any]:
@@ -129,65 +119,11 @@ def witness_job(names: list[str], sizes: dict[str, tuple[int, int]], threads: in
     return {"kind": "witness", "records": witnesses.run_all(names, sizes, threads, plan, quick)}
 
 
-def _child(conn, fn: Callable[..., dict[str, Any]], args: tuple, threads: int) -> None:
-    _init_worker(threads)
-    try:
-        result = fn(*args)
-    except BaseException as exc:  # noqa: BLE001 — sent back as the job's error
-        result = _failed((fn, args), f"{type(exc).__name__}: {exc}"[:500])
-    conn.send(result)
-    conn.close()
-
-
-def may_start(job: Job, running: list[Job], workers: int, alone: Callable[[Job], bool] | None) -> bool:
-    """Whether ``job`` may start beside the ``running`` ones: a free worker, and neither it nor
-    a running job must run alone."""
-    if len(running) >= workers:
-        return False
-    if not running or alone is None:
-        return True
-    return not alone(job) and not any(alone(j) for j in running)
-
-
 def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]], None], threads: int = 1,
              alone: Callable[[Job], bool] | None = None) -> None:
-    """Run ``jobs`` in at most ``workers`` spawned processes at a time, one fresh process per job
-    (the converters' memory goes back to the system after each network: one process that kept it
-    through several networks grew past 10 GB and was OOM-killed), calling ``on_result`` as each
-    finishes. A process that dies (crash, OOM kill) fails its own job only, reported as an error
-    result. ``threads``: each process's framework threads. ``workers`` 0: in this process, one job
-    after the other. ``alone(job)``: the job runs with no other job beside it (memory: two
-    exports of the largest networks at once were OOM-killed on a 23 GB machine)."""
-    if workers <= 0:
-        for fn, args in jobs:
-            on_result(fn(*args))
-        return
-    ctx = multiprocessing.get_context("spawn")
-    pending = list(jobs)
-    running: dict[Any, tuple[Any, Any, Job]] = {}          # sentinel -> (process, parent end, job)
-    while pending or running:
-        while pending and may_start(pending[0], [j for _, _, j in running.values()], workers, alone):
-            job = pending.pop(0)
-            parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(child, *job, threads), daemon=True)
-            proc.start()
-            child.close()
-            running[proc.sentinel] = (proc, parent, job)
-        ready = multiprocessing.connection.wait([*running, *(p for _, p, _ in running.values())])
-        for key in list(running):
-            proc, parent, job = running[key]
-            if parent in ready or key in ready:
-                result = None
-                try:
-                    if parent.poll():
-                        result = parent.recv()
-                except (EOFError, OSError):
-                    result = None
-                if result is None and proc.is_alive():
-                    continue                   # woke for another process
-                proc.join()
-                parent.close()
-                del running[key]
-                on_result(result if result is not None else
-                          _failed(job, f"worker process died (exit code {proc.exitcode}"
-                                       + (": killed, e.g. by the OOM killer)" if proc.exitcode == -9 else ")")))
+    """The main job's worker processes (``twinzoo.workers.run_jobs``): one fresh process per job,
+    since the converters' memory goes back to the system only with their process (one process
+    that kept it through several networks grew past 10 GB and was OOM-killed). A job whose process
+    dies fails alone (``_failed``: an export keeps what its journal recorded)."""
+    from twinzoo import workers as pool
+    pool.run_jobs(jobs, workers, lambda _, result: on_result(result), _failed, threads=threads, alone=alone)

@@ -156,20 +156,13 @@ def get(name: str) -> Runtime:
 
 
 def configure_threads(threads: int) -> dict[str, Any]:
-    """Set the frameworks' global thread pools; must run before TensorFlow executes anything."""
+    """Set the frameworks' global thread pools (``twinzoo.workers.configure_threads``) and report
+    what each runtime uses."""
     import tensorflow as tf
     import torch
 
-    torch.set_num_threads(threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:        # already set once in this process (e.g. by an earlier run in a test)
-        pass
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:        # TF already initialised: report what it actually uses
-        pass
+    from twinzoo.workers import configure_threads as set_pools
+    set_pools(threads)
     return {
         "threads": threads,
         "torch": {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads(),

@@ -378,6 +378,14 @@ class NetworkReport:
         return rec
 
 
+def lost_record(name: str, checks: tuple[str, ...], why: str) -> dict[str, Any]:
+    """The report record of a network whose checks never returned (its worker process died, e.g.
+    OOM-killed): every asked check an error saying so, the network failed."""
+    net = catalogue.get(name)
+    results = {c: CheckResult(c, ERROR, why, {"error": why}) for c in checks}
+    return NetworkReport(net.name, net.description, net.task, results).as_record()
+
+
 def _guard(name: str, fn: Callable[[], CheckResult]) -> CheckResult:
     try:
         return fn()

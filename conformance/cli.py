@@ -21,8 +21,6 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +28,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twinzoo import catalogue
+from twinzoo import catalogue, workers
 
 console = Console(stderr=True)
+
+# a worker whose resident memory has grown past this after a job is replaced by a fresh one: a
+# self-test worker reached 10 GB and was OOM-killed on a 23 GB machine with tests beside it
+RETIRE_BYTES = 6 * 2**30
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -185,22 +187,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _init_worker(threads: int) -> None:
-    from twinzoo.import_order import before_tensorflow
-    before_tensorflow()
-    import tensorflow as tf
-    import torch
-    torch.set_num_threads(threads)
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
-
-
 def _check_one(name: str, checks: tuple[str, ...], seed: int) -> tuple[dict[str, Any], float]:
     """One network's checks (in this process or a worker): its JSON record and the seconds taken."""
     from conformance.checks import check_network
     t0 = time.perf_counter()
     record = check_network(name, checks, seed=seed).as_record()
     return record, round(time.perf_counter() - t0, 2)
+
+
+def _lost(job: tuple[Any, tuple], why: str) -> tuple[dict[str, Any], float]:
+    """The record of a network whose worker died (or whose job raised outside the checks)."""
+    from conformance.checks import lost_record
+    name, checks, _ = job[1]
+    return lost_record(name, checks, why), 0.0
 
 
 def _table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
@@ -257,11 +256,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             threads = max(1, (os.cpu_count() or 1) // args.jobs)
             order = sorted(names, key=lambda n: -math.prod(catalogue.get(n).input_size))
             progress.update(task, description=f"checking ({args.jobs} workers)")
-            with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn"), initializer=_init_worker,
-                                     initargs=(threads,)) as pool:
-                futures = {pool.submit(_check_one, n, checks, args.seed): n for n in order}
-                for fut in as_completed(futures):
-                    done(futures[fut], *fut.result())
+            # a worker that dies (the OOM killer) fails its network only; a worker past 6 GB is
+            # replaced after its network, before it can be killed
+            jobs = [(_check_one, (n, checks, args.seed)) for n in order]
+            workers.run_jobs(jobs, args.jobs, lambda i, res: done(order[i], *res), _lost, threads=threads,
+                             reuse=True, retire_bytes=RETIRE_BYTES)
     records = [by_name[n] for n in names]         # the order asked, whatever order they finished in
     per_network = {n: per_network[n] for n in names}
     elapsed = time.perf_counter() - start
@@ -342,6 +341,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         if rows:
             wide.print(_table(title, headers, rows))
     t = report["totals"]
+    for job in report["lost_jobs"]:
+        console.print(f"[red]lost job:[/] {job['kind']} {' '.join(job['args'])}: {job['error']}")
     for c in report["clean_runs"]:
         if c["false_alarms"]:
             console.print(f"[red]false alarm:[/] {c['network']} seed {c['seed']}: " + "; ".join(
@@ -354,6 +355,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
                   f"below the {report['sweeps']['margin_goal']:g}x margin; " if t["sweep_plantings"] else "")
                + (f"floors within {report['floors'][0]['goal']:g}: {t['floors_meeting_goal']}/{t['floors']}; "
                   if t["floors"] else "")
+               + (f"[red]{t['lost_jobs']} jobs lost[/] (their workers died); " if t["lost_jobs"] else "")
                + f"{report['timings']['seconds']:.0f} s")
     if args.json:
         write_atomic(args.json, json.dumps(report, indent=2) + "\n")

@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 
 from conformance.sensitivity import parity_ratios
+from twinzoo import workers
 
 SELFTEST_CHECKS = ("params", "macs", "parity", "fold", "train")
+RETIRE_BYTES = 6 * 2**30        # a worker past this after a job is replaced (one reached 10 GB and was OOM-killed)
 SEED_CHECKS = ("parity", "fold", "train")      # the checks whose inputs and weights a seed changes
 COLUMNS = ("params", "macs", "parity", "roundtrip", "fold", "train")   # parity split in two
 FLAGGED = ("fail", "error")
@@ -171,6 +171,12 @@ def run_clean(network: str, seed: int, checks_: tuple[str, ...]) -> CleanRun:
 # ------------------------------------------------------------------------------------------
 # the whole self-test
 # ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LostJob:
+    """A job whose worker died or that raised: no result, only why (reported, never judged)."""
+    why: str
+
+
 def _job(kind: str, args: tuple) -> Any:
     """One unit of work (module-level: it runs in a worker process)."""
     from conformance import sensitivity
@@ -182,11 +188,6 @@ def _job(kind: str, args: tuple) -> Any:
         return sensitivity.detection_floor(*args)
     sweep = {"epsilon": sensitivity.epsilon_sweep, "variance": sensitivity.variance_sweep}[kind]
     return [p.as_dict() for p in sweep(*args)]
-
-
-def _init_worker(threads: int) -> None:
-    import torch
-    torch.set_num_threads(threads)
 
 
 def plan(mutation_names: list[str], seeds: tuple[int, ...],
@@ -229,27 +230,39 @@ def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAUL
     names = mutation_names or [m.name for m in mutations.MUTATIONS]
     work = plan(names, tuple(seeds), parts)
     start = time.perf_counter()
-    results: list[Any] = []
-    seconds: list[float] = []
+    results: list[Any] = [None] * len(work)
+    seconds: list[float] = [float("nan")] * len(work)
+    lost: list[dict[str, Any]] = []
+    finished = 0
+
+    def on_result(i: int, result: Any) -> None:
+        nonlocal finished
+        finished += 1
+        if isinstance(result, LostJob):
+            lost.append({"kind": work[i][0], "args": [str(a) for a in work[i][1]], "error": result.why})
+        else:
+            results[i] = result
+        if progress:
+            progress(finished, len(work), f"{work[i][0]} {work[i][1][0]}")
+
+    def lost_job(job: Any, why: str) -> LostJob:
+        return LostJob(why)
+
+    jobs_ = [(_job, (kind, args)) for kind, args in work]
     if jobs <= 1:
-        for i, (kind, args) in enumerate(work):
+        for i, job in enumerate(jobs_):
             t0 = time.perf_counter()
-            results.append(_job(kind, args))
-            seconds.append(time.perf_counter() - t0)
-            if progress:
-                progress(i + 1, len(work), f"{kind} {args[0]}")
+            on_result(i, job[0](*job[1]))      # in this process an exception is a bug: it propagates
+            seconds[i] = time.perf_counter() - t0
     else:
+        # one worker runs job after job (the frameworks' import paid once); a worker that dies
+        # (OOM killer) loses only the job it held, recorded in ``lost_jobs``; a worker whose memory
+        # has grown past RETIRE_BYTES is replaced by a fresh one after its job
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_init_worker,
-                                 initargs=(threads,)) as pool:
-            futures = [pool.submit(_job, kind, args) for kind, args in work]
-            for i, (fut, (kind, args)) in enumerate(zip(futures, work)):
-                results.append(fut.result())
-                seconds.append(float("nan"))
-                if progress:
-                    progress(i + 1, len(work), f"{kind} {args[0]}")
+        workers.run_jobs(jobs_, jobs, on_result, lost_job, threads=threads, reuse=True, retire_bytes=RETIRE_BYTES)
+    kept = [(w, r) for w, r in zip(work, results) if r is not None]
     by_kind: dict[str, list[Any]] = {}
-    for (kind, _), r in zip(work, results):
+    for (kind, _), r in kept:
         by_kind.setdefault(kind, []).append(r)
     muts: list[MutationResult] = by_kind.get("mutation", [])
     clean: list[CleanRun] = by_kind.get("clean", [])
@@ -267,7 +280,8 @@ def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAUL
         "sweeps": {"margin_goal": sensitivity.MARGIN_GOAL, "summary": sensitivity.sweep_summary(plantings),
                    "plantings": plantings},
         "floors": floors,
-        "totals": totals(muts, clean, plantings, floors),
+        "lost_jobs": lost,
+        "totals": totals(muts, clean, plantings, floors, lost),
         "timings": {"seconds": round(time.perf_counter() - start, 1), "jobs": jobs,
                     "mutation_seconds": {r.name: r.seconds for r in muts},
                     "clean_run_seconds": [[r.network, r.seed, r.seconds] for r in clean],
@@ -277,7 +291,7 @@ def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAUL
 
 
 def totals(muts: list[MutationResult], clean: list[CleanRun], plantings: list[dict[str, Any]] = (),
-           floors: list[dict[str, Any]] = ()) -> dict[str, Any]:
+           floors: list[dict[str, Any]] = (), lost: list[dict[str, Any]] = ()) -> dict[str, Any]:
     from conformance.sensitivity import MARGIN_GOAL
     with_layer = [m for m in muts if m.expected_layer is not None]
     transfer_muts = [m for m in muts if m.twin == "transfer"]
@@ -304,8 +318,9 @@ def totals(muts: list[MutationResult], clean: list[CleanRun], plantings: list[di
         "floors": len(floors),
         "floors_meeting_goal": sum(f["meets_goal"] for f in floors),
         "worst_floor": max((f["floor"] for f in floors), default=None),
+        "lost_jobs": len(lost),
         "passed": (all(m.ok for m in muts) and not any(c.false_alarms for c in clean) and sweeps_ok
-                   and all(f["meets_goal"] for f in floors)),
+                   and all(f["meets_goal"] for f in floors) and not lost),
     }
 
 
@@ -431,6 +446,10 @@ def markdown(report: dict[str, Any]) -> str:
         "check does not apply to the network. parity = the twins' outputs differ; roundtrip = "
         "the Keras -> torch transfer does not give the weights back bit for bit (both are parts "
         "of the parity check).", ""]
+    if report["lost_jobs"]:
+        lines += [f"**{t['lost_jobs']} jobs lost** (no result: the worker died or the job raised); the "
+                  "self-test did not pass:", ""]
+        lines += [f"- {j['kind']} {' '.join(j['args'])}: {j['error']}" for j in report["lost_jobs"]] + [""]
     lines += md_table(MUTATION_HEADERS, mutation_rows(report))
     lines += ["", "## Invisible by nature", ""]
     lines += [f"- {n}" for n in invisibility_notes(report)]

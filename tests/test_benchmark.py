@@ -190,14 +190,14 @@ def test_torchvision_witness_is_timed_where_torchvision_imports():
 
 
 def test_an_export_that_must_run_alone_waits_and_blocks():
-    from benchmark import parallel
+    from twinzoo import workers
     big, small, other = ("export", ("vgg_16",)), ("export", ("srcnn",)), ("export", ("dped",))
     alone = lambda job: job[1][0] == "vgg_16"      # noqa: E731
-    assert parallel.may_start(big, [], 2, alone)
-    assert not parallel.may_start(big, [small], 2, alone)         # waits for the worker to be free
-    assert not parallel.may_start(small, [big], 2, alone)         # nothing beside it
-    assert parallel.may_start(other, [small], 2, alone)
-    assert not parallel.may_start(other, [small, small], 2, alone)
+    assert workers.may_start(big, [], 2, alone)
+    assert not workers.may_start(big, [small], 2, alone)         # waits for the worker to be free
+    assert not workers.may_start(small, [big], 2, alone)         # nothing beside it
+    assert workers.may_start(other, [small], 2, alone)
+    assert not workers.may_start(other, [small, small], 2, alone)
 
 
 def test_a_worker_killed_mid_network_keeps_the_formats_it_finished(tmp_path):
@@ -224,3 +224,13 @@ def test_a_worker_killed_before_its_first_format_fails_the_network(tmp_path):
     from benchmark import parallel
     res = parallel.recovered_export(("srcnn", (64, 64), ["ptl"], 0, str(tmp_path)), "worker process died")
     assert res == {"kind": "export", "name": "srcnn", "error": "worker process died"}
+
+
+def test_an_export_job_makes_its_work_directory(tmp_path):
+    """The first export job of a run can start before anything has made the artifacts directory:
+    its journal must not fail there (it did: FileNotFoundError on the journal, every format lost)."""
+    from benchmark import parallel
+    work = tmp_path / "new" / "artifacts"
+    res = parallel.export_job("srcnn", (32, 32), ["ptl"], 0, str(work))
+    assert "error" not in res, res
+    assert [r["format"] for r in res["records"]] == ["ptl"] and res["records"][0]["outcome"] == "pass"

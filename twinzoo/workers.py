@@ -1,0 +1,179 @@
+"""Worker processes for the heavy jobs: ``conformance check --jobs``, ``conformance selftest
+--jobs`` and the main job's exports share this one runner and this one initialiser.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: when one of its workers dies (the OOM killer
+took a self-test worker at 10 GB RSS, 2026-12-01) the whole pool is broken and every pending
+future fails, so a 30-minute run lost all its results. Here a dead worker fails only the job it
+held (``failed(job, why)`` makes its result), a new worker takes the rest, and a worker whose
+memory has grown past ``retire_bytes`` after a job is replaced by a fresh one before it can be
+killed. Workers are spawned, not forked (TensorFlow and torch hold threads and locks a fork
+would copy).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+from typing import Any, Callable
+
+Job = tuple[Callable[..., Any], tuple]
+
+
+def configure_threads(threads: int) -> None:
+    """Both frameworks' global thread pools (intra-op ``threads``, inter-op 1); must run before
+    TensorFlow executes anything. Already-initialised pools (a second call in one process) keep
+    what they have: callers that report threads read them back."""
+    from twinzoo.import_order import before_tensorflow
+    before_tensorflow()
+    import tensorflow as tf
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:        # already set once in this process
+        pass
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:        # TF already initialised
+        pass
+
+
+def init_worker(threads: int) -> None:
+    """Every worker's start: libgomp's threads sleep when idle (they would spin on the other
+    worker's core otherwise), the frameworks loaded in the safe order, ``threads`` threads each."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    configure_threads(threads)
+
+
+def rss_bytes() -> int | None:
+    """This process's resident set now (Linux ``/proc``; None elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _serve(conn: Any, threads: int, reuse: bool, retire_bytes: int | None) -> None:
+    """A worker: run the jobs it is sent until told to stop (``None``), or after one job when not
+    ``reuse``, or when its memory has grown past ``retire_bytes``."""
+    init_worker(threads)
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        fn, args = job
+        try:
+            outcome: tuple[str, Any] = ("result", fn(*args))
+        except BaseException as exc:  # noqa: BLE001 — sent back as the job's failure
+            outcome = ("error", _error(exc))
+        rss = rss_bytes()
+        retire = not reuse or (retire_bytes is not None and rss is not None and rss > retire_bytes)
+        conn.send((*outcome, retire))
+        if retire:
+            conn.close()
+            return
+
+
+def may_start(job: Job, running: list[Job], workers: int, alone: Callable[[Job], bool] | None) -> bool:
+    """Whether ``job`` may start beside the ``running`` ones: a free worker, and neither it nor
+    a running job must run alone."""
+    if len(running) >= workers:
+        return False
+    if not running or alone is None:
+        return True
+    return not alone(job) and not any(alone(j) for j in running)
+
+
+def death_reason(exitcode: int | None) -> str:
+    return (f"worker process died (exit code {exitcode}"
+            + (": killed, e.g. by the OOM killer)" if exitcode == -9 else ")"))
+
+
+def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None],
+             failed: Callable[[Job, str], Any], threads: int = 1, alone: Callable[[Job], bool] | None = None,
+             reuse: bool = False, retire_bytes: int | None = None) -> None:
+    """Run ``jobs`` in at most ``workers`` spawned processes, calling ``on_result(index, result)``
+    as each finishes (in completion order). A job that raises, or whose process dies (crash, OOM
+    kill), gets ``failed(job, why)`` as its result; the other jobs go on. ``threads``: each
+    process's framework threads. ``reuse``: a process runs job after job (the frameworks' import
+    paid once), retired once its RSS exceeds ``retire_bytes``; otherwise one fresh process per job
+    (every converter's memory back to the system after each). ``workers`` 0: in this process.
+    ``alone(job)``: the job runs with no other job beside it."""
+    if workers <= 0:
+        for i, job in enumerate(jobs):
+            fn, args = job
+            try:
+                result = fn(*args)
+            except Exception as exc:  # noqa: BLE001 — the job's failure, as in a worker
+                result = failed(job, _error(exc))
+            on_result(i, result)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    pending = list(enumerate(jobs))
+    idle: list[tuple[Any, Any]] = []                            # (process, connection)
+    busy: dict[Any, tuple[Any, Any, int, Job]] = {}             # sentinel -> (process, conn, index, job)
+
+    def start_worker() -> tuple[Any, Any]:
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_serve, args=(child, threads, reuse, retire_bytes), daemon=True)
+        proc.start()
+        child.close()
+        return proc, parent
+
+    try:
+        while pending or busy:
+            while pending and may_start(pending[0][1], [j for *_, j in busy.values()], workers, alone):
+                index, job = pending.pop(0)
+                proc, conn = idle.pop() if idle else start_worker()
+                try:
+                    conn.send(job)
+                except OSError:                               # an idle worker that died: a fresh one
+                    proc.join()
+                    proc, conn = start_worker()
+                    conn.send(job)
+                busy[proc.sentinel] = (proc, conn, index, job)
+            ready = multiprocessing.connection.wait([*busy, *(c for _, c, _, _ in busy.values())])
+            for key in list(busy):
+                proc, conn, index, job = busy[key]
+                if conn not in ready and key not in ready:
+                    continue
+                message = None
+                try:
+                    if conn.poll():
+                        message = conn.recv()
+                except (EOFError, OSError):
+                    message = None
+                if message is None and proc.is_alive():
+                    continue                                   # woke for another process
+                del busy[key]
+                if message is None:                            # died mid-job
+                    proc.join()
+                    conn.close()
+                    on_result(index, failed(job, death_reason(proc.exitcode)))
+                    continue
+                kind, payload, retire = message
+                if retire:
+                    proc.join()
+                    conn.close()
+                else:
+                    idle.append((proc, conn))
+                on_result(index, payload if kind == "result" else failed(job, payload))
+    finally:
+        for proc, conn in idle:
+            try:
+                conn.send(None)
+                conn.close()
+            except (OSError, BrokenPipeError):
+                pass
+            proc.join(timeout=30)
+        for proc, _, _, _ in busy.values():                    # interrupted: nothing waits for these
+            proc.kill()
+            proc.join()
