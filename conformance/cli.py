@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -67,6 +69,23 @@ def _parser() -> argparse.ArgumentParser:
                     help="comma-separated subset of mutations,sweeps,floors (default: all three, or "
                          "only the mutations when --mutation names some)")
     st.add_argument("--list", action="store_true", help="list the mutations and exit")
+    pt = sub.add_parser("port", help="port a checkpoint into both twins and certify them")
+    pt.add_argument("--model", required=True, metavar="NAME", help="the catalogue network the file is for")
+    pt.add_argument("--from", dest="source", required=True, type=Path, metavar="PATH",
+                    help="the file: a TF checkpoint (prefix, .index or its directory), a Keras .h5 / "
+                         ".weights.h5, a torch state dict, or twinzoo safetensors")
+    pt.add_argument("--format", default="auto", choices=("auto", "tf-checkpoint", "keras-h5", "torch-state-dict",
+                                                         "twinzoo"), help="the file's format (default: detected)")
+    pt.add_argument("--ema", default="auto", choices=("auto", "use", "ignore"),
+                    help="a TF checkpoint's ExponentialMovingAverage shadows: used when present (auto, as "
+                         "TF-slim evaluates), required (use), or left out for the raw values (ignore)")
+    pt.add_argument("--size", metavar="HxW", help="size of the top-1 comparison over the package's images "
+                                                  "(default: the network's AI Benchmark size)")
+    pt.add_argument("--images", type=int, metavar="N", help="top-1 over the first N classification images of the "
+                                                           "package (default: all 100)")
+    pt.add_argument("--seed", type=int, default=0, help="seed of the random parity inputs (default 0)")
+    pt.add_argument("--out", required=True, type=Path, metavar="DIR",
+                    help="where the weight files and certificate.{json,md} go")
     return p
 
 
@@ -366,6 +385,45 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     return 0 if t["passed"] else 1
 
 
+def _size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    m = re.fullmatch(r"(\d+)x(\d+)", text.strip())
+    if not m or min(int(m[1]), int(m[2])) < 1:
+        raise UsageError(f"--size {text!r}: expected HxW, e.g. 224x224")
+    return int(m[1]), int(m[2])
+
+
+def cmd_port(args: argparse.Namespace) -> int:
+    """Exit 0: certified and written; 1: the certificate fails (only the certificate written);
+    2: the file does not fit, or bad arguments (nothing written)."""
+    catalogue.get(args.model)
+    size = _size(args.size)
+    if args.images is not None and args.images < 1:
+        raise UsageError("--images must be at least 1")
+    out = args.out.expanduser()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output directory {out}: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"output directory {out} is not writable")
+    from conformance import port
+    try:
+        cert = port.port(args.model, args.source, out, args.format, args.ema, size, args.seed, args.images)
+    except port.PortError as exc:
+        raise UsageError(str(exc)) from None
+    t = cert["tensors"]
+    mark = "[green]certified[/]" if cert["passed"] else "[red]NOT certified[/]"
+    console.print(f"{mark} {cert['network']} from {cert['source']['path']} ({cert['source']['dialect']}): "
+                  f"{t['placed']} tensors placed, {t['ignored']} ignored by rule, {t['filled']} filled; "
+                  f"parity {cert['parity']['status']} (max rel {cert['parity']['max_rel']:.1e}); reference "
+                  f"{cert['reference']['status']}" + (f"; top-1 agree {cert['top1']['agree']}/{cert['top1']['images']}"
+                                                      if "top1" in cert else ""), highlight=False, soft_wrap=True)
+    console.print(f"wrote {', '.join(cert['written'] + ['certificate.json', 'certificate.md'])} in {out}")
+    return 0 if cert["passed"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -373,9 +431,11 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_list(args)
         if args.command == "selftest":
             return cmd_selftest(args)
+        if args.command == "port":
+            return cmd_port(args)
         return cmd_check(args)
     except (catalogue.UnknownModelError, UsageError) as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
 
 

@@ -38,21 +38,21 @@ _LEAF = {
 }
 
 
-def _slim_rules(scope: str, aliases: dict[str, str]) -> tuple[Rule, ...]:
+def _slim_rules(scope: str, aliases: dict[str, str], prefix: str = "") -> tuple[Rule, ...]:
     """TF-slim: ``<scope>/<block>/<sub>/weights`` -> ``<block>.<sub>.conv`` kernel,
     ``.../BatchNorm/<stat>`` -> ``<block>.<sub>.bn`` <stat>; ``aliases`` rename whole scope paths
-    (e.g. slim's ``Logits/Conv2d_1c_1x1`` is our ``logits``)."""
-    def conv(m: re.Match) -> tuple[str, str]:
-        path = aliases.get(m["path"], m["path"])
-        return f"{path.replace('/', '.')}.conv", _LEAF[m["leaf"]]
+    (e.g. slim's ``Logits/Conv2d_1c_1x1`` is our ``logits``); ``prefix`` goes before every other
+    path (our MobileNet v1 keeps its body under ``body.``)."""
+    def block(m: re.Match) -> str:
+        path = m["path"]
+        return aliases[path] if path in aliases else prefix + path.replace("/", ".")
 
-    def bn(m: re.Match) -> tuple[str, str]:
-        path = aliases.get(m["path"], m["path"])
-        return f"{path.replace('/', '.')}.bn", _LEAF[m["leaf"]]
     s = re.escape(scope)
     return (
-        (rf"{s}/(?P<path>.+)/BatchNorm/(?P<leaf>beta|gamma|moving_mean|moving_variance)", bn),
-        (rf"{s}/(?P<path>.+)/(?P<leaf>weights|depthwise_weights|biases)", conv),
+        (rf"{s}/(?P<path>.+)/BatchNorm/(?P<leaf>beta|gamma|moving_mean|moving_variance)",
+         lambda m: (f"{block(m)}.bn", _LEAF[m["leaf"]])),
+        (rf"{s}/(?P<path>.+)/(?P<leaf>weights|depthwise_weights|biases)",
+         lambda m: (f"{block(m)}.conv", _LEAF[m["leaf"]])),
     )
 
 
@@ -364,10 +364,13 @@ def _model_variables(graph) -> list:
                 if not re.search(r"(Adam|_power|global_step|Momentum|RMSProp)", v.op.name)]
 
 
-def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray) -> tuple[Mapping, np.ndarray | None]:
+def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray,
+              values: dict[str, np.ndarray] | None = None) -> tuple[Mapping, np.ndarray | None]:
     """Load the graph, map and load the Keras twin's weights into it, run it on ``x_nhwc`` (our
     input convention). Returns the mapping and the graph's output in our output convention
-    (None when the mapping is incomplete: nothing is run on a half-loaded graph)."""
+    (None when the mapping is incomplete: nothing is run on a half-loaded graph). ``values``
+    (by the graph's own variable names, e.g. a checkpoint saved from it) are loaded instead of
+    the twin's weights: the graph then runs without any of our mapping rules."""
     import tensorflow as tf
     path = graph_path(spec)
     kvalues = {(layer.name, w.path.rsplit("/", 1)[-1]): np.asarray(w.numpy())
@@ -377,9 +380,14 @@ def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray) -> tuple[Mapping
         tf.compat.v1.train.import_meta_graph(str(path), clear_devices=True)
         variables = _model_variables(graph)
         mapping = map_variables(spec, [(v.op.name, tuple(v.shape.as_list())) for v in variables], keras_model)
+        if values is not None:
+            missing = [f"{v.op.name} (not among the values)" for v in variables if v.op.name not in values]
+            mapping = Mapping([{"graph": v.op.name} for v in variables if v.op.name in values], missing, [], [])
+            by_name = values
+        elif mapping.complete:
+            by_name = {p["graph"]: kvalues[(p["keras_layer"], p["keras_weight"])] for p in mapping.pairs}
         if not mapping.complete:
             return mapping, None
-        by_name = {p["graph"]: kvalues[(p["keras_layer"], p["keras_weight"])] for p in mapping.pairs}
         with tf.compat.v1.Session(graph=graph) as sess:
             for v in variables:       # the initializer fed with our value: no extra ops in the graph
                 sess.run(v.initializer, {v.initial_value: by_name[v.op.name]})
