@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--conformance", metavar="CHECKS",
                    help=f"conformance checks over the whole catalogue, or 'none' (default: {DEFAULT_CONFORMANCE}; "
                         "--quick: none; with --model: those networks only)")
+    p.add_argument("--weights", type=Path, metavar="DIR",
+                   help="time the certified ports in DIR (python -m conformance port --out DIR) instead of random "
+                        "weights; a network without one there is recorded as an error")
     p.add_argument("--no-witnesses", action="store_true", help="skip the witness comparisons")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="worker processes for the untimed work (exports, verification, conformance) run before "
@@ -121,12 +124,13 @@ def environment(peak: peak_mod.Peak) -> dict[str, Any]:
 
 def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[int, int] | None, Path]:
     from export.cli import UsageError as ExportUsage
-    from export.cli import parse_size
+    from export.cli import check_weights_dir, parse_size
     try:
         names = [catalogue.get(n).name for n in args.model] if args.model else list(BENCH_NETWORKS)
         rts = [get_runtime(r).name for a in args.runtime for r in a.split(",") if r] if args.runtime \
             else list(QUICK_RUNTIMES if args.quick else RUNTIMES)
         size = parse_size(args.size)
+        args.weights = check_weights_dir(args.weights)
     except (catalogue.UnknownModelError, UnknownRuntimeError, ExportUsage) as exc:
         raise UsageError(str(exc)) from None
     if args.jobs < 0:
@@ -142,7 +146,8 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
     from benchmark import parallel
     from benchmark.suite import EXPORT_ALONE, EXPORT_COST_RANK
     heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
-    jobs: list[parallel.Job] = [(parallel.export_job, (n, sizes[n], formats, args.seed, str(work)))
+    weights = str(args.weights) if args.weights else None
+    jobs: list[parallel.Job] = [(parallel.export_job, (n, sizes[n], formats, args.seed, str(work), weights))
                                 for n in heavy_first if formats]
     chunks = [conf_names[i::CONFORMANCE_CHUNKS] for i in range(CONFORMANCE_CHUNKS)] if checks else []
     jobs += [(parallel.conformance_job, (chunk, checks, args.seed)) for chunk in chunks if chunk]
@@ -210,6 +215,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from benchmark import runtimes, suite, timing
     thread_settings = runtimes.configure_threads(args.threads)   # before TF runs anything
     from conformance.checks import CHECKS
+    from export.manifest import weights_note
     if set(checks) - set(CHECKS):
         raise UsageError(f"--conformance: unknown check(s) {sorted(set(checks) - set(CHECKS))}; known: {', '.join(CHECKS)}")
 
@@ -220,7 +226,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         "command": " ".join(["python -m benchmark", *argv]), "scope": SCOPE,
         "settings": {"thread_settings": thread_settings, "timing_plan": plan.as_dict(),
                      "input": "batch 1, float32, the first verification sample (a real ai-benchmark image where "
-                              "the network has an image set); random seeded weights, the same in both twins"},
+                              "the network has an image set)",
+                     "weights": weights_note(args.weights)},
         "environment": environment(peak), "peak": peak.as_dict(),
         "networks": [], "witnesses": [], "conformance": None,
         "timing": {"started": started, "load_average_at_start": os.getloadavg()},
@@ -256,7 +263,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
             progress.update(task, description=f"{name}: preparing twins at {sz[0]}x{sz[1]}")
             rec = suite.bench_network(net, sz, why, rts, args.threads, plan, args.seed, work, peak.gmacs, on_runtime,
-                                      untimed["exported"].get(name), untimed["export_errors"].get(name))
+                                      untimed["exported"].get(name), untimed["export_errors"].get(name), args.weights)
             if name in untimed["seconds"]:
                 rec["timing"]["export_job_seconds"] = untimed["seconds"][name]
             export_records += rec.pop("export_records", [])
@@ -267,7 +274,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if export_records:
         from export import manifest
         manifest.write(work, manifest.build(export_records, seed=args.seed, size=size, argv=argv, started=started,
-                                            finished=True))
+                                            finished=True, weights=args.weights))
     report["timing"].update(wall_seconds=time.perf_counter() - t0, load_average_at_end=os.getloadavg(),
                             finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     return finish(out, rep.finalise(report))

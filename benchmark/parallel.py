@@ -20,7 +20,8 @@ def _journal(work: str, name: str) -> Path:
     return Path(work) / f".{name}.export-journal.jsonl"
 
 
-def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str) -> dict[str, Any]:
+def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str,
+               weights: str | None = None) -> dict[str, Any]:
     """Export and verify one network's artifacts (export's pipeline); its records, never raises.
     Each record, and each format as it starts, is also appended to a journal in ``work``, so a
     worker killed mid-network (the OOM killer: one converter took 17 GB on VGG-16) loses only the
@@ -40,7 +41,8 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     t0 = time.perf_counter()
     try:
         records = export_network(catalogue.get(name), [fmt_registry.get(f) for f in formats], size, seed, Path(work),
-                                 on_record=lambda r: note({"record": r}), on_start=lambda f: note({"start": f.name}))
+                                 on_record=lambda r: note({"record": r}), on_start=lambda f: note({"start": f.name}),
+                                 weights_dir=Path(weights) if weights else None)
     except Exception as exc:  # noqa: BLE001 — returned as the job's error
         return {"kind": "export", "name": name, "error": f"{type(exc).__name__}: {exc}"[:500],
                 "traceback": "".join(traceback.format_exception(exc)[-3:])[-2000:]}
@@ -68,7 +70,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     """An export job whose worker died: the records its journal holds, the format in flight
     recorded as failed with ``why``, the formats after it as not attempted. Without a journal
     entry (it died before the first format) the whole network is the error."""
-    name, _, formats, _, work = args
+    name, _, formats, _, work = args[:5]
     journal = _journal(work, name)
     records: list[dict[str, Any]] = []
     started = None

@@ -170,10 +170,12 @@ def bench_runtime(ctx: ExportContext, rt: runtimes.Runtime, size_why: str, threa
 def bench_network(net: Network, size: tuple[int, int], size_why: str, rts: list[runtimes.Runtime],
                   threads: int, plan: timing.Plan, seed: int, work_dir: Path, peak_gmacs: float,
                   on_runtime: Callable[[str, dict[str, Any] | None], None] | None = None,
-                  exported: dict[str, dict[str, Any]] | None = None, export_error: str | None = None) -> dict[str, Any]:
+                  exported: dict[str, dict[str, Any]] | None = None, export_error: str | None = None,
+                  weights_dir: Path | None = None) -> dict[str, Any]:
     """Every requested runtime of one network; a failure to prepare the twins is recorded on each.
     ``exported``: export records (by format) of artifacts already written to ``work_dir`` by an
-    export worker (``benchmark.parallel``); ``export_error``: why that worker produced none."""
+    export worker (``benchmark.parallel``); ``export_error``: why that worker produced none;
+    ``weights_dir``: the certified ports to time instead of random weights."""
     import keras
 
     from conformance import counting
@@ -186,8 +188,10 @@ def bench_network(net: Network, size: tuple[int, int], size_why: str, rts: list[
                            "runtimes": {}, "timing": {}}
     t0 = time.perf_counter()
     try:
-        rec["macs"] = counting.torch_macs(counting.build_torch_meta(net.name), (1, net.channels, *size))
-        ctx = make_context(net, size, seed, work_dir)
+        ctx = make_context(net, size, seed, work_dir, weights_dir)
+        opts = ctx.weights["options"] if ctx.weights else {}
+        rec["macs"] = counting.torch_macs(counting.build_torch_meta(net.name, **opts), (1, net.channels, *size))
+        rec["weights"] = ctx.weights or "random"
     except Exception as exc:  # noqa: BLE001 — recorded on every runtime of this network
         err = error_record(exc, "preparing the twins")
         for rt in rts:

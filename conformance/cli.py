@@ -18,7 +18,6 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 import tempfile
 import time
@@ -85,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
                                                            "package (default: all 100)")
     pt.add_argument("--seed", type=int, default=0, help="seed of the random parity inputs (default 0)")
     pt.add_argument("--out", required=True, type=Path, metavar="DIR",
-                    help="where the weight files and certificate.{json,md} go")
+                    help="where the weight files and <network>.certificate.{json,md} go")
     return p
 
 
@@ -385,20 +384,16 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     return 0 if t["passed"] else 1
 
 
-def _size(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    m = re.fullmatch(r"(\d+)x(\d+)", text.strip())
-    if not m or min(int(m[1]), int(m[2])) < 1:
-        raise UsageError(f"--size {text!r}: expected HxW, e.g. 224x224")
-    return int(m[1]), int(m[2])
-
-
 def cmd_port(args: argparse.Namespace) -> int:
     """Exit 0: certified and written; 1: the certificate fails (only the certificate written);
     2: the file does not fit, or bad arguments (nothing written)."""
+    from export.cli import UsageError as SizeError
+    from export.cli import parse_size
     catalogue.get(args.model)
-    size = _size(args.size)
+    try:
+        size = parse_size(args.size)
+    except SizeError as exc:
+        raise UsageError(str(exc)) from None
     if args.images is not None and args.images < 1:
         raise UsageError("--images must be at least 1")
     out = args.out.expanduser()
@@ -420,7 +415,7 @@ def cmd_port(args: argparse.Namespace) -> int:
                   f"parity {cert['parity']['status']} (max rel {cert['parity']['max_rel']:.1e}); reference "
                   f"{cert['reference']['status']}" + (f"; top-1 agree {cert['top1']['agree']}/{cert['top1']['images']}"
                                                       if "top1" in cert else ""), highlight=False, soft_wrap=True)
-    console.print(f"wrote {', '.join(cert['written'] + ['certificate.json', 'certificate.md'])} in {out}")
+    console.print(f"wrote {', '.join(cert['written'] + cert['certificates'])} in {out}")
     return 0 if cert["passed"] else 1
 
 

@@ -30,8 +30,9 @@ one and the file is for the graph's variant) against both, and for classifiers t
 agreement over every classification image of the package.
 
 Output (``DIR``): ``<network>.torch.safetensors``, ``<network>.keras.safetensors`` (only when the
-certificate passes) and ``certificate.{json,md}``; staged in a temporary directory and moved in
-at the end, so an error leaves nothing half-written.
+certificate passes) and ``<network>.certificate.{json,md}`` (named by network, so ports of several
+networks share one ``DIR``, which ``export --weights DIR`` and ``benchmark --weights DIR`` read);
+staged in a temporary directory and moved in at the end, so an error leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -769,8 +770,9 @@ def port(model: str, src: str | Path, out: str | Path, fmt: str = "auto", ema: s
                 weights.save(model_, net.name, path, framework, plan.opts)
                 written.append(path.name)
         cert["written"] = written
-        (stage / "certificate.json").write_text(json.dumps(cert, indent=2, default=_json) + "\n")
-        (stage / "certificate.md").write_text(markdown(cert))
+        cert["certificates"] = [f"{net.name}.certificate.json", f"{net.name}.certificate.md"]
+        (stage / cert["certificates"][0]).write_text(json.dumps(cert, indent=2, default=_json) + "\n")
+        (stage / cert["certificates"][1]).write_text(markdown(cert))
         mask = os.umask(0)
         os.umask(mask)
         for f in stage.iterdir():
@@ -821,3 +823,35 @@ def markdown(cert: dict[str, Any]) -> str:
         lines += ["", "## Filled by rule", "", "| target | value | reason |", "|---|---|---|"]
         lines += [f"| `{x['target']}` | {x['value']} | {x['reason']} |" for x in t["filled_weights"]]
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------------
+# a port's output, for export --weights and benchmark --weights
+# ------------------------------------------------------------------------------------------
+def ported_twins(net: Network, weights_dir: str | Path, size: tuple[int, int]) -> tuple[Any, Any, dict[str, Any]]:
+    """Both twins of ``net`` holding the weights ``port`` wrote into ``weights_dir`` (built with
+    the options in the files' metadata, the Keras twin at ``size``), and what was loaded (files,
+    sha256, the certificate's verdict). A network with no certified port there is a PortError."""
+    import keras_models
+    import torch_models
+    from conformance import weights
+    d = Path(weights_dir).expanduser()
+    cert_path = d / f"{net.name}.certificate.json"
+    files = {fw: d / f"{net.name}.{fw}.safetensors" for fw in ("torch", "keras")}
+    if not cert_path.exists() or not all(f.exists() for f in files.values()):
+        raise PortError(f"no certified port of {net.name} in {d} (expected {net.name}.certificate.json and "
+                        f"{net.name}.{{torch,keras}}.safetensors: python -m conformance port --model {net.name} ...)")
+    cert = json.loads(cert_path.read_text())
+    if not cert.get("passed"):
+        raise PortError(f"{cert_path}: the port of {net.name} was not certified")
+    try:
+        opts = json.loads(weights.read_header(files["torch"])["__metadata__"]["options"])
+        tmodel = weights.load_torch(torch_models.build(net.name, **opts), net.name, files["torch"], opts).eval()
+        kmodel = weights.load_keras(keras_models.build(net.name, input_size=size, **opts), net.name,
+                                    files["keras"], opts)
+    except (weights.WeightFileError, KeyError, ValueError) as exc:
+        raise PortError(f"{d}: the ported weights of {net.name} do not load: {exc}") from None
+    info = {"dir": str(d), "options": opts, "source": cert["source"]["path"], "dialect": cert["source"]["dialect"],
+            "certificate": str(cert_path), "certified": True,
+            "files": {fw: {"path": str(f), "sha256": sha256(f)} for fw, f in files.items()}}
+    return tmodel, kmodel, info

@@ -1,6 +1,6 @@
 """``python -m export``: export catalogue networks to mobile formats and verify each artifact.
 
-    python -m export [--model NAME ...] [--format NAME ...] [--size HxW] [--seed N] --out DIR
+    python -m export [--model NAME ...] [--format NAME ...] [--size HxW] [--seed N] [--weights DIR] --out DIR
 
 Writes ``DIR/<network>/<network>_<H>x<W>.<format>.<ext>`` (atomically), an NNAPI delegate report
 beside every .tflite, and ``DIR/manifest.json``. Exit status: 0 when every artifact verifies (or
@@ -51,8 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--size", metavar="HxW", help="input size (default: each network's canonical "
                    "size; networks with a fixed-size head always use theirs)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
+    p.add_argument("--weights", type=Path, metavar="DIR",
+                   help="use the certified ports in DIR (python -m conformance port --out DIR) instead of random "
+                        "weights; a network without one there is recorded as an error")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     return p
+
+
+def check_weights_dir(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    path = path.expanduser()
+    if not path.is_dir():
+        raise UsageError(f"--weights {path}: not a directory (the --out of python -m conformance port)")
+    if not list(path.glob("*.certificate.json")):
+        raise UsageError(f"--weights {path}: no port certificate (<network>.certificate.json) in it")
+    return path.resolve()
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
@@ -89,6 +103,7 @@ def resolve(args: argparse.Namespace) -> tuple[list[catalogue.Network], list[for
     except formats.UnknownFormatError as exc:
         raise UsageError(str(exc)) from None
     size = parse_size(args.size)
+    check_weights_dir(args.weights)
     return nets, fmts, size, check_out_dir(args.out)
 
 
@@ -148,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     records: list[dict[str, Any]] = []
+    weights = check_weights_dir(args.weights)
     manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv, started=started,
-                                       finished=False))
+                                       finished=False, weights=weights))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("exporting", total=len(nets) * len(fmts))
@@ -165,11 +181,11 @@ def main(argv: list[str] | None = None) -> int:
                                        soft_wrap=True)
 
             progress.update(task, description=f"{net.name}: preparing twins")
-            records.extend(export_network(net, fmts, size, args.seed, out, on_record, on_start))
+            records.extend(export_network(net, fmts, size, args.seed, out, on_record, on_start, weights))
             manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv,
-                                               started=started, finished=False))
+                                               started=started, finished=False, weights=weights))
     path = manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv,
-                                              started=started, finished=True))
+                                              started=started, finished=True, weights=weights))
     console.print(results_table(records))
     summary = manifest.counts(records)
     console.print(", ".join(f"{v} {k}" for k, v in summary.items() if v) + f"; manifest: {path}")

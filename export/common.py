@@ -47,6 +47,7 @@ class ExportContext:
     calibration: Callable[[], Iterator[np.ndarray]]   # representative NHWC batches of 1 for int8
     calibration_source: str
     cache: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, Any] | None = None     # ported weights (conformance.port.ported_twins); None: random
 
     def stem(self) -> str:
         return f"{self.net.name}_{self.size[0]}x{self.size[1]}"

@@ -40,8 +40,17 @@ def counts(records: list[dict[str, Any]]) -> dict[str, int]:
     return out
 
 
+def weights_note(weights: Path | None) -> str:
+    if weights is None:
+        return ("random non-trivial seeded weights (conformance.checks.prepare_twins), the same in both twins; "
+                "verification inputs: ai-benchmark test images + seeded random inputs")
+    return (f"ported weights from {weights} (python -m conformance port: each network's certificate there; "
+            "every artifact record's 'weights' names the files and their sha256); classifiers' reduced-precision "
+            f"artifacts are also judged on top-1 over {metrics.TOP1_IMAGES} package images")
+
+
 def build(records: list[dict[str, Any]], *, seed: int, size: tuple[int, int] | None,
-          argv: list[str], started: str, finished: bool) -> dict[str, Any]:
+          argv: list[str], started: str, finished: bool, weights: Path | None = None) -> dict[str, Any]:
     try:
         xnn = torch_mobile.xnnpack_enabled()
     except Exception:  # noqa: BLE001 — torch missing: nothing to say about it
@@ -54,8 +63,7 @@ def build(records: list[dict[str, Any]], *, seed: int, size: tuple[int, int] | N
         "command": " ".join(["python -m export", *argv]),
         "seed": seed,
         "size": f"{size[0]}x{size[1]}" if size else "canonical (each network's catalogue input size)",
-        "weights": "random non-trivial seeded weights (conformance.checks.prepare_twins), the same in "
-                   "both twins; verification inputs: ai-benchmark test images + seeded random inputs",
+        "weights": weights_note(weights),
         "host": {"python": sys.version.split()[0], "platform": platform.platform(),
                  "machine": platform.machine()},
         "tool_versions": tool_versions(),

@@ -4,6 +4,7 @@ runtime and recorded. A failing route is recorded with its error and the others 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import time
 import traceback
@@ -43,8 +44,16 @@ def export_size(net: Network, requested: tuple[int, int] | None) -> tuple[tuple[
     return tuple(net.input_size), f"canonical ({net.input_size_source})"
 
 
-def _calibration(net: Network, size: tuple[int, int], seed: int) -> tuple[Callable[[], Iterator[np.ndarray]], str]:
-    if net.image_set is not None:
+def _calibration(net: Network, size: tuple[int, int], seed: int,
+                 trained: bool = False) -> tuple[Callable[[], Iterator[np.ndarray]], str]:
+    if trained and net.task == "classification":
+        # every classification image is a top-1 verification image then (metrics.TOP1_IMAGES):
+        # calibrate on photos of another set, so none is verified on its own calibration
+        files = cinputs.image_files("enhancement")[:CALIBRATION_IMAGES]
+        batch = cinputs.load_images(dataclasses.replace(net, image_set="enhancement"), size, len(files))
+        source = (f"{len(files)} images of ai_benchmark/data/enhancement (photos outside the 100 classification "
+                  "images the top-1 verification uses)")
+    elif net.image_set is not None:
         files = cinputs.image_files(net.image_set)
         count = min(CALIBRATION_IMAGES, max(len(files) - VERIFY_IMAGES, 1))
         offset = VERIFY_IMAGES if len(files) > VERIFY_IMAGES else 0
@@ -63,12 +72,20 @@ def _calibration(net: Network, size: tuple[int, int], seed: int) -> tuple[Callab
     return gen, source
 
 
-def make_context(net: Network, size: tuple[int, int], seed: int, out_dir: Path) -> ExportContext:
+def make_context(net: Network, size: tuple[int, int], seed: int, out_dir: Path,
+                 weights_dir: Path | None = None) -> ExportContext:
+    """The twins (random seeded weights, or the certified port in ``weights_dir``), the
+    verification samples and both twins' outputs on them."""
     import torch
 
     sets = parity_inputs(net, size, seed, images=VERIFY_IMAGES, randoms=VERIFY_RANDOM)
     calibration = np.concatenate([x for _, x, _ in sets])
-    tmodel, kmodel = prepare_twins(net, size, seed, calibration)
+    weights = None
+    if weights_dir is not None:
+        from conformance.port import ported_twins
+        tmodel, kmodel, weights = ported_twins(net, weights_dir, size)
+    else:
+        tmodel, kmodel = prepare_twins(net, size, seed, calibration)
     samples: list[Sample] = []
     for kind, batch, desc in sets:
         for i in range(batch.shape[0]):
@@ -78,8 +95,9 @@ def make_context(net: Network, size: tuple[int, int], seed: int, out_dir: Path) 
     with torch.no_grad():
         torch_ref = [as_outputs(tmodel(torch.from_numpy(s.nchw))) for s in samples]
     keras_ref = [as_outputs(kmodel(s.nhwc, training=False)) for s in samples]
-    gen, source = _calibration(net, size, seed)
-    return ExportContext(net, size, seed, out_dir, tmodel, kmodel, samples, torch_ref, keras_ref, gen, source)
+    gen, source = _calibration(net, size, seed, trained=weights is not None)
+    return ExportContext(net, size, seed, out_dir, tmodel, kmodel, samples, torch_ref, keras_ref, gen, source,
+                         weights=weights)
 
 
 def _error(exc: BaseException) -> dict[str, str]:
@@ -103,11 +121,37 @@ def verify(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, Any]:
         got = fmt.run(path, xs)
         judged = metrics.judge(ctx.net, fmt.precision, ref, got, [s.kind for s in ctx.samples])
         ctx.cache.setdefault("outputs", {})[fmt.name] = (fmt.layout, got)
+        if ctx.weights is not None and ctx.net.task == "classification" and fmt.precision != "fp32":
+            judged["top1_images"] = top1_over_images(fmt, ctx, path)
+            judged["passed"] = judged["passed"] and judged["top1_images"]["passed"]
     except Exception as exc:  # noqa: BLE001 — a runtime that cannot load/run the artifact fails it
         return {"status": "error", "passed": False, "runtime": fmt.runtime, **_error(exc)}
     return {"status": "pass" if judged["passed"] else "fail", "runtime": fmt.runtime,
             "reference": f"the {fmt.source} twin on the same inputs",
             "inputs": [f"{s.kind}: {s.source}" for s in ctx.samples], **judged}
+
+
+def top1_over_images(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, Any]:
+    """A reduced-precision classifier with ported weights: its top-1 decision against its source
+    twin's on every classification image of the package (``metrics.TOP1_IMAGES``), judged
+    against the trained-network bar ``metrics.TRAINED_TOP1``."""
+    import torch
+    files = cinputs.image_files("classification")[:metrics.TOP1_IMAGES]
+    x = cinputs.load_images(ctx.net, ctx.size, len(files))
+    xs = [x[i:i + 1] if fmt.layout == "NHWC" else cinputs.nhwc_to_nchw(x[i:i + 1]) for i in range(len(files))]
+    got = fmt.run(path, xs)
+    if fmt.source == "torch":
+        with torch.no_grad():
+            ref = [as_outputs(ctx.torch_model(torch.from_numpy(cinputs.nhwc_to_nchw(x[i:i + 1]))))
+                   for i in range(len(files))]
+    else:
+        ref = [as_outputs(ctx.keras_model(x[i:i + 1], training=False)) for i in range(len(files))]
+    agree = sum(int(np.argmax(r[0])) == int(np.argmax(g[0])) for r, g in zip(ref, got))
+    bar = metrics.TRAINED_TOP1[fmt.precision]
+    return {"images": len(files), "agree": agree, "agreement": agree / len(files), "bar": bar,
+            "passed": agree / len(files) >= bar,
+            "criterion": f"top-1 agreement with the {fmt.source} twin >= {bar:g} over {len(files)} package images "
+                         "(ported weights: metrics.TRAINED_TOP1)"}
 
 
 # Routes that convert the same network from the other twin: their artifacts are compared with
@@ -193,12 +237,14 @@ def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]
 
 def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | None, seed: int,
                    out_dir: Path, on_record: Callable[[dict[str, Any]], None] | None = None,
-                   on_start: Callable[[Format], None] | None = None) -> list[dict[str, Any]]:
-    """Every requested format of one network; a failure to prepare the twins is recorded on each."""
+                   on_start: Callable[[Format], None] | None = None,
+                   weights_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Every requested format of one network; a failure to prepare the twins (a network with no
+    certified port in ``weights_dir`` among them) is recorded on each."""
     sz, why = export_size(net, size)
     records: list[dict[str, Any]] = []
     try:
-        ctx = make_context(net, sz, seed, out_dir)
+        ctx = make_context(net, sz, seed, out_dir, weights_dir)
     except Exception as exc:  # noqa: BLE001 — recorded on every format of this network
         err = _error(exc)
         for fmt in fmts:
@@ -212,6 +258,7 @@ def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | Non
         if on_start:
             on_start(fmt)
         rec = run_format(ctx, fmt, why)
+        rec["weights"] = ctx.weights or "random"
         records.append(rec)
         if on_record:
             on_record(rec)
