@@ -5,11 +5,15 @@
                                 [--checks params,macs,parity]
     python -m conformance selftest [--mutation NAME ...] [--parts mutations,sweeps,floors]
                                    [--seeds N] [--jobs N] [--json PATH] [--markdown PATH]
+    python -m conformance port --model NAME --from PATH [--format F] [--ema M] [--size HxW]
+                               [--images N] --out DIR
 
 ``check`` shows progress and a table, writes the reports atomically, and exits 1 when any check
 fails (2 on bad arguments). ``selftest`` plants the bugs of ``conformance.mutations`` one at a
 time, runs the checks under each and the unmutated twins over seeds, and exits 1 when a bug is
-missed (or named at the wrong layer) or a correct twin is flagged.
+missed (or named at the wrong layer) or a correct twin is flagged. ``port`` reads a checkpoint
+into both twins and certifies them (``conformance.port``): exit 0 certified, 1 not, 2 the file
+does not fit (nothing written).
 """
 
 from __future__ import annotations

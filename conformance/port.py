@@ -37,7 +37,6 @@ staged in a temporary directory and moved in at the end, so an error leaves noth
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -49,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from export.common import sha256
 from twinzoo import catalogue
 from twinzoo.catalogue import Network
 
@@ -71,14 +71,6 @@ class Source:
     tensors: dict[str, np.ndarray]          # in the file's order
     files: list[dict[str, Any]]             # every file read: path, bytes, sha256
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _file_record(path: Path) -> dict[str, Any]:
