@@ -314,10 +314,11 @@ def _moving_stats_errors(pairs: list[transfer.Pair], before: dict[str, torch.Ten
 def check_train(net: Network, seed: int = 0) -> CheckResult:
     """The twins in training mode: one forward pass on the parity inputs with BN taking batch
     statistics (outputs reported: see below), then every BN's updated moving mean and variance
-    compared under the parity tolerance (torch momentum m <-> Keras momentum 1 - m; Bessel's correction
-    modelled). Eval-mode parity cannot see a wrong momentum or a training-only op; this can.
-    Names the first BN (torch order) whose statistics diverge."""
-    tol = net.tolerance
+    compared under the train-mode line (``catalogue.train_tolerance``: the network's parity line or
+    ``TRAIN_STATS_TOLERANCE``, whichever is looser; torch momentum m <-> Keras momentum 1 - m;
+    Bessel's correction modelled). Eval-mode parity cannot see a wrong momentum or a training-only
+    op; this can. Names the first BN (torch order) whose statistics diverge."""
+    tol = catalogue.train_tolerance(net.tolerance)
     size = tuple(net.parity_sizes[0])
     sets = parity_inputs(net, size, seed)
     x = np.concatenate([b for _, b, _ in sets])
@@ -347,6 +348,7 @@ def check_train(net: Network, seed: int = 0) -> CheckResult:
         summary += f"; training-mode outputs differ in shape ({out_err.shape_mismatch})"
     return CheckResult("train", PASS if passed else FAIL, summary, {
         "output": out_err.as_dict(), "bn_layers": len(pairs), "moving_stats_max_rel": worst_stat,
+        "tolerance": {"atol": tol.atol, "rtol": tol.rtol, "why": tol.why},
         "first_divergence": {"layer": layer, "statistic": bad[0][1]} if bad else None,
         "seed": seed, "size": list(size), "batch": int(x.shape[0]),
     })

@@ -84,6 +84,28 @@ class Tolerance:
 # AVX-512 EPYC; an AVX2 machine's kernels gave up to 1.7x larger correct-twin errors (ICNet).
 DEFAULT_TOLERANCE = Tolerance()
 
+# The train check's line for the BN moving statistics after one training-mode step (the
+# outputs of that step are reported, not judged). In training mode every BN normalises by its
+# batch statistics, so float32 rounding is carried through the whole stack instead of being
+# damped by fixed moving statistics, and the last BNs of a deep network see the sum of it:
+# Inception-v4's correct twins (151 BNs) differ by 1.1e-4..1.6e-4 relative in their moving
+# statistics at seed 0 (Mixed_7d, AuxLogits.Conv2d_2a), above the eval-mode parity line, while
+# each twin is 4.2e-5 from its own float64 evaluation (the float32 floor; 2026-12-02, 2-core
+# AVX-512 EPYC). Every other network's correct twins stayed under the eval-mode line over seeds
+# 0-9 in the self-test. The bug the check exists for, a BN momentum of the other framework's
+# convention (Keras 0.99 where torch's 0.1 means 0.9), moves the statistics by 4.0e-2 (MobileNet v1,
+# one BN). rtol 1e-3 puts Inception-v4's correct twins at 0.16 of the line and that bug 40x above it.
+TRAIN_STATS_TOLERANCE = Tolerance(1e-5, 1e-3, "train-mode BN moving statistics after one step: batch "
+                                               "statistics carry float32 rounding through the whole stack")
+
+
+def train_tolerance(tol: Tolerance) -> Tolerance:
+    """The train check's line for a network whose parity line is ``tol``: the looser of the two."""
+    if tol.atol >= TRAIN_STATS_TOLERANCE.atol and tol.rtol >= TRAIN_STATS_TOLERANCE.rtol:
+        return tol
+    return Tolerance(max(tol.atol, TRAIN_STATS_TOLERANCE.atol), max(tol.rtol, TRAIN_STATS_TOLERANCE.rtol),
+                     TRAIN_STATS_TOLERANCE.why)
+
 
 @dataclass(frozen=True)
 class Network:
@@ -606,7 +628,8 @@ register(Network(
 ))
 
 # ======================================================================================
-# The deep ResNets (ResNet-v2-152; PSPNet-50 and DeepLab v2's ResNet-101, dilated): float32 floor
+# The deep networks (ResNet-v2-152; PSPNet-50 and DeepLab v2's ResNet-101, dilated; Inception-v4):
+# float32 floor
 # ======================================================================================
 # Measured 2026-12-01 on the 2-core AVX-512 EPYC (trained-like random weights, conformance.parity):
 # each twin differs from its own float64 evaluation (same weights, same inputs) by 4.4e-5..8.7e-5
@@ -622,8 +645,16 @@ register(Network(
 # above it; PSP's adaptive bins cannot move it at the parity size (the fixed kernels equal
 # 60/{1,2,3,6} on the 60x60 map of a 480x480 input) and are caught by the MAC count at 720x720.
 # ResNet-v2-50 (0.14 of the default line) keeps the default.
-DEEP_RESNET_TOLERANCE = Tolerance(atol=1e-5, rtol=1e-3, why="deep ResNet float32 floor: each twin "
-                                  "4e-5..1.8e-4 from its float64 self, twins <= 2.03e-4 apart (seeds 0-2)")
+# Inception-v4 (151 BNs, 15.6 GMACs): per input, the torch twin is 0.7e-5..2.7e-5 from its own float64
+# evaluation on five of the six export verification inputs at 299x299 (seed 0) and 1.11e-4 / 1.22e-4
+# (main / aux logits) on the sixth, a real image (ai_benchmark/data/classification/1.jpg) whose logits
+# are small (max 3.25 against 34-56 for the others): the rounding is absolute, the line relative.
+# The main job judges each artifact input by input, so every float32 runtime of it (TorchScript, lite
+# interpreter, ExecuTorch, LiteRT, onnxruntime, from either twin) failed the default line there at
+# 1.4e-4..2.2e-4 (SNR 90-93 dB, top-1 equal; 2026-12-02): the floor, not a port. Its planted bug
+# (a 'SAME' average pool counting the padding) reaches 2.6e3x the default line, 260x this one.
+DEEP_TOLERANCE = Tolerance(atol=1e-5, rtol=1e-3, why="deep-network float32 floor: each twin "
+                           "4e-5..2.3e-4 from its float64 self, twins <= 2.03e-4 apart (seeds 0-2)")
 
 # ======================================================================================
 # ResNet-v2-50 / -152 (AI Benchmark resnet_v2_{50,152}.meta: TF-slim, 1001 classes)
@@ -634,7 +665,7 @@ DEEP_RESNET_TOLERANCE = Tolerance(atol=1e-5, rtol=1e-3, why="deep ResNet float32
 # graphs) count 3.48e9 / 10.91e9 at 224 with 1000 classes. Not the same network's figure: not held.
 for _depth, _size, _graph_params, _keras_params, _graph_macs, _tol in (
         (50, (346, 346), 25_615_849, 25_613_800, 8_558_226_112, DEFAULT_TOLERANCE),
-        (152, (256, 256), 60_382_697, 60_380_648, 14_244_857_856, DEEP_RESNET_TOLERANCE)):
+        (152, (256, 256), 60_382_697, 60_380_648, 14_244_857_856, DEEP_TOLERANCE)):
     register(Network(
         name=f"resnet_v2_{_depth}", family="resnet_v2", builder=f"resnet_v2_{_depth}", task="classification",
         input_size=_size, input_size_source=AIB_DESKTOP + f" (ResNet-V2-{_depth} at {_size[0]}; "
@@ -663,7 +694,7 @@ register(Network(
     input_size=(346, 346), input_size_source=AIB_DESKTOP + " (Inception-V4 at 346; inception_v4.meta placeholder)",
     # 299: the aux head's fixed 5x5 'VALID' conv needs a 5x5 pooled map (inputs of ~299..350)
     parity_sizes=((299, 299),), input_range=(-1.0, 1.0),
-    opts={"num_classes": 1001, "aux_logits": True},
+    opts={"num_classes": 1001, "aux_logits": True}, tolerance=DEEP_TOLERANCE,
     figures=(
         Figure("params", 46_074_066, AIB_DESKTOP + " (inception_v4.meta: every model variable, aux head, BN "
                "beta + moving stats, no gamma)", "trainable+stats", 0.0),
@@ -720,7 +751,7 @@ register(Network(
     input_size=(720, 720), input_size_source=AIB_DESKTOP + " (PSPNet inference at 720x720 -> 90x90x3)",
     # the pyramid's fixed 60x60 pool (tables.PSPNET_PYRAMID) needs a 60x60 conv5_3 map: >= 473 px
     parity_sizes=((480, 480),), image_set="segmentation", input_range=ICNET_RANGE,
-    tolerance=DEEP_RESNET_TOLERANCE,
+    tolerance=DEEP_TOLERANCE,
     figures=(
         Figure("params", 46_765_763, AIB_DESKTOP + " (pspnet.meta: every model variable, BN gamma/beta and "
                "moving stats)", "trainable+stats", 0.0),
@@ -740,7 +771,7 @@ register(Network(
     # 224: a 28x28 res5 map, so the rate-24 ASPP branch reads more than its centre tap (at 128
     # the rate-18/24 branches saw only their centre: a wrong rate there was invisible)
     parity_sizes=((224, 224),), image_set="segmentation", input_range=ICNET_RANGE,
-    tolerance=DEEP_RESNET_TOLERANCE,
+    tolerance=DEEP_TOLERANCE,
     figures=(
         Figure("params", 42_826_700, AIB_DESKTOP + " (deeplab.meta: every model variable, BN gamma/beta and "
                "moving stats)", "trainable+stats", 0.0),
