@@ -548,6 +548,19 @@ PLANNERS = {"keras-h5": plan_keras_h5, "torch-state-dict": plan_torch_state_dict
 # ------------------------------------------------------------------------------------------
 # both twins holding the file
 # ------------------------------------------------------------------------------------------
+def _require_fit(twin: str, values: dict[Any, Any], targets: dict[Any, tuple[int, ...]]) -> None:
+    """Every target fed exactly once with its shape, or a PortError naming what is not."""
+    def name(k: Any) -> str:
+        return "/".join(k) if isinstance(k, tuple) else k
+    missing = sorted(name(k) for k in targets.keys() - values.keys())
+    extra = sorted(name(k) for k in values.keys() - targets.keys())
+    bad = [f"{name(k)} {list(np.shape(v))} vs {list(targets[k])}" for k, v in values.items()
+           if k in targets and tuple(np.shape(v)) != tuple(targets[k])]
+    if missing or extra or bad:
+        raise PortError(f"{twin}: " + " | ".join(
+            _problems(k, v) for k, v in (("unfed", missing), ("unknown", extra), ("misshapen", bad)) if v))
+
+
 def twins_from_plan(net: Network, plan: Plan, size: tuple[int, int]) -> tuple[Any, Any]:
     """The torch and Keras twins built with ``plan.opts``, the plan's twin filled from the file,
     the other through ``conformance.transfer`` (a TransferError is a PortError: nothing fits)."""
@@ -561,25 +574,13 @@ def twins_from_plan(net: Network, plan: Plan, size: tuple[int, int]) -> tuple[An
     try:
         if plan.framework == "keras":
             variables = {(layer.name, v.path.rsplit("/", 1)[-1]): v for layer in kmodel.layers for v in layer.weights}
-            missing = sorted(f"{a}/{b}" for a, b in variables.keys() - plan.values.keys())
-            extra = sorted(f"{a}/{b}" for a, b in plan.values.keys() - variables.keys())
-            bad = [f"{a}/{b} {list(np.shape(v))} vs {list(variables[(a, b)].shape)}" for (a, b), v in plan.values.items()
-                   if (a, b) in variables and tuple(np.shape(v)) != tuple(variables[(a, b)].shape)]
-            if missing or extra or bad:
-                raise PortError(f"{net.name}'s Keras twin: " + " | ".join(
-                    _problems(k, v) for k, v in (("unfed", missing), ("unknown", extra), ("misshapen", bad)) if v))
+            _require_fit(f"{net.name}'s Keras twin", plan.values, {k: tuple(v.shape) for k, v in variables.items()})
             for key, var in variables.items():
                 var.assign(np.asarray(plan.values[key], dtype=np.float32))
             transfer.keras_to_torch(kmodel, tmodel)
         else:
             state = {k: v for k, v in tmodel.state_dict().items() if not k.endswith("num_batches_tracked")}
-            missing = sorted(state.keys() - plan.values.keys())
-            extra = sorted(plan.values.keys() - state.keys())
-            bad = [f"{k} {list(np.shape(v))} vs {list(state[k].shape)}" for k, v in plan.values.items()
-                   if k in state and tuple(np.shape(v)) != tuple(state[k].shape)]
-            if missing or extra or bad:
-                raise PortError(f"{net.name}'s torch twin: " + " | ".join(
-                    _problems(k, v) for k, v in (("unfed", missing), ("unknown", extra), ("misshapen", bad)) if v))
+            _require_fit(f"{net.name}'s torch twin", plan.values, {k: tuple(v.shape) for k, v in state.items()})
             tmodel.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in plan.values.items()},
                                    strict=False)        # every key proven above; counters not stored
             transfer.torch_to_keras(tmodel, kmodel)
