@@ -302,3 +302,40 @@ def test_executorch_one_channel_network(tmp_path):
     pytest.importorskip("executorch", reason="executorch not installed")
     (rec,) = export_network(catalogue.get("vdsr_y"), [formats.get("pte")], (16, 16), 0, tmp_path)
     assert rec["outcome"] == PASS, rec.get("error") or rec.get("verification")
+
+
+def test_spade_nearest_downsampling_is_the_graphs_and_survives_litert_torch(tmp_path):
+    """SPADE resizes its segmentation map down to every layer with TF1 nearest sampling. The twin
+    writes a whole-factor downsampling as a strided slice: equal to torch's nearest interpolate
+    bit for bit, and converted right by litert-torch, whose lowering of that interpolate reads
+    other pixels (SPADE's torch -> TFLite artifact was at rel 2.0)."""
+    import litert_torch
+    import torch
+    import torch.nn.functional as F
+    from ai_edge_litert.interpreter import Interpreter
+
+    from torch_models.spade import ResizeNearestLike, Spade
+    torch.manual_seed(0)
+    x, seg = torch.randn(1, 8, 8, 8), torch.rand(1, 3, 16, 16)
+    assert torch.equal(ResizeNearestLike()(seg, x), F.interpolate(seg, size=[8, 8], mode="nearest"))
+    assert torch.equal(ResizeNearestLike()(seg, torch.zeros(1, 1, 6, 6)), F.interpolate(seg, size=[6, 6], mode="nearest"))
+
+    class Layer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.spade = Spade(8)
+
+        def forward(self, a, b):
+            return self.spade(a, b)
+    m = Layer().eval()
+    path = tmp_path / "spade_layer.tflite"
+    litert_torch.convert(m, (x, seg)).export(str(path))
+    it = Interpreter(model_path=str(path))
+    it.allocate_tensors()
+    for d, a in zip(it.get_input_details(), (x, seg)):
+        it.set_tensor(d["index"], a.numpy())
+    it.invoke()
+    got = it.get_tensor(it.get_output_details()[0]["index"])
+    with torch.no_grad():
+        ref = m(x, seg).numpy()
+    assert np.abs(got - ref).max() <= 1e-4 * np.abs(ref).max()
