@@ -15,6 +15,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from twinzoo.workers import Job          # (function, args), as the runner takes them
+
 
 def _journal(work: str, name: str) -> Path:
     return Path(work) / f".{name}.export-journal.jsonl"
@@ -61,9 +63,6 @@ def conformance_job(names: list[str], checks: tuple[str, ...], seed: int) -> dic
                      "summaries": {k: v.summary for k, v in r.results.items()},
                      "parity_max_rel": r.results["parity"].data.get("max_rel") if "parity" in r.results else None})
     return {"kind": "conformance", "names": names, "rows": rows}
-
-
-from twinzoo.workers import Job  # noqa: E402 — (function, args), as the runner takes them
 
 
 def recovered_export(args: tuple, why: str) -> dict[str, Any]:

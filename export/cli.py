@@ -103,7 +103,7 @@ def resolve(args: argparse.Namespace) -> tuple[list[catalogue.Network], list[for
     except formats.UnknownFormatError as exc:
         raise UsageError(str(exc)) from None
     size = parse_size(args.size)
-    check_weights_dir(args.weights)
+    args.weights = check_weights_dir(args.weights)      # resolved once, before any work
     return nets, fmts, size, check_out_dir(args.out)
 
 
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     records: list[dict[str, Any]] = []
-    weights = check_weights_dir(args.weights)
+    weights = args.weights
     manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv, started=started,
                                        finished=False, weights=weights))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
