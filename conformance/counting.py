@@ -45,6 +45,8 @@ def torch_param_roles(model: nn.Module) -> dict[str, int]:
             roles = {"weight": "W", "bias": "b", "u": "stats"}
         elif isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)):
             roles = {"weight": "W", "bias": "b"}
+        elif isinstance(module, nn.LSTM):
+            roles = {n: "W" if n.startswith("weight") else "b2" if n.startswith("bias_hh") else "b" for n in own}
         elif isinstance(module, nn.modules.batchnorm._BatchNorm):
             roles = {"weight": "gamma", "bias": "beta", "running_mean": "stats", "running_var": "stats"}
         elif isinstance(module, (nn.InstanceNorm2d, nn.GroupNorm)):
@@ -76,7 +78,8 @@ def keras_param_counts(model: keras.Model) -> dict[str, int]:
 # MACs
 # ------------------------------------------------------------------------------------------
 def torch_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
-    """MACs of one forward pass on an input of ``input_shape`` (N, C, H, W), counted by torch's
+    """MACs of one forward pass on an input of ``input_shape`` (N, C, H, W; (N, steps, features) for a
+    sequence network), counted by torch's
     FlopCounterMode. The model is moved to the meta device (a copy), so nothing is computed."""
     meta = _to_meta(model)
     x = torch.empty(input_shape, device="meta")
@@ -128,6 +131,10 @@ def keras_layer_macs(layer: kl.Layer) -> int:
         n, h, w, f = layer.output.shape
         kh, kw = layer.kernel_size
         return int(h * w * f * kh * kw)
+    if isinstance(layer, kl.LSTM):
+        # per sequence: [x, h] times the four gates' kernels once per step
+        n, steps, features = layer.input.shape
+        return int(steps * (features + layer.units) * 4 * layer.units)
     if isinstance(layer, kl.Dense):
         shape = layer.input.shape
         positions = int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
@@ -143,7 +150,7 @@ def macs_at(name: str, size: tuple[int, int], **opts: Any) -> dict[str, int]:
     """MACs of both twins of catalogue network ``name`` at input ``size`` (H, W)."""
     net = catalogue.get(name)
     tmodel = build_torch_meta(name, **opts)
-    t = torch_macs(tmodel, (1, net.channels, *size))
+    t = torch_macs(tmodel, net.batch_shape(size, layout="NCHW"))
     kmodel = keras_models.build(name, input_size=size, **opts)
     k = keras_macs(kmodel)
     return {"torch": t, "keras": k}

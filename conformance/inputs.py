@@ -59,14 +59,16 @@ def load_images(net: Network, size: tuple[int, int], count: int = 2, offset: int
 
 
 def random_inputs(net: Network, size: tuple[int, int], count: int, seed: int) -> np.ndarray:
-    """Uniform random NHWC float32 inputs over ``net.input_range``."""
+    """Uniform random float32 inputs over ``net.input_range``, in the Keras twin's layout."""
     rng = np.random.default_rng(seed)
     lo, hi = net.input_range
-    return rng.uniform(lo, hi, size=(count, *size, net.channels)).astype(np.float32)
+    return rng.uniform(lo, hi, size=net.batch_shape(size, count)).astype(np.float32)
 
 
 def nhwc_to_nchw(x: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    """A Keras-layout batch in torch layout: NHWC -> NCHW for 4-D tensors, unchanged otherwise
+    (a sequence batch is (N, steps, features) in both twins)."""
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2) if x.ndim == 4 else x)
 
 
 def to_nhwc(y: np.ndarray) -> np.ndarray:

@@ -900,3 +900,166 @@ def _(p: Patches) -> None:
         assert not unit.project and unit.shortcut is not None       # the strided identity unit
         _unit_forward(unit, forward)
     edit_torch(p, "resnet_v2_152", edit)
+
+
+# ------------------------------------------------------------------------------------------
+# The recurrent networks: LSTM-Sentiment (a stock LSTM in both twins) and Pixel-RNN (carpedm20's
+# Diagonal BiLSTM, written out in both twins). No BN: the train check has nothing to judge.
+# ------------------------------------------------------------------------------------------
+RNN_INVISIBLE = {**COUNTS, "train": NO_BN}
+
+
+def _gate_blocks(a: np.ndarray, order: tuple[int, int, int, int]) -> np.ndarray:
+    blocks = np.split(a, 4, axis=-1)
+    return np.ascontiguousarray(np.concatenate([blocks[i] for i in order], axis=-1))
+
+
+def lstm_f_g_swapped(w: Converted, layer: Any) -> Converted:
+    """Keras' (i, f, c, o) blocks filled in TF1's (i, j, f, o) order: f and c trade places (its own inverse)."""
+    return {n: _gate_blocks(a, (0, 2, 1, 3)) for n, a in w.items()}
+
+
+def _forget_bias_shift(delta: float) -> Callable[[Converted, Any], Converted]:
+    def shift(w: Converted, layer: Any) -> Converted:
+        b = w["bias"].copy()
+        units = b.shape[0] // 4
+        b[units:2 * units] += delta                   # Keras' forget gate: the second block
+        return {**w, "bias": b}
+    return shift
+
+
+@mutation("lstm_gate_order_tf1", "lstm_sentiment", "transfer", "rnn",
+          "LSTM kernels and bias transferred in TF1's gate order (i, j, f, o) into Keras' (i, f, c, o)",
+          "TF1's BasicLSTMCell/LSTMCell split their gates (i, j, f, o) (rnn_cell_impl.py), cuDNN and "
+          "torch (i, f, g, o), Keras (i, f, c, o): a converter that copies the blocks without "
+          "reordering them swaps the forget gate and the candidate (tf2onnx/onnx LSTM gate-order "
+          "issues: ONNX's own order is (i, o, f, c))", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    edit_transfer(p, "rnn", lstm_f_g_swapped, lstm_f_g_swapped)
+
+
+@mutation("lstm_forget_bias_counted_twice", "lstm_sentiment", "transfer", "rnn",
+          "TF1's run-time forget bias 1.0 added to a bias that already holds it",
+          "TF1's BasicLSTMCell adds forget_bias=1.0 at run time and stores none of it; a port that "
+          "folds it in once more (or reads a Keras/torch bias as TF1's and adds it) gives the forget "
+          "gate +2 (tf.compat.v1 LSTMCell docs: 'must set to 0.0 manually when restoring from "
+          "CudnnLSTM-trained checkpoints')", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    edit_transfer(p, "rnn", _forget_bias_shift(1.0), _forget_bias_shift(-1.0))
+
+
+@mutation("lstm_forget_bias_dropped", "lstm_sentiment", "transfer", "rnn",
+          "TF1's run-time forget bias 1.0 never folded into the stored bias",
+          "copying a BasicLSTMCell's bias into nn.LSTM / keras LSTM as it is: the forget_bias the TF1 "
+          "cell adds at run time is lost (the same CudnnLSTM/LSTMCell note, the other way)",
+          ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    edit_transfer(p, "rnn", _forget_bias_shift(-1.0), _forget_bias_shift(1.0))
+
+
+@mutation("lstm_cell_state_as_output", "lstm_sentiment", "torch", "last_step",
+          "the classifier fed the final cell state c instead of the last output h",
+          "TF1's LSTMStateTuple is (c, h), torch returns (h_n, c_n), Keras [h, c]: taking state[0] "
+          "across frameworks swaps h and c (a classic of hand-written ports)", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            _, (h, c) = t.rnn(x)
+            return t.fc(t.last_step(c.transpose(0, 1)))
+        t.forward = forward
+    edit_torch(p, "lstm_sentiment", edit)
+
+
+@mutation("lstm_time_major_as_batch_major", "lstm_sentiment", "torch", "rnn",
+          "the batch-major input [N, T, F] read by a time-major LSTM (batch_first=False)",
+          "nn.LSTM defaults to batch_first=False, dynamic_rnn to time_major=False: a port that keeps "
+          "torch's default runs the recurrence over the batch axis (shapes still fit)",
+          ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        rnn, real = t.rnn, t.rnn.forward
+
+        def forward(x: torch.Tensor, hx: Any = None) -> Any:
+            rnn.batch_first = False
+            try:
+                return real(x, hx)
+            finally:
+                rnn.batch_first = True
+        rnn.forward = forward
+    edit_torch(p, "lstm_sentiment", edit)
+
+
+@mutation("pixel_rnn_mask_b_for_a", "pixel_rnn", "torch", "conv_inputs",
+          "the input conv masked with mask 'b' (centre pixel kept) instead of 'a'",
+          "PixelRNN's first layer must not see the pixel it predicts (van den Oord et al. 2016 §3.4: "
+          "mask A for the first layer only, mask B after); ports that use one masked-conv class "
+          "with the default type get it wrong", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        from twinzoo import tables
+        conv = t.get_submodule("conv_inputs")
+        k = conv.kernel_size[0]
+        conv.mask = torch.tensor(tables.pixel_rnn_mask(k, "b")).view(1, 1, k, k).to(conv.mask.device)
+    edit_torch(p, "pixel_rnn", edit)
+
+
+def _edit_scan(p: Patches, path: str, step: Callable[[torch.Tensor, torch.Tensor], tuple]) -> None:
+    """Pixel-RNN's torch twin with the Diagonal LSTM at ``path`` stepping by ``step(gates, c) -> (h, c)``."""
+    def edit(t: nn.Module) -> None:
+        t.get_submodule(path).step = step
+    edit_torch(p, "pixel_rnn", edit)
+
+
+@mutation("pixel_rnn_cell_stock_gate_order", "pixel_rnn", "torch", "LSTM0.output_state_fw.s_to_s",
+          "the Diagonal LSTM cell's quarters read in a stock LSTM's order (i, f, g, o) instead of the "
+          "package's (i, g, f, o)",
+          "model_utils.DiagonalLSTMCell splits i, g, f, o; torch's LSTM order is i, f, g, o: a port "
+          "written against nn.LSTM's docs trades the forget gate and the candidate", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    def step(gates: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        i, f, g, o = gates.chunk(4, dim=1)
+        cell = f * cell + i * g
+        return o * torch.tanh(cell), cell
+    _edit_scan(p, "LSTM0.output_state_fw.s_to_s", step)
+
+
+@mutation("pixel_rnn_h_c_swapped", "pixel_rnn", "torch", "LSTM2.output_state_bw.s_to_s",
+          "the Diagonal LSTM's state handed on as (c, h) where the next step reads (h, c)",
+          "TF1's LSTMStateTuple is (c, h) and model_utils packs its state as [c, h]; torch and Keras "
+          "return (h, c): a port that unpacks one framework's state in the other's order swaps them",
+          ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    def step(gates: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        i, g, f, o = gates.chunk(4, dim=1)
+        cell = f * cell + i * g
+        return cell, o * torch.tanh(cell)
+    _edit_scan(p, "LSTM2.output_state_bw.s_to_s", step)
+
+
+@mutation("pixel_rnn_backward_not_reversed", "pixel_rnn", "torch", "LSTM1.flip_in",
+          "the backward Diagonal LSTM run on the image as it is, not mirrored",
+          "model_utils.diagonal_bilstm reverses the width before and after the backward direction; a "
+          "port that drops the first reverse runs both directions left to right", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    edit_torch(p, "pixel_rnn", lambda t: replace_module(t, "LSTM1.flip_in", nn.Identity()))
+
+
+@mutation("pixel_rnn_backward_output_not_rereversed", "pixel_rnn", "torch", "LSTM3.flip_out",
+          "the backward Diagonal LSTM's output left mirrored (not reversed back before the sum)",
+          "a bidirectional layer's backward outputs must be re-reversed to line up with the forward "
+          "ones (tf.reverse_sequence after the backward dynamic_rnn; a known pitfall of hand-written "
+          "bidirectional RNNs)", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    edit_torch(p, "pixel_rnn", lambda t: replace_module(t, "LSTM3.flip_out", nn.Identity()))
+
+
+@mutation("pixel_rnn_unskew_off_by_one", "pixel_rnn", "torch", "LSTM0.output_state_fw.unskew",
+          "unskew reads row i from column i - 1 (one column early) for every row below the first",
+          "the skew's per-row offset (row i shifted by i) undone with an index off by one: the "
+          "diagonal of the previous step is read back", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    class UnskewEarly(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = x.shape[2]
+            return torch.stack([x[:, :, i, max(i - 1, 0):max(i - 1, 0) + h] for i in range(h)], 2)
+    edit_torch(p, "pixel_rnn", lambda t: replace_module(t, "LSTM0.output_state_fw.unskew", UnskewEarly()))

@@ -398,7 +398,8 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
 
     Conv/FC kernels: He-normal (variance-preserving through ReLU stacks); biases uniform in
     [-0.1, 0.1]; norm scale uniform in [0.5, 1.5] and shift in [-0.2, 0.2]; PReLU slopes in
-    [0.05, 0.3]. With ``calibration`` (NCHW), one train-mode pass sets every norm layer's input
+    [0.05, 0.3]; LSTM kernels uniform in +-1/sqrt(units) (torch's own init range), both biases in
+    [-0.1, 0.1]. With ``calibration`` (NCHW), one train-mode pass sets every norm layer's input
     variance to a draw from ``stats`` (by scaling the output channels of the conv that feeds it)
     and calibrates the BN moving statistics on the result (cumulative average); then the moving
     statistics are perturbed (mean shifted by 0.1 sigma-scale noise, variance scaled by
@@ -434,6 +435,12 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
                 module.weight.copy_(uniform(module.weight.shape, 0.05, 0.3))
             elif isinstance(module, ScalarBias):
                 module.bias.copy_(uniform(module.bias.shape, -0.1, 0.1))
+            elif isinstance(module, nn.LSTM):
+                # torch's own init range, U(-1/sqrt(units), 1/sqrt(units)), drawn from the seed;
+                # both biases non-zero, so a transfer that drops either one shows
+                k = module.hidden_size ** -0.5
+                for pname, p in module.named_parameters(recurse=False):
+                    p.copy_(uniform(p.shape, -k, k) if pname.startswith("weight") else uniform(p.shape, -0.1, 0.1))
             if isinstance(module, NORMS):
                 norms.append(module)
         saved = [bn.momentum for bn in bns]
@@ -540,6 +547,8 @@ def torch_activations(model: nn.Module, x_nhwc: np.ndarray, names: set[str]) -> 
     for name, module in model.named_modules():
         if name in names:
             def hook(mod, inp, out, name=name):
+                if isinstance(mod, nn.RNNBase):
+                    out = out[0]          # (every step's output, final state): the outputs, as Keras gives them
                 if not isinstance(out, torch.Tensor):
                     return
                 if isinstance(mod, nn.Flatten) and inp[0].ndim == 4:

@@ -370,13 +370,16 @@ def plan_tf_checkpoint(net: Network, source: Source, kmodel: Any, ema: str) -> P
         raise PortError(f"{source.path} does not fit {net.name} (dialect: {d.name}): " + " | ".join(problems))
     values, placements = {}, []
     placed = set()
-    for p in mapping.pairs:
-        n = p["graph"]
+    for n in dict.fromkeys(p["graph"] for p in mapping.pairs):
         shadow = use_ema and n in shadows
-        values[(p["keras_layer"], p["keras_weight"])] = source.tensors[n + EMA_SUFFIX if shadow else n]
-        placements.append({"source": n + EMA_SUFFIX if shadow else n, "shape": p["graph_shape"],
-                           "target": f"keras:{p['keras_layer']}/{p['keras_weight']}",
-                           "how": "its ExponentialMovingAverage shadow, as TF-slim evaluates" if shadow else "as is"})
+        src = n + EMA_SUFFIX if shadow else n
+        how = "its ExponentialMovingAverage shadow, as TF-slim evaluates" if shadow else "as is"
+        if n in mapping.splits:
+            how = f"{how}; {mapping.splits[n].how}"
+        for (layer, weight), value in mapping.keras_values(n, source.tensors[src]).items():
+            values[(layer, weight)] = value
+            placements.append({"source": src, "shape": list(source.tensors[n].shape),
+                               "target": f"keras:{layer}/{weight}", "how": how})
         placed.add(n)
     for n in sorted(shadows):
         if n in placed and use_ema:
@@ -656,7 +659,7 @@ def _reference(net: Network, plan: Plan, kmodel: Any, tmodel: Any, seed: int,
     except ref.ReferenceUnavailable as exc:
         return {"status": "skip", "summary": str(exc)}
     size = spec.input_size or tuple(net.parity_sizes[0])
-    x = checks.parity_inputs(net, size, seed, images=2, randoms=0)[0][1]
+    x = checks.sample_inputs(net, size, seed)[1]
     k_at = keras_at(net, plan, kmodel, size)
     if source is not None and source.format == "tf-checkpoint":
         # a checkpoint in the graph's own names (a graph's network reads its graph's dialect): the
@@ -748,7 +751,7 @@ def port(model: str, src: str | Path, out: str | Path, fmt: str = "auto", ema: s
         "tool": "twinzoo conformance port", "network": net.name, "options": plan.opts,
         "source": {"path": str(source.path), "format": source.format, "dialect": plan.dialect,
                    "files": source.files, "meta": {k: v for k, v in source.meta.items() if k != "shapes"}},
-        "tensors": {"in_file": len(source.tensors), "placed": len(plan.placements), "ignored": len(plan.ignored),
+        "tensors": {"in_file": len(source.tensors), "placed": len({p["source"] for p in plan.placements}), "ignored": len(plan.ignored),
                     "filled": len(plan.filled), "placements": plan.placements, "ignored_tensors": plan.ignored,
                     "filled_weights": plan.filled},
         **certify(net, plan, tmodel, kmodel, size, seed, source, images),

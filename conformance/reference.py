@@ -18,7 +18,7 @@ layer names. Numbered variables are mapped by arithmetic on the number, not one 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,6 +36,63 @@ _LEAF = {
     "W_conv2d": "kernel", "b_conv2d": "bias", "kernel": "kernel", "bias": "bias",
     "gamma": "gamma", "beta": "beta", "moving_mean": "moving_mean", "moving_variance": "moving_variance",
 }
+
+
+@dataclass(frozen=True)
+class Split:
+    """A graph variable that is not one Keras weight as it is: it holds the Keras weights
+    ``parts`` ((layer, weight) pairs) in another layout. ``to_keras(array)`` gives the parts'
+    arrays in order, ``to_graph(arrays)`` the graph's array from them; ``how`` says what the rule
+    does (it goes into the mapping report)."""
+
+    parts: tuple[tuple[str, str], ...]
+    to_keras: Callable[[np.ndarray], tuple[np.ndarray, ...]]
+    to_graph: Callable[[tuple[np.ndarray, ...]], np.ndarray]
+    how: str
+
+
+def _gates(a: np.ndarray, src: tuple[str, ...], dst: tuple[str, ...]) -> np.ndarray:
+    """``a``'s last axis, four gate blocks in ``src`` order, rearranged into ``dst`` order."""
+    blocks = np.split(a, 4, axis=-1)
+    return np.concatenate([blocks[src.index(g)] for g in dst], axis=-1)
+
+
+def tf1_lstm_rules(scope: str, layer: str, forget_bias: float = tables.TF1_FORGET_BIAS) -> tuple[Rule, ...]:
+    """A TF1 ``BasicLSTMCell`` (``<scope>/kernel`` [inputs + units, 4 units] over [x, h], gates
+    (i, j, f, o); ``<scope>/bias`` [4 units] without the run-time ``forget_bias``) onto a stock
+    Keras LSTM ``layer`` (kernel [inputs, 4u], recurrent_kernel [u, 4u], bias [4u]; gates (i, f,
+    c, o)): the kernel's rows split at ``inputs``, the gate blocks reordered, the forget bias
+    folded into the stored bias (and taken out again on the way back)."""
+    tf1, stock = tables.TF1_LSTM_GATES, tables.STOCK_LSTM_GATES
+    f = stock.index("f")
+
+    def kernel_to_keras(a: np.ndarray) -> tuple[np.ndarray, ...]:
+        units = a.shape[1] // 4
+        a = _gates(a, tf1, stock)
+        return a[:-units], a[-units:]
+
+    def bias_to_keras(a: np.ndarray) -> tuple[np.ndarray, ...]:
+        b = _gates(a, tf1, stock).copy()
+        units = b.shape[0] // 4
+        b[f * units:(f + 1) * units] += forget_bias
+        return (b,)
+
+    def bias_to_graph(parts: tuple[np.ndarray, ...]) -> np.ndarray:
+        b = parts[0].copy()
+        units = b.shape[0] // 4
+        b[f * units:(f + 1) * units] -= forget_bias
+        return _gates(b, stock, tf1)
+
+    s = re.escape(scope)
+    return (
+        (rf"{s}/kernel", lambda m: Split(((layer, "kernel"), (layer, "recurrent_kernel")), kernel_to_keras,
+                                         lambda p: _gates(np.concatenate(p, axis=0), stock, tf1),
+                                         "rows [x, h] split into kernel and recurrent_kernel; gates (i, j, f, o) "
+                                         "-> (i, f, j, o)")),
+        (rf"{s}/bias", lambda m: Split(((layer, "bias"),), bias_to_keras, bias_to_graph,
+                                       f"gates (i, j, f, o) -> (i, f, j, o); the cell's run-time forget_bias "
+                                       f"{forget_bias:g} added to the forget gate's bias")),
+    )
 
 
 def _slim_rules(scope: str, aliases: dict[str, str], prefix: str = "") -> tuple[Rule, ...]:
@@ -287,6 +344,18 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
                 in_scale=127.5, in_shift=127.5, output=f"resnet_v2_{d}/SpatialSqueeze:0", input_size=size,
                 note="output:0 is softmax(logits); the logits are compared")
       for d, size in ((50, (346, 346)), (152, (256, 256)))),
+    GraphSpec("lstm_sentiment", "lstm.meta",
+              (*tf1_lstm_rules("rnn/basic_lstm_cell", "rnn"),
+               (r"Variable(?P<b>_1)?", lambda m: ("fc", "bias" if m["b"] else "kernel"))),
+              note="output:0 is the FC on the last step's output (2 logits); Variable / Variable_1 are its "
+                   "kernel and bias (ai_benchmark/models.py W_fc, b_fc)"),
+    GraphSpec("pixel_rnn", "pixel_rnn.meta",
+              ((r"(?P<path>.+)/(?P<leaf>weights|biases)",     # the cell's scope (rnn/DiagonalBiLSTMCell) left out
+                lambda m: (m["path"].replace("/rnn/DiagonalBiLSTMCell/", "/").replace("/", "."), _LEAF[m["leaf"]])),),
+              in_scale=255.0, out_scale=1 / 255.0,  # graph: x / 255 ... sigmoid * 255
+              input_size=tables.PIXEL_RNN_SIZE,
+              note="output:0 is sigmoid(conv2d_out_logits) * 255; the recurrent cell's s_to_s conv is our "
+                   "<direction>.s_to_s (DiagonalLSTMScan)"),
     GraphSpec("icnet", "icnet.meta", _icnet_rules(),
               in_shift=ICNET_MEAN,                  # the graph subtracts the mean; the twin takes x - mean
               input_size=(1024, 1536), note="output:0 is final/Tanh (AI Benchmark's 19 -> 3 head)"),
@@ -319,17 +388,36 @@ class Mapping:
     graph_leftovers: list[str]             # graph variables no rule or no Keras weight took
     keras_leftovers: list[str]             # Keras weights no graph variable fed
     shape_mismatches: list[str]
+    splits: dict[str, Split] = field(default_factory=dict)     # graph vars mapped by a Split rule
 
     @property
     def complete(self) -> bool:
         return not (self.graph_leftovers or self.keras_leftovers or self.shape_mismatches)
 
+    def keras_values(self, name: str, array: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+        """The Keras weights graph variable ``name`` holds, from its value ``array``."""
+        split = self.splits.get(name)
+        if split is None:
+            pair = next(p for p in self.pairs if p["graph"] == name)
+            return {(pair["keras_layer"], pair["keras_weight"]): array}
+        return dict(zip(split.parts, split.to_keras(np.asarray(array))))
+
+    def graph_value(self, name: str, kvalues: dict[tuple[str, str], np.ndarray]) -> np.ndarray:
+        """Graph variable ``name``'s value from the Keras weights it maps to."""
+        split = self.splits.get(name)
+        if split is None:
+            pair = next(p for p in self.pairs if p["graph"] == name)
+            return kvalues[(pair["keras_layer"], pair["keras_weight"])]
+        return split.to_graph(tuple(kvalues[part] for part in split.parts))
+
 
 def map_variables(spec: GraphSpec, variables: list[tuple[str, tuple[int, ...]]], keras_model) -> Mapping:
-    """Map (name, shape) graph variables onto the Keras twin's weights with ``spec.rules``."""
+    """Map (name, shape) graph variables onto the Keras twin's weights with ``spec.rules``; a rule
+    returns a (layer, weight) target or a ``Split``."""
     kweights = {(layer.name, w.path.rsplit("/", 1)[-1]): w for layer in keras_model.layers for w in layer.weights}
     used: set[tuple[str, str]] = set()
     pairs, graph_left, mismatches = [], [], []
+    splits: dict[str, Split] = {}
     for name, shape in variables:
         target = None
         for pattern, fn in spec.rules:
@@ -340,21 +428,35 @@ def map_variables(spec: GraphSpec, variables: list[tuple[str, tuple[int, ...]]],
                 except KeyError:
                     target = None
                 break
-        if target is None or target not in kweights:
-            graph_left.append(f"{name} {list(shape)}" + (f" (-> {target[0]}/{target[1]}: no such Keras weight)"
-                                                          if target else " (no rule)"))
+        split = target if isinstance(target, Split) else None
+        parts = split.parts if split else ((target,) if target else ())
+        missing = [t for t in parts if t not in kweights]
+        if not parts or missing:
+            graph_left.append(f"{name} {list(shape)}" + (f" (-> {missing[0][0]}/{missing[0][1]}: no such Keras weight)"
+                                                          if missing else " (no rule)"))
             continue
-        if target in used:
-            mismatches.append(f"{name}: Keras weight {target[0]}/{target[1]} is already fed by another variable")
+        taken = [t for t in parts if t in used]
+        if taken:
+            mismatches.append(f"{name}: Keras weight {taken[0][0]}/{taken[0][1]} is already fed by another variable")
             continue
-        used.add(target)
-        kshape = tuple(kweights[target].shape)
-        pairs.append({"graph": name, "graph_shape": list(shape), "keras_layer": target[0],
-                      "keras_weight": target[1], "keras_shape": list(kshape)})
-        if kshape != tuple(shape):
-            mismatches.append(f"{name} {list(shape)} -> {target[0]}/{target[1]} {list(kshape)}")
+        used.update(parts)
+        if split:
+            splits[name] = split
+            shapes = [a.shape for a in split.to_keras(np.zeros(shape, dtype=np.float32))]
+        else:
+            shapes = [tuple(shape)]
+        for t, want in zip(parts, shapes):
+            kshape = tuple(kweights[t].shape)
+            pair = {"graph": name, "graph_shape": list(shape), "keras_layer": t[0], "keras_weight": t[1],
+                    "keras_shape": list(kshape)}
+            if split:
+                pair["how"] = split.how
+            pairs.append(pair)
+            if kshape != tuple(want):
+                mismatches.append(f"{name} {list(shape)} -> {t[0]}/{t[1]} {list(kshape)}"
+                                  + (f" (the rule gives {list(want)})" if split else ""))
     keras_left = [f"{layer}/{w} {list(kweights[(layer, w)].shape)}" for layer, w in kweights if (layer, w) not in used]
-    return Mapping(pairs, graph_left, keras_left, mismatches)
+    return Mapping(pairs, graph_left, keras_left, mismatches, splits)
 
 
 def _model_variables(graph) -> list:
@@ -385,7 +487,7 @@ def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray,
             mapping = Mapping([{"graph": v.op.name} for v in variables if v.op.name in values], missing, [], [])
             by_name = values
         elif mapping.complete:
-            by_name = {p["graph"]: kvalues[(p["keras_layer"], p["keras_weight"])] for p in mapping.pairs}
+            by_name = {v.op.name: mapping.graph_value(v.op.name, kvalues) for v in variables}
         if not mapping.complete:
             return mapping, None
         with tf.compat.v1.Session(graph=graph) as sess:
@@ -417,28 +519,46 @@ def _data_dependent(graph) -> set[str]:
     return seen
 
 
-def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3) -> int:
+def _loop_trips(graph, op) -> int:
+    """How many times an op runs per forward pass: 1 outside loops; inside a ``dynamic_rnn``'s
+    while loop, the number of steps, read off the static first dimension of the loop's input
+    TensorArray (``<scope>/TensorArrayUnstack/TensorArrayScatter``: the time-major input)."""
+    ctx = op._control_flow_context
+    if ctx is None or not ctx.name.endswith("while/while_context"):
+        return 1
+    scope = ctx.name[: -len("while/while_context")]
+    scatter = graph.get_operation_by_name(f"{scope}TensorArrayUnstack/TensorArrayScatter/TensorArrayScatterV3")
+    steps = scatter.inputs[2].shape[0]
+    if steps is None:
+        raise ValueError(f"{op.name}: the number of steps of loop {scope!r} is not fixed")
+    return int(steps)
+
+
+def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3, shape: tuple[int, ...] | None = None) -> int:
     """Conv and FC MACs of the graph itself at ``size``, read off its own ops: the graph is
     imported with ``input:0`` mapped to a fixed-shape placeholder so TF's shape inference fixes
     every shape, then each Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput / MatMul adds
     kernel size x input channels (1 for depthwise) x output elements (an atrous conv written as
     SpaceToBatchND -> Conv2D -> BatchToSpaceND counted at its cropped output); ops no input or
     random source reaches compute on weights only (SPADE's spectral norm) and are not the
-    network's MACs. A third counter, beside the
+    network's MACs; nor are a training graph's (``gradients/`` scope). An op inside a recurrent
+    layer's while loop counts once per step (``_loop_trips``). ``shape``: the input placeholder's
+    whole shape, where it is not the image batch [1, H, W, channels]. A third counter, beside the
     torch FLOP counter and the Keras walk, that shares no code with either."""
     import tensorflow as tf
     graph = tf.Graph()
     total = 0
     with graph.as_default():
-        fixed = tf.compat.v1.placeholder(tf.float32, [1, *size, channels])
+        fixed = tf.compat.v1.placeholder(tf.float32, list(shape) if shape else [1, *size, channels])
         tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True,
                                              input_map={"input:0": fixed})
         data = _data_dependent(graph)
         for op in graph.get_operations():
             if op.type not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul"):
                 continue
-            if op.name not in data:     # weight preprocessing (SPADE's spectral norm): no input reaches it
-                continue
+            if op.name not in data or op.name.startswith("gradients/"):
+                continue                # weight preprocessing (SPADE's spectral norm), or training
+            trips = _loop_trips(graph, op)
             out, kernel = op.outputs[0].shape, op.inputs[1].shape
             to_space = [c for c in op.outputs[0].consumers() if c.type == "BatchToSpaceND"]
             if op.type == "Conv2D" and to_space:
@@ -446,17 +566,20 @@ def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3) -> int
                 # runs on the blocks, BatchToSpaceND crops; the dilated conv itself is its cropped
                 # output (the padding's extra rows are the implementation's, not the network's)
                 out = to_space[0].outputs[0].shape
-            if not (out.is_fully_defined() and kernel.is_fully_defined()):
-                raise ValueError(f"{spec.meta}: shape of {op.name} not fixed at {size}: {out} x {kernel}")
             o, k = out.as_list(), kernel.as_list()
+            if o and o[0] is None:
+                o[0] = 1            # the batch (1): shape inference loses it through a while loop's
+                                    # Merge and TensorArrays (the recurrent graphs)
+            if None in o or not kernel.is_fully_defined():
+                raise ValueError(f"{spec.meta}: shape of {op.name} not fixed at {size}: {out} x {kernel}")
             if op.type == "Conv2D":
-                total += int(np.prod(o)) * k[0] * k[1] * k[2]
+                total += trips * int(np.prod(o)) * k[0] * k[1] * k[2]
             elif op.type == "DepthwiseConv2dNative":
-                total += int(np.prod(o)) * k[0] * k[1]
+                total += trips * int(np.prod(o)) * k[0] * k[1]
             elif op.type == "Conv2DBackpropInput":        # transposed conv: per input element
-                total += int(np.prod(op.inputs[2].shape.as_list())) * k[0] * k[1] * k[2]
+                total += trips * int(np.prod(op.inputs[2].shape.as_list())) * k[0] * k[1] * k[2]
             else:
-                total += o[0] * o[1] * (k[0] if not op.get_attr("transpose_b") else k[1])
+                total += trips * o[0] * o[1] * (k[0] if not op.get_attr("transpose_b") else k[1])
     return total
 
 
@@ -472,21 +595,20 @@ def check_reference(net: Network, seed: int = 0):
     except ReferenceUnavailable as exc:
         return checks.CheckResult("reference", checks.SKIP, f"skipped: {exc}", {"graph": spec.meta})
     size = spec.input_size or net.parity_sizes[0]
-    sets = checks.parity_inputs(net, size, seed, images=2, randoms=0)
-    x = sets[0][1]
+    kind, x, sources = checks.sample_inputs(net, size, seed)
     tmodel, kmodel = checks.prepare_twins(net, size, seed, x)
     mapping, graph_out = run_graph(spec, kmodel, x)
     data: dict[str, Any] = {
         "graph": f"ai_benchmark/models/{spec.meta}", "output": spec.output, "input_size": list(size),
-        "inputs": sets[0][2], "variables": len(mapping.pairs) + len(mapping.graph_leftovers),
-        "mapped": len(mapping.pairs), "graph_leftovers": mapping.graph_leftovers,
+        "inputs": sources, "variables": len({p["graph"] for p in mapping.pairs}) + len(mapping.graph_leftovers),
+        "mapped": len({p["graph"] for p in mapping.pairs}), "graph_leftovers": mapping.graph_leftovers,
         "keras_leftovers": mapping.keras_leftovers, "shape_mismatches": mapping.shape_mismatches,
         "mapping": mapping.pairs, "note": spec.note,
     }
     from conformance import counting
     macs_size = spec.input_size or net.input_size
-    gmacs = graph_macs(spec, macs_size, net.channels)
-    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), (1, net.channels, *macs_size))
+    gmacs = graph_macs(spec, macs_size, net.channels, net.batch_shape(macs_size))
+    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(macs_size, layout="NCHW"))
     data["macs"] = {"input_size": list(macs_size), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
     if graph_out is None:
         problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
@@ -501,8 +623,8 @@ def check_reference(net: Network, seed: int = 0):
     vs_torch = parity.compare(graph_out, t_out, tol)
     data["vs_keras"], data["vs_torch"] = vs_keras.as_dict(), vs_torch.as_dict()
     ok = vs_keras.passed and vs_torch.passed and gmacs == tmacs
-    summary = (f"{len(mapping.pairs)} variables mapped, none left over; graph vs Keras rel "
-               f"{vs_keras.max_rel:.1e}, vs torch rel {vs_torch.max_rel:.1e} on {x.shape[0]} real images "
+    summary = (f"{data['mapped']} variables mapped, none left over; graph vs Keras rel "
+               f"{vs_keras.max_rel:.1e}, vs torch rel {vs_torch.max_rel:.1e} on {x.shape[0]} {kind} inputs "
                f"at {size[0]}x{size[1]}; graph MACs {gmacs / 1e6:,.1f} M "
                + ("= ours" if gmacs == tmacs else f"!= ours {tmacs / 1e6:,.1f} M") + f" at {macs_size[0]}x{macs_size[1]}")
     return checks.CheckResult("reference", checks.PASS if ok else checks.FAIL, summary, data)

@@ -17,6 +17,14 @@ ConvTranspose2d               Conv2DTranspose                  [I, O, kh, kw] ->
 Linear                        Dense                            [O, I] -> [I, O]; after a Flatten of an
                                                                (H, W, C) map, rows from torch's (C, H, W)
                                                                order to Keras' (H, W, C) order
+MaskedConv2d                  MaskedConv2D                     conv rule (the stored kernel, unmasked; the
+                                                               mask is a constant of each twin)
+DiagonalLSTMScan              DiagonalLSTMScan                 conv rule (its state-to-state conv)
+LSTM (one layer, one          LSTM                             weight_ih [4u, I] -> kernel [I, 4u],
+direction, batch_first)                                        weight_hh [4u, u] -> recurrent_kernel [u, 4u],
+                                                               bias_ih + bias_hh -> bias; same gate order
+                                                               (torch i, f, g, o = Keras i, f, c, o); back:
+                                                               bias -> bias_ih, bias_hh = 0
 BatchNorm2d                   BatchNormalization               weight, bias, running_mean, running_var
                                                                -> gamma, beta, moving_mean, moving_variance
 InstanceNorm2d / GroupNorm    GroupNormalization               weight, bias -> gamma, beta
@@ -42,9 +50,11 @@ import keras
 from keras import layers as kl
 
 from torch_models.layers import ScalarBias as TorchScalarBias
-from torch_models.layers import SNConv2d, SubPixelConv2d
+from torch_models.layers import DiagonalLSTMScan as TorchDiagonalLSTMScan
+from torch_models.layers import MaskedConv2d, SNConv2d, SubPixelConv2d
+from keras_models.layers import DiagonalLSTMScan as KerasDiagonalLSTMScan
 from keras_models.layers import ScalarBias as KerasScalarBias
-from keras_models.layers import SNConv2D, SubPixelConv2D
+from keras_models.layers import MaskedConv2D, SNConv2D, SubPixelConv2D
 
 
 class TransferError(ValueError):
@@ -235,6 +245,24 @@ def _bias_k(t, m, layer):
     return {"bias": t["bias"]}
 
 
+def _lstm_k(t, m, layer):
+    return {"kernel": t["weight_ih_l0"].T, "recurrent_kernel": t["weight_hh_l0"].T,
+            "bias": t["bias_ih_l0"] + t["bias_hh_l0"]}
+
+
+def _lstm_t(k, m, layer):
+    # torch adds two biases where Keras (and the TF1 cell) store one: all of it goes to bias_ih
+    return {"weight_ih_l0": k["kernel"].T, "weight_hh_l0": k["recurrent_kernel"].T,
+            "bias_ih_l0": k["bias"], "bias_hh_l0": np.zeros_like(k["bias"])}
+
+
+def _check_lstm(module: nn.LSTM) -> None:
+    if module.num_layers != 1 or module.bidirectional or not module.batch_first or not module.bias \
+            or module.proj_size:
+        raise TypeError("an LSTM pairs with one Keras LSTM layer only with one layer, one direction, "
+                        "batch_first=True, biases and no projection")
+
+
 def rule_for(module: nn.Module) -> Rule:
     """The layout rule of a torch module, by its type."""
     if isinstance(module, nn.ConvTranspose2d):
@@ -243,6 +271,13 @@ def rule_for(module: nn.Module) -> Rule:
         return Rule("subpixel_conv", (SubPixelConv2D,), _subpixel_k, _subpixel_t)
     if isinstance(module, SNConv2d):
         return Rule("spectral_norm_conv", (SNConv2D,), _sn_conv_k, _sn_conv_t)
+    if isinstance(module, MaskedConv2d):
+        return Rule("masked_conv", (MaskedConv2D,), _conv_k, _conv_t)
+    if isinstance(module, TorchDiagonalLSTMScan):
+        return Rule("diagonal_lstm_scan", (KerasDiagonalLSTMScan,), _conv_k, _conv_t)
+    if isinstance(module, nn.LSTM):
+        _check_lstm(module)
+        return Rule("lstm", (kl.LSTM,), _lstm_k, _lstm_t)
     if isinstance(module, nn.Conv2d):
         if module.groups == 1:
             return Rule("conv", (kl.Conv2D,), _conv_k, _conv_t)
@@ -295,7 +330,7 @@ def pair_layers(torch_model: nn.Module, keras_model: keras.Model) -> list[Pair]:
             problems.append(f"layer {name!r}: {exc}")
             continue
         if not isinstance(layer, rule.keras_types) or (
-                rule.name == "conv" and isinstance(layer, (SubPixelConv2D, SNConv2D))):
+                rule.name == "conv" and isinstance(layer, (SubPixelConv2D, SNConv2D, MaskedConv2D))):
             problems.append(f"layer {name!r}: torch {type(module).__name__} ({rule.name}) pairs with "
                             f"Keras {'/'.join(t.__name__ for t in rule.keras_types)}, "
                             f"found Keras {type(layer).__name__}")
@@ -318,9 +353,9 @@ def _fit(name: str, wname: str, array: np.ndarray, target_shape: tuple[int, ...]
     return None
 
 
-def torch_to_keras(torch_model: nn.Module, keras_model: keras.Model) -> list[Pair]:
-    """Copy every weight of the torch twin into the Keras twin. Raises TransferError (and writes
-    nothing) on any mismatch."""
+def keras_values(torch_model: nn.Module, keras_model: keras.Model) -> tuple[list[Pair], list[tuple]]:
+    """Every weight of the torch twin in the Keras twin's layout: the pairs and a plan of
+    (Keras variable, value), nothing written. Raises TransferError on any mismatch."""
     pairs = pair_layers(torch_model, keras_model)
     problems: list[str] = []
     plan: list[tuple] = []
@@ -343,11 +378,18 @@ def torch_to_keras(torch_model: nn.Module, keras_model: keras.Model) -> list[Pai
                 src = "torch " + ", ".join(f"{n} {tuple(t.shape)}" for n, t in tensors.items())
                 fitted = _fit(p.name, wname, array, tuple(kvars[wname].shape), "Keras", src, problems)
                 if fitted is not None:
-                    plan.append((kvars[wname], fitted))
+                    plan.append((kvars[wname], fitted.astype(np.float32)))
     if problems:
         raise TransferError(problems)
+    return pairs, plan
+
+
+def torch_to_keras(torch_model: nn.Module, keras_model: keras.Model) -> list[Pair]:
+    """Copy every weight of the torch twin into the Keras twin. Raises TransferError (and writes
+    nothing) on any mismatch."""
+    pairs, plan = keras_values(torch_model, keras_model)
     for var, value in plan:
-        var.assign(value.astype(np.float32))
+        var.assign(value)
     return pairs
 
 

@@ -189,7 +189,7 @@ def nnapi_report(path: Path, rel_to: Path) -> dict[str, Any]:
 
 
 def base_record(net: Network, fmt: Format, size: tuple[int, int], size_why: str) -> dict[str, Any]:
-    shape = (1, net.channels, *size) if fmt.layout == "NCHW" else (1, *size, net.channels)
+    shape = net.batch_shape(size, layout=fmt.layout)
     return {
         "network": net.name, "task": net.task, "format": fmt.name, "description": fmt.description,
         "source_framework": fmt.source, "precision": fmt.precision,

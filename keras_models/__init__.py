@@ -44,7 +44,7 @@ def build(name: str, input_size: tuple[int | None, int | None] | None = None, **
     if net.fixed_size:
         kwargs["input_size"] = net.input_size
     check_options(name, builder, kwargs, framework_only=("input_shape",))
-    return builder(input_shape=(*input_size, net.channels), **kwargs)
+    return builder(input_shape=net.batch_shape(input_size)[1:], **kwargs)
 
 
 def predict(name: str, model, x):

@@ -131,3 +131,127 @@ def conv_bn_act(x, filters: int, kernel_size: int, stride: int = 1, *, name: str
     if act is not None:
         x = activation(act, f"{name}.act")(x)
     return x
+
+
+# ------------------------------------------------------------------------------------------
+# Pixel-RNN (carpedm20's layers as ai_benchmark/model_utils.py has them); see the torch twins
+# of the same names in torch_models/layers.py
+# ------------------------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package="twinzoo")
+class MaskedConv2D(layers.Conv2D):
+    """A 'same' conv whose kernel is multiplied at every call by a fixed spatial mask
+    (``tables.pixel_rnn_mask``: "a" or "b")."""
+
+    def __init__(self, filters: int, kernel_size: int, mask_type: str, **kwargs) -> None:
+        kwargs.setdefault("padding", "same")
+        super().__init__(filters, kernel_size, **kwargs)
+        self.mask_type = mask_type
+
+    def build(self, input_shape) -> None:
+        from twinzoo import tables
+        super().build(input_shape)
+        self.mask = tables.pixel_rnn_mask(self.kernel_size[0], self.mask_type)[:, :, None, None]
+
+    def call(self, inputs):
+        y = tf.nn.conv2d(inputs, self.kernel * self.mask, 1, "SAME")
+        return y if self.bias is None else tf.nn.bias_add(y, self.bias)
+
+    def get_config(self):
+        return {**super().get_config(), "mask_type": self.mask_type}
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class DiagonalLSTMScan(layers.Layer):
+    """The recurrence of a Diagonal LSTM over the columns of a skewed map; ``kernel`` [k, 1, h, 4h]
+    and ``bias`` [4h] are the state-to-state conv ``s_to_s``. Input [N, H, W', 4h], output
+    [N, H, W', h]. See torch_models.layers.DiagonalLSTMScan."""
+
+    def __init__(self, hidden: int, kernel: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.hidden, self.kernel_rows = hidden, kernel
+
+    def build(self, input_shape) -> None:
+        c4 = 4 * self.hidden
+        self.kernel = self.add_weight(name="kernel", shape=(self.kernel_rows, 1, self.hidden, c4))
+        self.bias = self.add_weight(name="bias", shape=(c4,), initializer="zeros")
+
+    def call(self, x):
+        _, height, width, c4 = x.shape
+        hid = self.hidden
+        columns = tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [-1, width, height * c4])
+        state = tf.zeros_like(x[:, :, :1, :hid])
+        cell = tf.zeros_like(columns[:, 0, :height * hid])
+        outs = []
+        for t in range(width):
+            s = tf.nn.bias_add(tf.nn.conv2d(state, self.kernel, 1, "SAME"), self.bias)
+            gates = tf.sigmoid(tf.reshape(s, [-1, height * c4]) + columns[:, t])
+            i, g, f, o = tf.split(gates, 4, axis=1)
+            cell = f * cell + i * g
+            h = o * tf.tanh(cell)
+            outs.append(h)
+            state = tf.reshape(h, [-1, height, 1, hid])
+        return tf.transpose(tf.reshape(tf.stack(outs, 1), [-1, width, height, hid]), [0, 2, 1, 3])
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:3], self.hidden)
+
+    def twinzoo_macs(self) -> int:
+        """The state-to-state conv once per column: H x 4h outputs x (k x h) taps, x W' columns."""
+        _, height, width, c4 = self.input.shape
+        return int(width * height * c4 * self.kernel_rows * self.hidden)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden": self.hidden, "kernel": self.kernel_rows}
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class Skew(layers.Layer):
+    """[N, H, W, C] -> [N, H, W + H - 1, C]: row i shifted right by i, zeros around."""
+
+    def call(self, x):
+        height = x.shape[1]
+        return tf.stack([tf.pad(x[:, i], [[0, 0], [i, height - 1 - i], [0, 0]]) for i in range(height)], 1)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n, h, w + h - 1, c)
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class Unskew(layers.Layer):
+    """Row i keeps columns i .. i + H - 1 (model_utils' ``unskew``: the width taken equal to the height)."""
+
+    def call(self, x):
+        height = x.shape[1]
+        return tf.stack([x[:, i, i:i + height] for i in range(height)], 1)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n, h, h, c)
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class FlipWidth(layers.Layer):
+    """The image mirrored left-right (``tf.reverse(x, [2])``)."""
+
+    def call(self, x):
+        return tf.reverse(x, [2])
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class ZeroLastRow(layers.Layer):
+    """The last row replaced by zeros (model_utils' ``diagonal_bilstm`` on the backward output)."""
+
+    def call(self, x):
+        return tf.pad(x[:, :-1], [[0, 0], [0, 1], [0, 0], [0, 0]])
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class LastStep(layers.Layer):
+    """A sequence's last step: [N, T, C] -> [N, C] (the graph's gather of the last time step)."""
+
+    def call(self, x):
+        return x[:, -1]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])

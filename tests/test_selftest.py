@@ -140,3 +140,17 @@ def test_cli_selftest_subset_reports_and_writes(tmp_path):
     assert row["correct_max"] < 1.0 < row["smallest_bug"]
     text = md.read_text()
     assert "2/2 mutations caught" in text and "False alarms: 0" in text and "| tanh_as_sigmoid |" in text
+
+
+@pytest.mark.parametrize("name, layer", [
+    # the smallest of Pixel-RNN's planted bugs (2.3e-5 abs): caught only because the network's
+    # tolerance was placed on its measured floor (catalogue.PIXEL_RNN_TOLERANCE)
+    ("pixel_rnn_unskew_off_by_one", "LSTM0.output_state_fw.unskew"),
+    # the shapes still fit: only the numbers show the recurrence ran over the batch axis
+    ("lstm_time_major_as_batch_major", "rnn"),
+])
+def test_recurrent_mutations_caught_and_localised(name, layer):
+    r = selftest.run_mutation(name)
+    assert set(r.flagged_by) == {"parity"}, r.summaries        # no BN: the train check has nothing to judge
+    assert r.localised == layer, r.summaries
+    assert r.parity_ratio > 5 and r.ok

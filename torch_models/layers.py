@@ -224,3 +224,98 @@ def activation(kind: str) -> nn.Module:
         return kinds[kind]()
     except KeyError:
         raise ValueError(f"unknown activation {kind!r}; known: {', '.join(kinds)}") from None
+
+
+# ------------------------------------------------------------------------------------------
+# Pixel-RNN (carpedm20's layers as ai_benchmark/model_utils.py has them)
+# ------------------------------------------------------------------------------------------
+class MaskedConv2d(nn.Conv2d):
+    """A conv whose stored kernel is multiplied at every call by a fixed spatial mask
+    (``tables.pixel_rnn_mask``: "a" or "b"), 'SAME' padding (odd kernels: symmetric), stride 1.
+    The weight is stored whole, as the graph stores it; the mask is a constant, not a weight."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, mask_type: str) -> None:
+        from twinzoo import tables
+        super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.mask_type = mask_type
+        mask = torch.tensor(tables.pixel_rnn_mask(kernel_size, mask_type))
+        self.register_buffer("mask", mask.view(1, 1, kernel_size, kernel_size), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, self.weight * self.mask, self.bias)
+
+
+class DiagonalLSTMScan(nn.Conv2d):
+    """The recurrence of a Diagonal LSTM over the columns of a skewed map (model_utils'
+    ``DiagonalLSTMCell`` run by ``dynamic_rnn``). Its weight is the state-to-state conv ``s_to_s``
+    (k x 1 over the column, 'SAME': k - 1 rows of zeros below); input: the input-to-state map
+    [N, 4h, H, W'], output: the hidden states [N, h, H, W'].
+
+    Per column t, with the column's input-to-state and state-to-state maps flattened in (row,
+    channel) order as the graph reshapes them: gates = sigmoid(s_to_s(h) + i_to_s[t]), split into
+    four consecutive quarters (i, g, f, o) of that flat vector; c = f * c + i * g; h = o * tanh(c),
+    read back as [H, h] for the next step's conv. Zero initial state."""
+
+    def __init__(self, hidden: int, kernel: int) -> None:
+        super().__init__(hidden, 4 * hidden, (kernel, 1))
+        self.hidden = hidden
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c4, height, width = x.shape
+        hid = self.hidden
+        below = self.kernel_size[0] - 1
+        columns = x.permute(0, 3, 2, 1).reshape(n, width, height * c4)
+        state = x.new_zeros(n, hid, height, 1)
+        cell = x.new_zeros(n, height * hid)
+        outs = []
+        for t in range(width):
+            s = self._conv_forward(F.pad(state, (0, 0, 0, below)), self.weight, self.bias)
+            gates = torch.sigmoid(s.permute(0, 2, 3, 1).reshape(n, height * c4) + columns[:, t])
+            h, cell = self.step(gates, cell)
+            outs.append(h)
+            state = h.view(n, height, 1, hid).permute(0, 3, 1, 2)
+        return torch.stack(outs, 1).view(n, width, height, hid).permute(0, 3, 2, 1)
+
+    def step(self, gates: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step of the cell from its gates (sigmoids, quarters i, g, f, o): (h, c)."""
+        i, g, f, o = gates.chunk(4, dim=1)
+        cell = f * cell + i * g
+        return o * torch.tanh(cell), cell
+
+
+class Skew(nn.Module):
+    """[N, C, H, W] -> [N, C, H, W + H - 1]: row i shifted right by i, zeros around."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height = x.shape[2]
+        return torch.stack([F.pad(x[:, :, i], (i, height - 1 - i)) for i in range(height)], 2)
+
+
+class Unskew(nn.Module):
+    """The inverse of ``Skew`` as model_utils' ``unskew`` reads it: row i keeps columns
+    i .. i + H - 1 (the width taken equal to the height)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height = x.shape[2]
+        return torch.stack([x[:, :, i, i:i + height] for i in range(height)], 2)
+
+
+class FlipWidth(nn.Module):
+    """The image mirrored left-right (``tf.reverse(x, [2])`` in NHWC)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.flip(x, [3])
+
+
+class ZeroLastRow(nn.Module):
+    """The last row replaced by zeros (model_utils' ``diagonal_bilstm`` on the backward output)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x[:, :, :-1], (0, 0, 0, 1))
+
+
+class LastStep(nn.Module):
+    """A sequence's last step: [N, T, C] -> [N, C] (the graph's gather of the last time step)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, -1]

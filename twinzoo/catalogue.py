@@ -13,7 +13,8 @@ convention of the MobileNet paper, TF-slim's tables and torchvision's "GFLOPS" (
 Parameters are counted by *role* (see ``PARAM_CONVENTIONS``):
 ``W`` conv/FC kernels, ``b`` biases, ``gamma``/``beta`` the scale and shift of BN and instance
 norm, ``alpha`` PReLU slopes, ``stats`` BN moving mean and variance and a spectral norm's ``u``
-(Keras counts these in "Total params" as non-trainable; torch keeps them as buffers).
+(Keras counts these in "Total params" as non-trainable; torch keeps them as buffers), ``b2``
+torch's redundant second LSTM bias (counted by no convention).
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ PARAM_CONVENTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
     "trainable": frozenset({"W", "b", "gamma", "beta", "alpha"}),
     "trainable+stats": frozenset({"W", "b", "gamma", "beta", "alpha", "stats"}),
 })
-PARAM_ROLES = ("W", "b", "gamma", "beta", "alpha", "stats")
+# ``b2``: torch's second LSTM bias (bias_hh), which acts only through its sum with bias_ih: the
+# TF1 cell and Keras store that sum as one bias, so no convention counts it (torch's numel does)
+PARAM_ROLES = ("W", "b", "gamma", "beta", "alpha", "stats", "b2")
+LAYOUTS = ("image", "sequence")
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,28 @@ class Network:
     fixed_size: bool = False       # the head fixes the input size (FC after flatten)
     size_multiple: int = 1         # input sides must be multiples of this (e.g. U-Net's skip concats)
     description: str = ""
+    # "image": NHWC batches for Keras, NCHW for torch, ``input_size`` = (H, W) and ``channels``;
+    # "sequence": (N, steps, features) batches in both twins (batch-major, as AI Benchmark feeds
+    # them), ``input_size`` = (steps, features), ``channels`` unused
+    layout: str = "image"
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"{self.name}: layout must be one of {LAYOUTS}, got {self.layout!r}")
+
+    def batch_shape(self, size: tuple[int, int] | None = None, batch: int = 1, layout: str = "NHWC") -> tuple[int, ...]:
+        """The shape of a batch of ``batch`` inputs at ``size`` (default the canonical size) in
+        ``layout`` ("NHWC" for the Keras twin, "NCHW" for the torch twin; a sequence network
+        takes (N, steps, features) in both)."""
+        h, w = size if size is not None else self.input_size
+        if self.layout == "sequence":
+            return (batch, h, w)
+        return (batch, h, w, self.channels) if layout == "NHWC" else (batch, self.channels, h, w)
+
+    def shape_text(self, size: tuple[int, int] | None = None) -> str:
+        """``224x224x3`` for an image network, ``1024 steps x 300`` for a sequence network."""
+        h, w = size if size is not None else self.input_size
+        return f"{h} steps x {w}" if self.layout == "sequence" else f"{h}x{w}x{self.channels}"
 
     def build_opts(self, **overrides: Any) -> dict[str, Any]:
         opts = dict(self.opts)
@@ -800,4 +826,63 @@ register(Network(
     ),
     description="Nvidia SPADE's generator as AI Benchmark's spade.meta: fixed latent z, 7 SPADE resblocks with "
                 "spectral-norm convs, TF1 legacy resizes, 128x128 RGB -> RGB",
+))
+
+# ======================================================================================
+# The recurrent networks: MACs of a recurrent layer are counted per sequence (one forward pass
+# over all of its steps): the per-step products of the cell's kernels times the number of steps
+# (an LSTM: (inputs + units) x 4 units per step); gate nonlinearities and elementwise products are
+# left out, as BN and activations are for the convolutional networks.
+# ======================================================================================
+PAPER_LSTM = "Hochreiter & Schmidhuber 1997, Long Short-Term Memory (the reference ai_benchmark/models.py cites)"
+register(Network(
+    name="lstm_sentiment", family="lstm_sentiment", builder="lstm_sentiment", task="nlp",
+    input_size=(tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES), layout="sequence",
+    input_size_source=AIB_DESKTOP + " (test 18: LSTM-Sentiment on [1024, 300]; lstm.meta placeholder [None, 1024, 300])",
+    # 1024 steps, as the graph runs: float32 rounding carried through the whole recurrence is what
+    # the parity line must hold; 32 steps beside them for a short sequence
+    parity_sizes=((tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES), (32, tables.LSTM_SENTIMENT_FEATURES)),
+    # word vectors (the package ships none: AI Benchmark feeds random [1024, 300] batches); GloVe's
+    # 300-d vectors lie mostly within [-1, 1]
+    input_range=(-1.0, 1.0), image_set=None,
+    figures=(
+        Figure("params", 5_429_250, AIB_DESKTOP + " (lstm.meta: rnn/basic_lstm_cell/kernel [1324, 4096] + bias "
+               "[4096], Variable [1024, 2] + Variable_1 [2])", "W+b", 0.0),
+        Figure("macs", 5_553_260_544, AIB_DESKTOP + ": lstm.meta's own MatMul shapes, the cell's [1, 1324] x "
+               "[1324, 4096] once per step x 1024 steps + the FC's 1024 x 2 (conformance.reference.graph_macs)",
+               "conv+fc", 0.0, (tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES)),
+    ),
+    description="LSTM-Sentiment as AI Benchmark's lstm.meta: one LSTM(1024) over 1024 steps of 300-d vectors, "
+                "FC on the last step (2 classes)",
+))
+
+# Placed by the self-test (2026-12-03, 2-core AVX-512 EPYC, seeds 0-9, two real images and two
+# random inputs each): Pixel-RNN's output is a sigmoid (scale <= 1) of a signal that seven Diagonal
+# BiLSTMs whose every gate is a sigmoid (the package's cell, tables.PIXEL_RNN_GATES) carry only
+# weakly at random weights: each layer's hidden state sits near a constant, so a planted bug moves
+# the output by little against its scale. Correct twins: <= 4.4e-7 abs (0.004 of the default line).
+# Planted bugs (selftest --mutation): unskew off by one 2.3e-5, the cell's gate quarters in stock
+# order 7.4e-5, the input conv's mask "b" for "a" 1.3e-4, the backward direction not mirrored
+# 2.1e-4: under the default line (1.1e-4 at this scale) the first two pass and the next two sit at
+# 1.2x and 1.9x. atol 1e-7 + rtol 2e-6 puts the correct twins at <= 0.21 of the line and the
+# smallest bug at 11x.
+PIXEL_RNN_TOLERANCE = Tolerance(atol=1e-7, rtol=2e-6, why="sigmoid output of a weak recurrent signal: correct "
+                                "twins <= 4.4e-7 abs (10 seeds), smallest planted bug 2.3e-5")
+register(Network(
+    name="pixel_rnn", family="pixel_rnn", builder="pixel_rnn", task="enhancement",
+    input_size=tables.PIXEL_RNN_SIZE,
+    input_size_source=AIB_DESKTOP + " (test 17: Pixel-RNN at 64x64; pixel_rnn.meta placeholder [None, 64, 64, 3])",
+    parity_sizes=(tables.PIXEL_RNN_SIZE,), image_set="enhancement", tolerance=PIXEL_RNN_TOLERANCE,
+    # unskew reads the image width as its height (model_utils.unskew): the package's network runs
+    # on square images only, and its graph at 64x64
+    fixed_size=True,
+    figures=(
+        Figure("params", 48_867, AIB_DESKTOP + " (pixel_rnn.meta: its 64 model variables; the graph's 192 "
+               "variables and 146,601 values add two RMSProp slots per variable, 3 x 48,867)", "W+b", 0.0),
+        Figure("macs", 365_887_488, AIB_DESKTOP + ": pixel_rnn.meta's own Conv2D shapes at 64x64, the "
+               "recurrent s_to_s conv once per step x 127 skewed columns (conformance.reference.graph_macs)",
+               "conv+fc", 0.0, tables.PIXEL_RNN_SIZE),
+    ),
+    description="Pixel-RNN as AI Benchmark's pixel_rnn.meta (carpedm20): masked 7x7 conv, 7 Diagonal BiLSTMs "
+                "(16 units), two masked 1x1 convs, sigmoid output",
 ))

@@ -709,3 +709,58 @@ def spade_latent(seed: int = SPADE_Z_SEED):
     ``RandomStandardNormal`` (N(0, 1), float32), from numpy's PCG64 with ``seed``."""
     import numpy as np
     return np.random.default_rng(seed).standard_normal((1, SPADE_Z_DIM)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------
+# LSTM-Sentiment — AI Benchmark test 18 (ai_benchmark/models.py LSTM_Sentiment; lstm.meta):
+# one TF1 BasicLSTMCell(1024) run by dynamic_rnn over 1024 steps of 300-d word vectors, then a
+# fully connected layer on the last step's output. Reference paper: Hochreiter & Schmidhuber
+# 1997, "Long Short-Term Memory"
+# --------------------------------------------------------------------------------------
+LSTM_SENTIMENT_STEPS = 1024     # input placeholder [None, 1024, 300]
+LSTM_SENTIMENT_FEATURES = 300
+LSTM_SENTIMENT_UNITS = 1024     # rnn/basic_lstm_cell/kernel [300 + 1024, 4 * 1024]
+LSTM_SENTIMENT_CLASSES = 2      # Variable [1024, 2], Variable_1 [2]
+# TF1 BasicLSTMCell: gates = [x, h] @ kernel + bias, split in the order (i, j, f, o); c' = c *
+# sigmoid(f + forget_bias) + sigmoid(i) * tanh(j); h' = tanh(c') * sigmoid(o). forget_bias (1.0,
+# the cell's default) is added at run time and not stored: torch's nn.LSTM (i, f, g, o; two
+# biases) and Keras' LSTM (i, f, c, o; one bias) store it in their bias (conformance.transfer).
+TF1_LSTM_GATES = ("i", "j", "f", "o")
+STOCK_LSTM_GATES = ("i", "f", "j", "o")      # torch (i, f, g, o) and Keras (i, f, c, o): j = g = c
+TF1_FORGET_BIAS = 1.0
+
+
+# --------------------------------------------------------------------------------------
+# Pixel-RNN — AI Benchmark test 17 (ai_benchmark/models.py PixelRNN + model_utils.py;
+# pixel_rnn.meta), after carpedm20/pixel-rnn-tensorflow; van den Oord et al. 2016, "Pixel
+# Recurrent Neural Networks" (arXiv:1601.06759), Diagonal BiLSTM
+# --------------------------------------------------------------------------------------
+PIXEL_RNN_SIZE = (64, 64)       # input placeholder [None, 64, 64, 3], pixels in [0, 255]
+PIXEL_RNN_INPUT_CONV = (7, 16, "a")     # conv_inputs: 7x7, 16 filters, mask "a" (centre excluded)
+PIXEL_RNN_LAYERS = 7                    # LSTM0..LSTM6: Diagonal BiLSTMs, 16 channels in and out
+PIXEL_RNN_HIDDEN = 16                   # DiagonalLSTMCell(16, height, channel)
+PIXEL_RNN_STATE_KERNEL = 2              # s_to_s: a 2x1 conv over the column, 'SAME' (pads one row below)
+PIXEL_RNN_OUT_CONVS = (32, 32)          # CONV_OUT0, CONV_OUT1: 1x1, mask "b", ReLU
+PIXEL_RNN_OUT_CHANNELS = 3              # conv2d_out_logits: 1x1, mask "b", then sigmoid (* 255 in the graph)
+# The package's cell differs from the paper's and from a stock LSTM, and the twins follow it:
+# every gate, the candidate g included, is a sigmoid of (s_to_s + i_to_s); the four gates are
+# consecutive quarters of the column's flattened (row, channel) vector, not per-position
+# channel groups; the cell's forget_bias (1.0) is declared and never used; the backward
+# direction's last row is zeroed (not shifted down a row); unskew reads width = height.
+PIXEL_RNN_GATES = ("i", "g", "f", "o")
+
+
+def pixel_rnn_mask(kernel: int, mask_type: str):
+    """carpedm20's spatial mask [k, k] (1 = kept) of a masked conv: the rows below the centre and
+    the centre row right of the centre are zero; mask "a" also zeroes the centre. Colour
+    channels are not masked (the package's conv2d masks space only)."""
+    import numpy as np
+    if mask_type not in ("a", "b"):
+        raise ValueError(f"mask type must be 'a' or 'b', got {mask_type!r}")
+    mask = np.ones((kernel, kernel), dtype=np.float32)
+    c = kernel // 2
+    mask[c, c + 1:] = 0.0
+    mask[c + 1:, :] = 0.0
+    if mask_type == "a":
+        mask[c, c] = 0.0
+    return mask
