@@ -204,7 +204,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for net in catalogue.networks():
         if args.task and net.task != args.task:
             continue
-        table.add_row(net.name, net.task, f"{net.input_size[0]}x{net.input_size[1]}x{net.channels}", net.description)
+        table.add_row(net.name, net.task, net.shape_text(), net.description)
     Console().print(table)
     return 0
 

@@ -26,8 +26,7 @@ def keras_to_onnx(ctx: ExportContext, path: Path) -> dict[str, Any]:
     import tensorflow as tf
     import tf2onnx
 
-    h, w = ctx.size
-    spec = [tf.TensorSpec((1, h, w, ctx.net.channels), tf.float32, name="input")]
+    spec = [tf.TensorSpec(ctx.net.batch_shape(ctx.size), tf.float32, name="input")]
     model = ctx.keras_model
 
     @tf.function

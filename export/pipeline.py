@@ -63,7 +63,8 @@ def _calibration(net: Network, size: tuple[int, int], seed: int,
     else:
         batch = cinputs.random_inputs(net, size, CALIBRATION_IMAGES, seed + 2)
         source = (f"{CALIBRATION_IMAGES} seeded uniform{list(net.input_range)} inputs (seed {seed + 2}): "
-                  f"{net.name} takes {net.channels}-channel feature maps, not images")
+                  f"{net.name} takes " + ("sequences, the package ships none" if net.layout == "sequence"
+                                          else f"{net.channels}-channel feature maps, not images"))
 
     def gen() -> Iterator[np.ndarray]:
         for i in range(batch.shape[0]):

@@ -39,8 +39,7 @@ def saved_model(ctx: ExportContext) -> str:
 
         tmp = tempfile.TemporaryDirectory(prefix="twinzoo-savedmodel-")
         ctx.cache["saved_model_dir"] = tmp          # removed when the context goes
-        h, w = ctx.size
-        spec = [tf.TensorSpec((1, h, w, ctx.net.channels), tf.float32, name="input")]
+        spec = [tf.TensorSpec(ctx.net.batch_shape(ctx.size), tf.float32, name="input")]
         path = str(Path(tmp.name) / "model")
         ctx.keras_model.export(path, format="tf_saved_model", input_signature=spec, verbose=False)
         ctx.cache["saved_model"] = path

@@ -312,3 +312,23 @@ def test_full_disk_while_writing_export_manifest_leaves_nothing(tmp_path, monkey
     with pytest.raises(OSError, match="No space left"):
         manifest.write(tmp_path, {"artifacts": ["x"] * 100})
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------------------
+# sequences (LSTM-Sentiment takes (N, steps, features) in both twins)
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("x, pattern", [
+    (np.zeros((64, 300), np.float32), r"rank 2 .* pass x\[None\]"),
+    (np.zeros((1, 300, 64), np.float32), r"64-d steps; the network takes 300-d vectors .*transpose\(0, 2, 1\)"),
+    (np.zeros((1, 64, 300), np.int64), r"dtype is int64"),
+    (np.full((1, 64, 300), np.inf, np.float32), r"0 NaN and 19200 Inf"),
+    (np.zeros((0, 64, 300), np.float32), r"is empty"),
+])
+def test_bad_sequence_batches_are_named(x, pattern):
+    t = torch_models.build("lstm_sentiment", units=8)
+    k = keras_models.build("lstm_sentiment", input_size=(64, 300), units=8)
+    for predict, model in ((torch_models.predict, t), (keras_models.predict, k)):
+        with pytest.raises(InputError, match=pattern):
+            predict("lstm_sentiment", model, x)
+    with pytest.raises(InputError, match="10 steps; the model was built for 64"):
+        keras_models.predict("lstm_sentiment", k, np.zeros((1, 10, 300), np.float32))

@@ -86,16 +86,39 @@ def _check_finite(net: Network, x: np.ndarray) -> None:
                      f"first at index {first}")
 
 
+def _check_sequence(net: Network, x: np.ndarray, size: tuple[int | None, int | None] | None) -> None:
+    """A sequence network's batch: (N, steps, features) in both twins."""
+    steps, features = net.input_size
+    if x.ndim != 3:
+        hint = " It looks like one sequence without the batch axis: pass x[None]." if x.ndim == 2 else ""
+        raise InputError(f"{net.name}: input has rank {x.ndim} (shape {tuple(x.shape)}); expected a rank-3 "
+                         f"batch (N, steps, features) of {features}-d vectors.{hint}")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise InputError(f"{net.name}: input shape {tuple(x.shape)} is empty")
+    if x.shape[2] != features:
+        hint = " (steps and features swapped? use x.transpose(0, 2, 1))" if x.shape[1] == features else ""
+        raise InputError(f"{net.name}: input shape {tuple(x.shape)} has {x.shape[2]}-d steps; the network takes "
+                         f"{features}-d vectors{hint}")
+    want = size[0] if size else None
+    if want is not None and x.shape[1] != want:
+        raise InputError(f"{net.name}: input has {x.shape[1]} steps; the model was built for {want}")
+
+
 def check_input(net: Network, x: Any, layout: str = "NHWC", size: tuple[int, int] | None = None) -> np.ndarray:
-    """Validate a batch for ``net`` in ``layout`` (the Keras twin takes NHWC, the torch twin NCHW);
-    ``size`` is the (H, W) a Keras twin was built for, if fixed. Returns the batch as an array;
+    """Validate a batch for ``net`` in ``layout`` (the Keras twin takes NHWC, the torch twin NCHW;
+    a sequence network (N, steps, features) in both); ``size`` is the (H, W) or (steps, features) a
+    Keras twin was built for, if fixed. Returns the batch as an array;
     raises ``InputError`` naming the problem."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     arr = as_array(x)
-    _check_rank(net, arr, layout)
-    _check_dtype(net, arr)
-    _check_layout(net, arr, layout)
-    _check_size(net, arr, layout, size)
+    if net.layout == "sequence":
+        _check_sequence(net, arr, size)
+        _check_dtype(net, arr)
+    else:
+        _check_rank(net, arr, layout)
+        _check_dtype(net, arr)
+        _check_layout(net, arr, layout)
+        _check_size(net, arr, layout, size)
     _check_finite(net, arr)
     return arr
