@@ -31,6 +31,8 @@ import tensorflow as tf
 import keras_models
 import torch_models
 from conformance import transfer
+from conformance.reference import reorder_gates, shift_forget_bias
+from twinzoo import tables
 
 
 # ------------------------------------------------------------------------------------------
@@ -909,22 +911,15 @@ def _(p: Patches) -> None:
 RNN_INVISIBLE = {**COUNTS, "train": NO_BN}
 
 
-def _gate_blocks(a: np.ndarray, order: tuple[int, int, int, int]) -> np.ndarray:
-    blocks = np.split(a, 4, axis=-1)
-    return np.ascontiguousarray(np.concatenate([blocks[i] for i in order], axis=-1))
-
-
 def lstm_f_g_swapped(w: Converted, layer: Any) -> Converted:
     """Keras' (i, f, c, o) blocks filled in TF1's (i, j, f, o) order: f and c trade places (its own inverse)."""
-    return {n: _gate_blocks(a, (0, 2, 1, 3)) for n, a in w.items()}
+    return {n: np.ascontiguousarray(reorder_gates(a, tables.STOCK_LSTM_GATES, tables.TF1_LSTM_GATES))
+            for n, a in w.items()}
 
 
 def _forget_bias_shift(delta: float) -> Callable[[Converted, Any], Converted]:
     def shift(w: Converted, layer: Any) -> Converted:
-        b = w["bias"].copy()
-        units = b.shape[0] // 4
-        b[units:2 * units] += delta                   # Keras' forget gate: the second block
-        return {**w, "bias": b}
+        return {**w, "bias": shift_forget_bias(w["bias"], delta)}
     return shift
 
 
@@ -996,7 +991,6 @@ def _(p: Patches) -> None:
           "with the default type get it wrong", ("parity",), RNN_INVISIBLE)
 def _(p: Patches) -> None:
     def edit(t: nn.Module) -> None:
-        from twinzoo import tables
         conv = t.get_submodule("conv_inputs")
         k = conv.kernel_size[0]
         conv.mask = torch.tensor(tables.pixel_rnn_mask(k, "b")).view(1, 1, k, k).to(conv.mask.device)

@@ -51,10 +51,19 @@ class Split:
     how: str
 
 
-def _gates(a: np.ndarray, src: tuple[str, ...], dst: tuple[str, ...]) -> np.ndarray:
+def reorder_gates(a: np.ndarray, src: tuple[str, ...], dst: tuple[str, ...]) -> np.ndarray:
     """``a``'s last axis, four gate blocks in ``src`` order, rearranged into ``dst`` order."""
     blocks = np.split(a, 4, axis=-1)
     return np.concatenate([blocks[src.index(g)] for g in dst], axis=-1)
+
+
+def shift_forget_bias(bias: np.ndarray, delta: float, gates: tuple[str, ...] = tables.STOCK_LSTM_GATES) -> np.ndarray:
+    """A copy of an LSTM ``bias`` (four blocks in ``gates`` order) with ``delta`` added to the
+    forget gate's block."""
+    b = bias.copy()
+    units, f = b.shape[0] // 4, gates.index("f")
+    b[f * units:(f + 1) * units] += delta
+    return b
 
 
 def tf1_lstm_rules(scope: str, layer: str, forget_bias: float = tables.TF1_FORGET_BIAS) -> tuple[Rule, ...]:
@@ -64,29 +73,22 @@ def tf1_lstm_rules(scope: str, layer: str, forget_bias: float = tables.TF1_FORGE
     c, o)): the kernel's rows split at ``inputs``, the gate blocks reordered, the forget bias
     folded into the stored bias (and taken out again on the way back)."""
     tf1, stock = tables.TF1_LSTM_GATES, tables.STOCK_LSTM_GATES
-    f = stock.index("f")
 
     def kernel_to_keras(a: np.ndarray) -> tuple[np.ndarray, ...]:
         units = a.shape[1] // 4
-        a = _gates(a, tf1, stock)
+        a = reorder_gates(a, tf1, stock)
         return a[:-units], a[-units:]
 
     def bias_to_keras(a: np.ndarray) -> tuple[np.ndarray, ...]:
-        b = _gates(a, tf1, stock).copy()
-        units = b.shape[0] // 4
-        b[f * units:(f + 1) * units] += forget_bias
-        return (b,)
+        return (shift_forget_bias(reorder_gates(a, tf1, stock), forget_bias),)
 
     def bias_to_graph(parts: tuple[np.ndarray, ...]) -> np.ndarray:
-        b = parts[0].copy()
-        units = b.shape[0] // 4
-        b[f * units:(f + 1) * units] -= forget_bias
-        return _gates(b, stock, tf1)
+        return reorder_gates(shift_forget_bias(parts[0], -forget_bias), stock, tf1)
 
     s = re.escape(scope)
     return (
         (rf"{s}/kernel", lambda m: Split(((layer, "kernel"), (layer, "recurrent_kernel")), kernel_to_keras,
-                                         lambda p: _gates(np.concatenate(p, axis=0), stock, tf1),
+                                         lambda p: reorder_gates(np.concatenate(p, axis=0), stock, tf1),
                                          "rows [x, h] split into kernel and recurrent_kernel; gates (i, j, f, o) "
                                          "-> (i, f, j, o)")),
         (rf"{s}/bias", lambda m: Split(((layer, "bias"),), bias_to_keras, bias_to_graph,
@@ -389,6 +391,7 @@ class Mapping:
     keras_leftovers: list[str]             # Keras weights no graph variable fed
     shape_mismatches: list[str]
     splits: dict[str, Split] = field(default_factory=dict)     # graph vars mapped by a Split rule
+    targets: dict[str, tuple[str, str]] = field(default_factory=dict)   # the others: their one Keras weight
 
     @property
     def complete(self) -> bool:
@@ -398,16 +401,14 @@ class Mapping:
         """The Keras weights graph variable ``name`` holds, from its value ``array``."""
         split = self.splits.get(name)
         if split is None:
-            pair = next(p for p in self.pairs if p["graph"] == name)
-            return {(pair["keras_layer"], pair["keras_weight"]): array}
+            return {self.targets[name]: array}
         return dict(zip(split.parts, split.to_keras(np.asarray(array))))
 
     def graph_value(self, name: str, kvalues: dict[tuple[str, str], np.ndarray]) -> np.ndarray:
         """Graph variable ``name``'s value from the Keras weights it maps to."""
         split = self.splits.get(name)
         if split is None:
-            pair = next(p for p in self.pairs if p["graph"] == name)
-            return kvalues[(pair["keras_layer"], pair["keras_weight"])]
+            return kvalues[self.targets[name]]
         return split.to_graph(tuple(kvalues[part] for part in split.parts))
 
 
@@ -418,6 +419,7 @@ def map_variables(spec: GraphSpec, variables: list[tuple[str, tuple[int, ...]]],
     used: set[tuple[str, str]] = set()
     pairs, graph_left, mismatches = [], [], []
     splits: dict[str, Split] = {}
+    targets: dict[str, tuple[str, str]] = {}
     for name, shape in variables:
         target = None
         for pattern, fn in spec.rules:
@@ -444,6 +446,7 @@ def map_variables(spec: GraphSpec, variables: list[tuple[str, tuple[int, ...]]],
             splits[name] = split
             shapes = [a.shape for a in split.to_keras(np.zeros(shape, dtype=np.float32))]
         else:
+            targets[name] = target
             shapes = [tuple(shape)]
         for t, want in zip(parts, shapes):
             kshape = tuple(kweights[t].shape)
@@ -456,7 +459,7 @@ def map_variables(spec: GraphSpec, variables: list[tuple[str, tuple[int, ...]]],
                 mismatches.append(f"{name} {list(shape)} -> {t[0]}/{t[1]} {list(kshape)}"
                                   + (f" (the rule gives {list(want)})" if split else ""))
     keras_left = [f"{layer}/{w} {list(kweights[(layer, w)].shape)}" for layer, w in kweights if (layer, w) not in used]
-    return Mapping(pairs, graph_left, keras_left, mismatches, splits)
+    return Mapping(pairs, graph_left, keras_left, mismatches, splits, targets)
 
 
 def _model_variables(graph) -> list:
