@@ -29,8 +29,16 @@ def test_macs_by_hand():
 def test_param_roles():
     tm = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.PReLU(), nn.Linear(8, 2))
     roles = counting.torch_param_roles(tm)
-    assert roles == {"W": 216 + 16, "b": 2, "gamma": 8, "beta": 8, "alpha": 1, "stats": 16}
+    assert roles == {"W": 216 + 16, "b": 2, "b2": 0, "gamma": 8, "beta": 8, "alpha": 1, "stats": 16}
     assert counting.count_convention(roles, "W+b+beta+stats") == 232 + 2 + 8 + 16
+
+
+def test_lstm_second_bias_is_its_own_role():
+    # nn.LSTM stores bias_ih and bias_hh; the TF1 cell (and Keras) one bias: the second is role b2, which no
+    # convention counts, so the torch twin's W+b equals the graph's
+    roles = counting.torch_param_roles(nn.LSTM(3, 5, batch_first=True))
+    assert roles["W"] == 4 * 5 * (3 + 5) and roles["b"] == 4 * 5 and roles["b2"] == 4 * 5
+    assert counting.count_convention(roles, "W+b") == 4 * 5 * (3 + 5) + 4 * 5
 
 
 def test_unknown_weighted_module_is_refused():
