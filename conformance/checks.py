@@ -102,7 +102,7 @@ def check_params(net: Network, keras_model: keras.Model | None = None) -> CheckR
 def check_macs(net: Network, keras_model: keras.Model | None = None) -> CheckResult:
     """MACs counted independently in each framework at the canonical input size and at every
     published figure's size, equal to each other and to the figures within their tolerance."""
-    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(layout="NCHW"))
+    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(layout="NCHW"), net.input_dtype)
     kmacs = counting.keras_macs(keras_model or keras_models.build(net.name))
     agree = tmacs == kmacs
     cache: dict[str, dict[str, int]] = {repr((tuple(net.input_size), [])): {"torch": tmacs, "keras": kmacs}}
@@ -140,6 +140,9 @@ def parity_inputs(net: Network, size: tuple[int, int], seed: int, images: int = 
                   randoms: int = 2) -> list[tuple[str, np.ndarray, list[str]]]:
     """(kind, NHWC batch, description) for the real images and the seeded random inputs."""
     sets: list[tuple[str, np.ndarray, list[str]]] = []
+    if net.layout == "tokens" and images:
+        sets.append(("sentence", inputs.load_sentence(net, size),
+                     [f"AI Benchmark's sentence (ai_benchmark/utils.py loadData('nlp-text')), first {size[0]} tokens"]))
     if net.image_set is not None and images:
         files = inputs.image_files(net.image_set)[:images]
         sets.append(("images", inputs.load_images(net, size, images),
@@ -153,7 +156,7 @@ def parity_inputs(net: Network, size: tuple[int, int], seed: int, images: int = 
 def sample_inputs(net: Network, size: tuple[int, int], seed: int, count: int = 2) -> tuple[str, np.ndarray, list[str]]:
     """One batch of ``count`` inputs (kind, batch, description): real images where the network
     takes images, seeded random inputs otherwise (the package ships no sequences)."""
-    if net.image_set is not None:
+    if net.image_set is not None or net.layout == "tokens":
         return parity_inputs(net, size, seed, images=count, randoms=0)[0]
     return parity_inputs(net, size, seed, images=0, randoms=count)[0]
 
@@ -221,9 +224,15 @@ def check_parity(net: Network, seed: int = 0, keras_models_by_size: dict | None 
         if twins is None:
             roundtrip = roundtrip and roundtrip_exact(net, tmodel, kmodel)
         for kind, x, desc in sets:
-            err = parity.compare(parity.run_torch(tmodel, x), parity.run_keras(kmodel, x), tol)
-            per_input.append({"kind": kind, "size": list(size), "batch": int(x.shape[0]),
-                              "source": desc, **err.as_dict()})
+            t_out, k_out = parity.run_torch(tmodel, x), parity.run_keras(kmodel, x)
+            err = parity.compare(t_out, k_out, tol)
+            record = {"kind": kind, "size": list(size), "batch": int(x.shape[0]), "source": desc}
+            if net.layout == "tokens":
+                # a translation's parity is also its greedy ids: every step's argmax, equal
+                same = t_out.shape == k_out.shape and np.array_equal(t_out.argmax(-1), k_out.argmax(-1))
+                record["ids_equal"] = bool(same)
+                err.passed = err.passed and same
+            per_input.append({**record, **err.as_dict()})
             worst_abs, worst_rel = max(worst_abs, err.max_abs), max(worst_rel, err.max_rel)
             if not err.passed and divergence is None and localise:
                 divergence = parity.first_divergence(tmodel, kmodel, x, tol)

@@ -27,6 +27,7 @@ from twinzoo import catalogue
 from twinzoo.catalogue import PARAM_CONVENTIONS, PARAM_ROLES
 from torch_models.layers import ScalarBias as TorchScalarBias
 from torch_models.layers import SNConv2d
+from torch_models.layers import NormedBahdanauAttention as TorchNormedBahdanauAttention
 
 
 # ------------------------------------------------------------------------------------------
@@ -45,7 +46,11 @@ def torch_param_roles(model: nn.Module) -> dict[str, int]:
             roles = {"weight": "W", "bias": "b", "u": "stats"}
         elif isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)):
             roles = {"weight": "W", "bias": "b"}
-        elif isinstance(module, nn.LSTM):
+        elif isinstance(module, nn.Embedding):
+            roles = {"weight": "W"}
+        elif isinstance(module, TorchNormedBahdanauAttention):   # v and its weight-norm gain g: weights
+            roles = {"attention_v": "W", "attention_g": "W", "attention_b": "b"}
+        elif isinstance(module, (nn.LSTM, nn.LSTMCell)):
             roles = {n: "W" if n.startswith("weight") else "b2" if n.startswith("bias_hh") else "b" for n in own}
         elif isinstance(module, nn.modules.batchnorm._BatchNorm):
             roles = {"weight": "gamma", "bias": "beta", "running_mean": "stats", "running_var": "stats"}
@@ -77,12 +82,12 @@ def keras_param_counts(model: keras.Model) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------
 # MACs
 # ------------------------------------------------------------------------------------------
-def torch_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
+def torch_macs(model: nn.Module, input_shape: tuple[int, ...], dtype: str = "float32") -> int:
     """MACs of one forward pass on an input of ``input_shape`` (N, C, H, W; (N, steps, features) for a
-    sequence network), counted by torch's
+    sequence network; (N, steps) token ids of ``dtype`` int32), counted by torch's
     FlopCounterMode. The model is moved to the meta device (a copy), so nothing is computed."""
     meta = _to_meta(model)
-    x = torch.empty(input_shape, device="meta")
+    x = torch.empty(input_shape, device="meta", dtype=getattr(torch, dtype))
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         meta(x)
@@ -106,14 +111,22 @@ def build_torch_meta(name: str, **opts: Any) -> nn.Module:
 
 
 def keras_macs(model: keras.Model) -> int:
-    """MACs of the Keras twin's conv and dense layers at its built input size."""
+    """MACs of the Keras twin's conv and dense layers at its built input size; a layer called
+    more than once (GNMT's decoder cells, one call per unrolled step) counts every call."""
     total = 0
     for layer in model.layers:
-        total += keras_layer_macs(layer)
+        total += keras_layer_macs(layer) * max(1, len(layer._inbound_nodes))
     return total
 
 
+def _input_shape(layer: kl.Layer) -> tuple:
+    """The shape of a layer's (first) input at its first call: ``layer.input`` refuses a layer
+    called more than once."""
+    return tuple(keras.tree.flatten(layer._inbound_nodes[0].input_tensors)[0].shape)
+
+
 def keras_layer_macs(layer: kl.Layer) -> int:
+    """MACs of one call of ``layer``."""
     own_rule = getattr(layer, "twinzoo_macs", None)       # a layer that knows its own count (SPADE's z)
     if own_rule is not None:
         return int(own_rule())
@@ -133,10 +146,14 @@ def keras_layer_macs(layer: kl.Layer) -> int:
         return int(h * w * f * kh * kw)
     if isinstance(layer, kl.LSTM):
         # per sequence: [x, h] times the four gates' kernels once per step
-        n, steps, features = layer.input.shape
+        n, steps, features = _input_shape(layer)
         return int(steps * (features + layer.units) * 4 * layer.units)
+    if isinstance(layer, kl.LSTMCell):
+        return int((_input_shape(layer)[-1] + layer.units) * 4 * layer.units)
+    if isinstance(layer, kl.Embedding):
+        return 0                                          # a lookup
     if isinstance(layer, kl.Dense):
-        shape = layer.input.shape
+        shape = _input_shape(layer)
         positions = int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
         return int(positions * shape[-1] * layer.units)
     if layer.weights and not isinstance(layer, (kl.BatchNormalization, kl.GroupNormalization,
@@ -150,7 +167,7 @@ def macs_at(name: str, size: tuple[int, int], **opts: Any) -> dict[str, int]:
     """MACs of both twins of catalogue network ``name`` at input ``size`` (H, W)."""
     net = catalogue.get(name)
     tmodel = build_torch_meta(name, **opts)
-    t = torch_macs(tmodel, net.batch_shape(size, layout="NCHW"))
+    t = torch_macs(tmodel, net.batch_shape(size, layout="NCHW"), net.input_dtype)
     kmodel = keras_models.build(name, input_size=size, **opts)
     k = keras_macs(kmodel)
     return {"torch": t, "keras": k}

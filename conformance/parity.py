@@ -103,7 +103,7 @@ from torch import nn
 import keras
 
 from twinzoo.catalogue import Tolerance
-from torch_models.layers import Add, ScalarBias, SubPixelConv2d
+from torch_models.layers import Add, NormedBahdanauAttention, ScalarBias, SubPixelConv2d
 from conformance.inputs import nhwc_to_nchw, to_nhwc
 
 
@@ -399,7 +399,8 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
     Conv/FC kernels: He-normal (variance-preserving through ReLU stacks); biases uniform in
     [-0.1, 0.1]; norm scale uniform in [0.5, 1.5] and shift in [-0.2, 0.2]; PReLU slopes in
     [0.05, 0.3]; LSTM kernels uniform in +-1/sqrt(units) (torch's own init range), both biases in
-    [-0.1, 0.1]. With ``calibration`` (NCHW), one train-mode pass sets every norm layer's input
+    [-0.1, 0.1]; embeddings uniform in [-0.1, 0.1]; attention v in [-0.1, 0.1], its gain g
+    sqrt(1/units) x [0.5, 1.5], its bias in [-0.1, 0.1]. With ``calibration`` (NCHW), one train-mode pass sets every norm layer's input
     variance to a draw from ``stats`` (by scaling the output channels of the conv that feeds it)
     and calibrates the BN moving statistics on the result (cumulative average); then the moving
     statistics are perturbed (mean shifted by 0.1 sigma-scale noise, variance scaled by
@@ -435,7 +436,15 @@ def randomize(model: nn.Module, seed: int, calibration: torch.Tensor | None = No
                 module.weight.copy_(uniform(module.weight.shape, 0.05, 0.3))
             elif isinstance(module, ScalarBias):
                 module.bias.copy_(uniform(module.bias.shape, -0.1, 0.1))
-            elif isinstance(module, nn.LSTM):
+            elif isinstance(module, nn.Embedding):
+                module.weight.copy_(uniform(module.weight.shape, -0.1, 0.1))     # nmt's init_weight range
+            elif isinstance(module, NormedBahdanauAttention):
+                # v as nmt draws it; the gain g off its init sqrt(1/units), the bias off zero
+                units = module.attention_v.numel()
+                module.attention_v.copy_(uniform(module.attention_v.shape, -0.1, 0.1))
+                module.attention_g.copy_(uniform((), 0.5, 1.5) * units ** -0.5)
+                module.attention_b.copy_(uniform(module.attention_b.shape, -0.1, 0.1))
+            elif isinstance(module, (nn.LSTM, nn.LSTMCell)):
                 # torch's own init range, U(-1/sqrt(units), 1/sqrt(units)), drawn from the seed;
                 # both biases non-zero, so a transfer that drops either one shows
                 k = module.hidden_size ** -0.5
@@ -574,7 +583,8 @@ def keras_activations(model: keras.Model, x_nhwc: np.ndarray, names: list[str]) 
 
 def comparable_layers(torch_model: nn.Module, keras_model: keras.Model) -> set[str]:
     leaves = {n for n, m in torch_model.named_modules() if n and not list(m.children())}
-    return leaves & {layer.name for layer in keras_model.layers}
+    # a layer called once: one activation to compare (GNMT's decoder layers run once per step)
+    return leaves & {layer.name for layer in keras_model.layers if len(layer._inbound_nodes) == 1}
 
 
 @dataclass

@@ -263,6 +263,27 @@ def _spade_rules() -> tuple[Rule, ...]:
              lambda m: (m["path"].replace("/", "."), m["leaf"])),)
 
 
+def _gnmt_rules() -> tuple[Rule, ...]:
+    """tensorflow/nmt's GNMT scopes onto the twin's layers (docs/gnmt_graph.md, section 1): every
+    BasicLSTMCell by ``tf1_lstm_rules``, the rest kernels and embeddings as they are."""
+    enc, dec = "dynamic_seq2seq/encoder", "dynamic_seq2seq/decoder"
+    att = f"{dec}/multi_rnn_cell/cell_0_attention/attention"
+    cells = [*tf1_lstm_rules(f"{enc}/bidirectional_rnn/fw/basic_lstm_cell", "encoder_bi_fw"),
+             *tf1_lstm_rules(f"{enc}/bidirectional_rnn/bw/basic_lstm_cell", "encoder_bi_bw"),
+             *tf1_lstm_rules(f"{att}/basic_lstm_cell", "decoder_cells.0")]
+    for k in range(tables.GNMT_ENCODER_UNI_LAYERS):
+        cells += tf1_lstm_rules(f"{enc}/rnn/multi_rnn_cell/cell_{k}/basic_lstm_cell", f"encoder_uni.{k}")
+    for k in range(1, tables.GNMT_DECODER_LAYERS):
+        cells += tf1_lstm_rules(f"{dec}/multi_rnn_cell/cell_{k}/basic_lstm_cell", f"decoder_cells.{k}")
+    return (
+        *cells,
+        (r"embeddings/(?P<side>encoder|decoder)/embedding_(?P=side)", lambda m: (f"embedding_{m['side']}", "embeddings")),
+        (rf"{re.escape(att)}/bahdanau_attention/query_layer/kernel", lambda m: ("query_layer", "kernel")),
+        (rf"{re.escape(att)}/bahdanau_attention/(?P<w>attention_[vgb])", lambda m: ("attention", m["w"])),
+        (rf"{dec}/(?P<layer>memory_layer|output_projection)/kernel", lambda m: (m["layer"], "kernel")),
+    )
+
+
 # Caffe's BGR-order ImageNet means that icnet.meta subtracts from its input (`sub` op).
 ICNET_MEAN = tables.ICNET_MEAN
 
@@ -284,6 +305,16 @@ class GraphSpec:
     input_size: tuple[int, int] | None = None       # the placeholder's fixed size, if any
     feeds: tuple[tuple[str, Callable[[], np.ndarray]], ...] = ()   # other graph tensors to set, e.g. a latent z
     note: str = ""
+    # graph_macs: the tensor a fixed-shape placeholder replaces (GNMT's string input has no shape:
+    # its ids [1, T] are fixed instead) and its dtype; the steps of a while loop (by its scope)
+    # whose input TensorArray does not fix them (GNMT's decoder), from that placeholder's shape
+    macs_input: str = "input:0"
+    macs_input_dtype: str = "float32"
+    loop_steps: Callable[[tuple[int, ...], str], int] | None = None
+    # the value of every dimension shape inference leaves unknown (GNMT: the source length, which
+    # the attention's sequence mask takes from Max(source lengths) at run time; the memory layer's
+    # Tensordot rows are batch 1 x that length)
+    dynamic_dim: Callable[[tuple[int, ...]], int] | None = None
 
 
 GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
@@ -358,6 +389,15 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
               input_size=tables.PIXEL_RNN_SIZE,
               note="output:0 is sigmoid(conv2d_out_logits) * 255; the recurrent cell's s_to_s conv is our "
                    "<direction>.s_to_s (DiagonalLSTMScan)"),
+    GraphSpec("gnmt", "gnmt.meta", _gnmt_rules(), output="output:0",
+              macs_input="ExpandDims:0", macs_input_dtype="int32",
+              loop_steps=lambda shape, scope: (tables.gnmt_decoding_steps(shape[1]) if scope.startswith(
+                  "dynamic_seq2seq/decoder/") else shape[1]),
+              dynamic_dim=lambda shape: shape[1],
+              note="input:0 is a sentence (scalar string), output:0 its translation [steps, 1] (strings); the "
+                   "twins take the graph's ids (conformance.text, the graph's own vocabulary file) and are "
+                   "compared on the ids and, replaying the graph's ids, on every step's logits; nmt's int32 global "
+                   "step (Variable) is not a weight"),
     GraphSpec("icnet", "icnet.meta", _icnet_rules(),
               in_shift=ICNET_MEAN,                  # the graph subtracts the mean; the twin takes x - mean
               input_size=(1024, 1536), note="output:0 is final/Tanh (AI Benchmark's 19 -> 3 head)"),
@@ -522,16 +562,23 @@ def _data_dependent(graph) -> set[str]:
     return seen
 
 
-def _loop_trips(graph, op) -> int:
+def _loop_trips(graph, op, steps_of: Callable[[str], int] | None = None) -> int:
     """How many times an op runs per forward pass: 1 outside loops; inside a ``dynamic_rnn``'s
     while loop, the number of steps, read off the static first dimension of the loop's input
-    TensorArray (``<scope>/TensorArrayUnstack/TensorArrayScatter``: the time-major input)."""
+    TensorArray (``<scope>/TensorArrayUnstack/TensorArrayScatter``: the time-major input); where
+    that is not static or the loop has none (GNMT: an encoder layer fed by a ReverseSequence,
+    the decoder), ``steps_of(scope)``."""
     ctx = op._control_flow_context
     if ctx is None or not ctx.name.endswith("while/while_context"):
         return 1
     scope = ctx.name[: -len("while/while_context")]
-    scatter = graph.get_operation_by_name(f"{scope}TensorArrayUnstack/TensorArrayScatter/TensorArrayScatterV3")
-    steps = scatter.inputs[2].shape[0]
+    try:
+        scatter = graph.get_operation_by_name(f"{scope}TensorArrayUnstack/TensorArrayScatter/TensorArrayScatterV3")
+        steps = scatter.inputs[2].shape[0]
+    except KeyError:
+        steps = None
+    if steps is None and steps_of is not None:
+        return steps_of(scope)
     if steps is None:
         raise ValueError(f"{op.name}: the number of steps of loop {scope!r} is not fixed")
     return int(steps)
@@ -552,16 +599,19 @@ def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3, shape:
     graph = tf.Graph()
     total = 0
     with graph.as_default():
-        fixed = tf.compat.v1.placeholder(tf.float32, list(shape) if shape else [1, *size, channels])
+        shape = list(shape) if shape else [1, *size, channels]
+        fixed = tf.compat.v1.placeholder(getattr(tf, spec.macs_input_dtype), shape)
         tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True,
-                                             input_map={"input:0": fixed})
+                                             input_map={spec.macs_input: fixed})
         data = _data_dependent(graph)
+        steps_of = (lambda scope: spec.loop_steps(tuple(shape), scope)) if spec.loop_steps else None
         for op in graph.get_operations():
-            if op.type not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul"):
+            if op.type not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul",
+                               "BatchMatMul", "BatchMatMulV2"):
                 continue
             if op.name not in data or op.name.startswith("gradients/"):
                 continue                # weight preprocessing (SPADE's spectral norm), or training
-            trips = _loop_trips(graph, op)
+            trips = _loop_trips(graph, op, steps_of)
             out, kernel = op.outputs[0].shape, op.inputs[1].shape
             to_space = [c for c in op.outputs[0].consumers() if c.type == "BatchToSpaceND"]
             if op.type == "Conv2D" and to_space:
@@ -570,10 +620,13 @@ def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3, shape:
                 # output (the padding's extra rows are the implementation's, not the network's)
                 out = to_space[0].outputs[0].shape
             o, k = out.as_list(), kernel.as_list()
+            if spec.dynamic_dim is not None:
+                fill = spec.dynamic_dim(tuple(shape))
+                o, k = [fill if d is None else d for d in o], [fill if d is None else d for d in k]
             if o and o[0] is None:
                 o[0] = 1            # the batch (1): shape inference loses it through a while loop's
                                     # Merge and TensorArrays (the recurrent graphs)
-            if None in o or not kernel.is_fully_defined():
+            if None in o or None in k:
                 raise ValueError(f"{spec.meta}: shape of {op.name} not fixed at {size}: {out} x {kernel}")
             if op.type == "Conv2D":
                 total += trips * int(np.prod(o)) * k[0] * k[1] * k[2]
@@ -581,6 +634,8 @@ def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3, shape:
                 total += trips * int(np.prod(o)) * k[0] * k[1]
             elif op.type == "Conv2DBackpropInput":        # transposed conv: per input element
                 total += trips * int(np.prod(op.inputs[2].shape.as_list())) * k[0] * k[1] * k[2]
+            elif op.type.startswith("BatchMatMul"):          # GNMT's attention context
+                total += trips * int(np.prod(o)) * (k[-1] if op.get_attr("adj_y") else k[-2])
             else:
                 total += trips * o[0] * o[1] * (k[0] if not op.get_attr("transpose_b") else k[1])
     return total
@@ -611,7 +666,7 @@ def check_reference(net: Network, seed: int = 0):
     from conformance import counting
     macs_size = spec.input_size or net.input_size
     gmacs = graph_macs(spec, macs_size, net.channels, net.batch_shape(macs_size))
-    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(macs_size, layout="NCHW"))
+    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(macs_size, layout="NCHW"), net.input_dtype)
     data["macs"] = {"input_size": list(macs_size), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
     if graph_out is None:
         problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches

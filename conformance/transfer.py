@@ -25,6 +25,10 @@ direction, batch_first)                                        weight_hh [4u, u]
                                                                bias_ih + bias_hh -> bias; same gate order
                                                                (torch i, f, g, o = Keras i, f, c, o); back:
                                                                bias -> bias_ih, bias_hh = 0
+LSTMCell                      LSTMCell                         the LSTM rule without the _l0 suffixes
+Embedding                     Embedding                        weight -> embeddings, as it is
+NormedBahdanauAttention       NormedBahdanauAttention          attention_v, attention_g, attention_b as
+                                                               they are
 BatchNorm2d                   BatchNormalization               weight, bias, running_mean, running_var
                                                                -> gamma, beta, moving_mean, moving_variance
 InstanceNorm2d / GroupNorm    GroupNormalization               weight, bias -> gamma, beta
@@ -52,9 +56,11 @@ from keras import layers as kl
 from torch_models.layers import ScalarBias as TorchScalarBias
 from torch_models.layers import DiagonalLSTMScan as TorchDiagonalLSTMScan
 from torch_models.layers import MaskedConv2d, SNConv2d, SubPixelConv2d
+from torch_models.layers import NormedBahdanauAttention as TorchNormedBahdanauAttention
 from keras_models.layers import DiagonalLSTMScan as KerasDiagonalLSTMScan
 from keras_models.layers import ScalarBias as KerasScalarBias
 from keras_models.layers import MaskedConv2D, SNConv2D, SubPixelConv2D
+from keras_models.layers import NormedBahdanauAttention as KerasNormedBahdanauAttention
 
 
 class TransferError(ValueError):
@@ -256,6 +262,19 @@ def _lstm_t(k, m, layer):
             "bias_ih_l0": k["bias"], "bias_hh_l0": np.zeros_like(k["bias"])}
 
 
+def _lstm_cell_k(t, m, layer):
+    return {"kernel": t["weight_ih"].T, "recurrent_kernel": t["weight_hh"].T, "bias": t["bias_ih"] + t["bias_hh"]}
+
+
+def _lstm_cell_t(k, m, layer):
+    return {"weight_ih": k["kernel"].T, "weight_hh": k["recurrent_kernel"].T,
+            "bias_ih": k["bias"], "bias_hh": np.zeros_like(k["bias"])}
+
+
+def _same_k(t, m, layer):
+    return dict(t)
+
+
 def _check_lstm(module: nn.LSTM) -> None:
     if module.num_layers != 1 or module.bidirectional or not module.batch_first or not module.bias \
             or module.proj_size:
@@ -278,6 +297,14 @@ def rule_for(module: nn.Module) -> Rule:
     if isinstance(module, nn.LSTM):
         _check_lstm(module)
         return Rule("lstm", (kl.LSTM,), _lstm_k, _lstm_t)
+    if isinstance(module, nn.LSTMCell):
+        if not module.bias:
+            raise TypeError("an LSTMCell pairs with a Keras LSTMCell only with biases")
+        return Rule("lstm_cell", (kl.LSTMCell,), _lstm_cell_k, _lstm_cell_t)
+    if isinstance(module, nn.Embedding):
+        return Rule("embedding", (kl.Embedding,), *_renamer({"weight": "embeddings"}))
+    if isinstance(module, TorchNormedBahdanauAttention):
+        return Rule("normed_bahdanau", (KerasNormedBahdanauAttention,), _same_k, _same_k)
     if isinstance(module, nn.Conv2d):
         if module.groups == 1:
             return Rule("conv", (kl.Conv2D,), _conv_k, _conv_t)
@@ -422,5 +449,5 @@ def keras_to_torch(keras_model: keras.Model, torch_model: nn.Module) -> list[Pai
         raise TransferError(problems)
     with torch.no_grad():
         for tensor, value in plan:
-            tensor.copy_(torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32)))
+            tensor.copy_(torch.from_numpy(np.array(value, dtype=np.float32, order="C")))   # keeps a 0-d g 0-d
     return pairs

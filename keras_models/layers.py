@@ -255,3 +255,43 @@ class LastStep(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class NormedBahdanauAttention(layers.Layer):
+    """tensorflow/nmt's normalised Bahdanau attention (Salimans & Kingma's weight norm on v):
+    score_j = sum_k (g v_k / ||v||) tanh(keys_jk + query_k + b_k), softmax over the source
+    positions, the context = alignments @ memory. ``query`` comes already through the query layer
+    (a bias-free Dense of the twin), ``keys`` through the memory layer. Weights as the graph's
+    ``bahdanau_attention/attention_{v,g,b}``: g starts at sqrt(1 / units), b at zero."""
+
+    def __init__(self, units: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, query_shape, keys_shape, memory_shape) -> None:
+        u = self.units
+        self.source_length = keys_shape[1]          # for the MAC count
+        self.attention_v = self.add_weight(shape=(u,), initializer=keras.initializers.RandomUniform(-0.1, 0.1),
+                                           name="attention_v")
+        self.attention_g = self.add_weight(shape=(), initializer=keras.initializers.Constant((1.0 / u) ** 0.5),
+                                           name="attention_g")
+        self.attention_b = self.add_weight(shape=(u,), initializer="zeros", name="attention_b")
+
+    def call(self, query, keys, memory):
+        ops = keras.ops
+        v = self.attention_g * self.attention_v * ops.rsqrt(ops.sum(ops.square(self.attention_v)))
+        score = ops.sum(v * ops.tanh(keys + query[:, None, :] + self.attention_b), axis=-1)   # [N, T]
+        alignments = ops.softmax(score, axis=-1)
+        return ops.matmul(alignments[:, None, :], memory)[:, 0, :]                           # [N, units]
+
+    def compute_output_shape(self, query_shape, keys_shape, memory_shape):
+        return (query_shape[0], self.units)
+
+    def twinzoo_macs(self) -> int:
+        """Per call: the context's alignments [1, T] x memory [T, units] (the score's tanh and
+        weighted sum are elementwise, left out as activations are)."""
+        return int(self.source_length * self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}

@@ -319,3 +319,23 @@ class LastStep(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x[:, -1]
+
+
+class NormedBahdanauAttention(nn.Module):
+    """tensorflow/nmt's normalised Bahdanau attention (Salimans & Kingma's weight norm on v):
+    score_j = sum_k (g v_k / ||v||) tanh(keys_jk + query_k + b_k), softmax over the source
+    positions, the context = alignments @ memory. ``query`` comes already through the query layer
+    (a bias-free Linear of the twin), ``keys`` through the memory layer. Weights as the graph's
+    ``bahdanau_attention/attention_{v,g,b}``: g starts at sqrt(1 / units), b at zero."""
+
+    def __init__(self, units: int) -> None:
+        super().__init__()
+        self.attention_v = nn.Parameter(torch.empty(units).uniform_(-0.1, 0.1))
+        self.attention_g = nn.Parameter(torch.tensor((1.0 / units) ** 0.5))
+        self.attention_b = nn.Parameter(torch.zeros(units))
+
+    def forward(self, query: torch.Tensor, keys: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        v = self.attention_g * self.attention_v * torch.rsqrt(torch.sum(self.attention_v ** 2))
+        score = torch.sum(v * torch.tanh(keys + query[:, None, :] + self.attention_b), dim=-1)   # [N, T]
+        alignments = torch.softmax(score, dim=-1)
+        return torch.matmul(alignments[:, None, :], memory)[:, 0, :]                             # [N, units]

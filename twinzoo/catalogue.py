@@ -37,7 +37,7 @@ PARAM_CONVENTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
 # ``b2``: torch's second LSTM bias (bias_hh), which acts only through its sum with bias_ih: the
 # TF1 cell and Keras store that sum as one bias, so no convention counts it (torch's numel does)
 PARAM_ROLES = ("W", "b", "gamma", "beta", "alpha", "stats", "b2")
-LAYOUTS = ("image", "sequence")
+LAYOUTS = ("image", "sequence", "tokens")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,8 @@ class Network:
     description: str = ""
     # "image": NHWC batches for Keras, NCHW for torch, ``input_size`` = (H, W) and ``channels``;
     # "sequence": (N, steps, features) batches in both twins (batch-major, as AI Benchmark feeds
-    # them), ``input_size`` = (steps, features), ``channels`` unused
+    # them), ``input_size`` = (steps, features), ``channels`` unused; "tokens": (N, steps) int32
+    # token ids in both twins, ``input_size`` = (steps, vocabulary size)
     layout: str = "image"
 
     def __post_init__(self) -> None:
@@ -143,6 +144,8 @@ class Network:
         ``layout`` ("NHWC" for the Keras twin, "NCHW" for the torch twin; a sequence network
         takes (N, steps, features) in both)."""
         h, w = size if size is not None else self.input_size
+        if self.layout == "tokens":
+            return (batch, h)
         if self.layout == "sequence":
             return (batch, h, w)
         return (batch, h, w, self.channels) if layout == "NHWC" else (batch, self.channels, h, w)
@@ -150,7 +153,14 @@ class Network:
     def shape_text(self, size: tuple[int, int] | None = None) -> str:
         """``224x224x3`` for an image network, ``1024 steps x 300`` for a sequence network."""
         h, w = size if size is not None else self.input_size
+        if self.layout == "tokens":
+            return f"{h} tokens"
         return f"{h} steps x {w}" if self.layout == "sequence" else f"{h}x{w}x{self.channels}"
+
+    @property
+    def input_dtype(self) -> str:
+        """The numpy dtype of the twins' inputs: int32 token ids or float32."""
+        return "int32" if self.layout == "tokens" else "float32"
 
     def build_opts(self, **overrides: Any) -> dict[str, Any]:
         opts = dict(self.opts)
@@ -885,4 +895,29 @@ register(Network(
     ),
     description="Pixel-RNN as AI Benchmark's pixel_rnn.meta (carpedm20): masked 7x7 conv, 7 Diagonal BiLSTMs "
                 "(16 units), two masked 1x1 convs, sigmoid output",
+))
+
+# GNMT's MACs per translated sentence: the encoder's cells once per source token, the decoder's
+# cells, query layer, attention context (alignments [1, T] x memory [T, 1024]) and output
+# projection once per decoding step (round(2 T) steps: greedy decoding never stops early at random
+# weights); the memory layer once per source token. Embedding lookups and the attention score's
+# elementwise tanh / weighted sum are not MACs here.
+register(Network(
+    name="gnmt", family="gnmt", builder="gnmt", task="nlp",
+    input_size=(tables.GNMT_SOURCE_LENGTH, tables.GNMT_VOCAB), layout="tokens",
+    input_size_source=AIB_DESKTOP + " (test 19: GNMT-Translation on [1, 20], the 20 tokens of its one sentence; "
+                      "gnmt.meta's input:0 is that sentence as a string)",
+    # the benchmark sentence's length and a short one; decoding runs 40 and 14 steps
+    parity_sizes=((tables.GNMT_SOURCE_LENGTH, tables.GNMT_VOCAB), (7, tables.GNMT_VOCAB)),
+    image_set=None, fixed_size=False,
+    figures=(
+        Figure("params", 281_798_657, AIB_DESKTOP + " (gnmt.meta: its 42 trainable variables; the graph's 43 "
+               "variables hold 281,798,658 values with nmt's int32 global step)", "W+b", 0.0),
+        Figure("macs", 7_007_764_480, AIB_DESKTOP + ": gnmt.meta's own MatMul / BatchMatMul shapes for a "
+               "20-token sentence, encoder loops x 20 steps and the decoder loop x 40 "
+               "(conformance.reference.graph_macs)", "conv+fc", 0.0, (tables.GNMT_SOURCE_LENGTH, tables.GNMT_VOCAB)),
+    ),
+    description="GNMT as AI Benchmark's gnmt.meta (tensorflow/nmt, infer mode): bidirectional + 7 LSTM(1024) "
+                "encoder, 8-layer decoder with normalised Bahdanau attention (gnmt_v2), greedy decoding, "
+                "32,316-token vocabulary",
 ))

@@ -764,3 +764,33 @@ def pixel_rnn_mask(kernel: int, mask_type: str):
     if mask_type == "a":
         mask[c, c] = 0.0
     return mask
+
+
+# --------------------------------------------------------------------------------------
+# GNMT-Translation — AI Benchmark test 19 (gnmt.meta; ai_benchmark/models.py builds no GNMT):
+# tensorflow/nmt's GNMTModel in infer mode (Wu et al. 2016, "Google's Neural Machine Translation
+# System", arXiv:1609.08144; Luong, Brevdo & Zhao 2017, tensorflow/nmt). Every fact below is read
+# off the graph (docs/gnmt_graph.md): 1 bidirectional + 7 unidirectional encoder layers, an
+# 8-layer decoder whose bottom cell carries normalised Bahdanau attention (gnmt_v2), greedy
+# decoding, all LSTMs TF1 BasicLSTMCells (TF1_LSTM_GATES, TF1_FORGET_BIAS).
+# --------------------------------------------------------------------------------------
+GNMT_VOCAB = 32316              # embeddings [32316, 1024], output_projection/kernel [1024, 32316]
+GNMT_UNITS = 1024               # every cell's num_units, the embedding and attention depth
+GNMT_ENCODER_UNI_LAYERS = 7     # encoder/rnn/multi_rnn_cell/cell_0..6 (after the bidirectional layer)
+GNMT_ENCODER_RESIDUAL_FROM = 1  # uni layers 1..6 add their input (ResidualWrapper; cell_0 takes [fw, bw])
+GNMT_DECODER_LAYERS = 8         # decoder cell_0_attention + cell_1..7
+GNMT_DECODER_RESIDUAL_FROM = 2  # decoder cells 2..7 add their input (gnmt_residual_fn), cell 1 does not
+GNMT_UNK, GNMT_SOS, GNMT_EOS = 0, 1, 2      # vocab lines <unk>, <s>, </s>; unknown words -> 0
+GNMT_DECODING_FACTOR = 2.0      # maximum_iterations = round(2.0 * source length)
+GNMT_SOURCE_LENGTH = 20         # the benchmark sentence's tokens (ai_benchmark config.py: [1, 20])
+# The sentence AI Benchmark translates (ai_benchmark/utils.py loadData("nlp-text")): 20 tokens on
+# single spaces, three of them ("Baggins", "adventure,", "unexpected.") not in the vocabulary.
+GNMT_SENTENCE = ("This is a story of how a Baggins had an adventure, and found himself doing and saying "
+                 "things altogether unexpected.")
+GNMT_VOCAB_FILE = "data/nlp/vocab.bpe.32000.en"   # in the ai_benchmark package; the graph's tables read it
+
+
+def gnmt_decoding_steps(source_length: int) -> int:
+    """The graph's maximum_iterations: round(2.0 * source length) (TF's Round: half to even, as
+    Python's round)."""
+    return int(round(GNMT_DECODING_FACTOR * source_length))
