@@ -190,7 +190,8 @@ def bench_network(net: Network, size: tuple[int, int], size_why: str, rts: list[
     try:
         ctx = make_context(net, size, seed, work_dir, weights_dir)
         opts = ctx.weights["options"] if ctx.weights else {}
-        rec["macs"] = counting.torch_macs(counting.build_torch_meta(net.name, **opts), net.batch_shape(size, layout="NCHW"), net.input_dtype)
+        rec["macs"] = counting.torch_macs(counting.build_torch_meta(net.name, **opts),
+                                          net.batch_shape(size, layout="NCHW"), net.input_dtype)
         rec["weights"] = ctx.weights or "random"
     except Exception as exc:  # noqa: BLE001 — recorded on every runtime of this network
         err = error_record(exc, "preparing the twins")

@@ -1057,3 +1057,61 @@ def _(p: Patches) -> None:
             h = x.shape[2]
             return torch.stack([x[:, :, i, max(i - 1, 0):max(i - 1, 0) + h] for i in range(h)], 2)
     edit_torch(p, "pixel_rnn", lambda t: replace_module(t, "LSTM0.output_state_fw.unskew", UnskewEarly()))
+
+
+# ------------------------------------------------------------------------------------------
+# GNMT (gnmt.meta, tensorflow/nmt's GNMT in infer mode). The decoder's layers run once per step,
+# so parity cannot compare their activations one by one: a bug there is caught by the outputs
+# (every step's logits and greedy ids), not localised.
+# ------------------------------------------------------------------------------------------
+def _gnmt_encode(merge: str = "concat", init: str = "backward"):
+    """The torch twin's ``encode`` with the bidirectional merge and the decoder's bottom state
+    as given (the twin's own: ``concat`` and ``backward``)."""
+    def encode(self, src):
+        x = self.embedding_encoder(src)
+        fw, (fw_h, fw_c) = self.encoder_bi_fw(x)
+        bw, (bw_h, bw_c) = self.encoder_bi_bw(torch.flip(x, [1]))
+        bw = torch.flip(bw, [1])
+        h = torch.cat([fw, bw], dim=-1) if merge == "concat" else fw + bw
+        states = [(bw_h[0], bw_c[0]) if init == "backward" else (fw_h[0], fw_c[0])]
+        for k, lstm in enumerate(self.encoder_uni):
+            y, (hk, ck) = lstm(h)
+            h = y + h if k >= tables.GNMT_ENCODER_RESIDUAL_FROM else y
+            states.append((hk[0], ck[0]))
+        return h, states[: len(self.decoder_cells)]
+    return encode
+
+
+@mutation("gnmt_bidirectional_sum_merge", "gnmt", "torch", "encoder_uni.0",
+          "the bidirectional encoder layer's directions summed (1024) instead of concatenated (2048)",
+          "tf.nn.bidirectional_dynamic_rnn returns the two directions apart and nmt concatenates them "
+          "(tf.concat(bi_outputs, -1)); Keras' Bidirectional merges by concat, but merge_mode='sum' and "
+          "hand-written ports that add the directions exist: the next layer then takes half the inputs",
+          ("parity",), {"train": NO_BN})
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        units = t.encoder_bi_fw.hidden_size
+        replace_module(t, "encoder_uni.0", nn.LSTM(units, units, batch_first=True))
+        t.encode = types.MethodType(_gnmt_encode(merge="sum"), t)
+    edit_torch(p, "gnmt", edit)
+
+
+@mutation("gnmt_decoder_init_from_forward_state", "gnmt", "torch", None,
+          "the decoder's bottom cell starts from the forward direction's final state, not the backward's",
+          "nmt's GNMT passes (bi_encoder_state[1],) + uni states: the backward direction's final state, "
+          "which has read the whole sentence from its first word last; a port that takes the 'last' "
+          "state of the bidirectional layer takes the forward one", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    edit_torch(p, "gnmt", lambda t: setattr(t, "encode", types.MethodType(_gnmt_encode(init="forward"), t)))
+
+
+@mutation("gnmt_attention_not_normalised", "gnmt", "torch", None,
+          "Bahdanau attention scored with v as it is, not weight-normalised (g v / ||v||)",
+          "nmt's attention='normed_bahdanau' (BahdanauAttention(normalize=True)) scales v to the "
+          "learned norm g; a port to plain Bahdanau attention drops g and the division, and g's own "
+          "weight is left unused", ("parity",), RNN_INVISIBLE)
+def _(p: Patches) -> None:
+    def forward(self, query, keys, memory):
+        score = torch.sum(self.attention_v * torch.tanh(keys + query[:, None, :] + self.attention_b), dim=-1)
+        return torch.matmul(torch.softmax(score, dim=-1)[:, None, :], memory)[:, 0, :]
+    edit_torch(p, "gnmt", lambda t: setattr(t.attention, "forward", types.MethodType(forward, t.attention)))

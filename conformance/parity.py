@@ -574,7 +574,10 @@ def torch_activations(model: nn.Module, x_nhwc: np.ndarray, names: set[str]) -> 
 
 
 def keras_activations(model: keras.Model, x_nhwc: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
-    probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+    # a layer with several outputs (an LSTM returning its state) is compared on its first, the
+    # sequence, as torch_activations takes an RNN's
+    outputs = [model.get_layer(n).output for n in names]
+    probe = keras.Model(model.inputs, [o[0] if isinstance(o, (list, tuple)) else o for o in outputs])
     outs = probe([x_nhwc], training=False)
     if not isinstance(outs, (list, tuple)):
         outs = [outs]

@@ -641,6 +641,103 @@ def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3, shape:
     return total
 
 
+# GNMT's graph: the three table initialisers' vocabulary path (relative to the package directory,
+# where AI Benchmark chdirs) remapped to the installed file; the graph's ids, logits and output
+_GNMT_ASSETS = ("string_to_index/hash_table/table_init/asset_filepath:0",
+                "string_to_index_1/hash_table/table_init/asset_filepath:0",
+                "index_to_string/table_init/asset_filepath:0")
+_GNMT_FETCH = {"source_ids": "ExpandDims:0",
+               "logits": "dynamic_seq2seq/decoder/decoder/TensorArrayStack/TensorArrayGatherV3:0",
+               "ids": "dynamic_seq2seq/decoder/decoder/TensorArrayStack_1/TensorArrayGatherV3:0",
+               "output": "output:0"}
+
+
+def run_gnmt_graph(spec: GraphSpec, keras_model, sentence: str) -> tuple[Mapping, dict[str, np.ndarray] | None]:
+    """gnmt.meta with the Keras twin's weights translating ``sentence``: the mapping and the
+    graph's source ids [1, T], logits [steps, vocab], greedy ids [steps] and output strings
+    [steps] (None when the mapping is incomplete)."""
+    import tensorflow as tf
+    from conformance.inputs import ai_benchmark_data_dir
+    vocab = str(ai_benchmark_data_dir().parent / tables.GNMT_VOCAB_FILE)
+    kvalues = {(layer.name, w.path.rsplit("/", 1)[-1]): np.asarray(w.numpy())
+               for layer in keras_model.layers for w in layer.weights}
+    graph = tf.Graph()
+    with graph.as_default():
+        path = tf.constant(vocab)
+        tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True,
+                                             input_map={name: path for name in _GNMT_ASSETS})
+        variables = [v for v in _model_variables(graph) if v.dtype.base_dtype.is_floating]   # not nmt's step
+        mapping = map_variables(spec, [(v.op.name, tuple(v.shape.as_list())) for v in variables], keras_model)
+        if not mapping.complete:
+            return mapping, None
+        with tf.compat.v1.Session(graph=graph) as sess:
+            for v in variables:
+                sess.run(v.initializer, {v.initial_value: mapping.graph_value(v.op.name, kvalues)})
+            sess.run(tf.compat.v1.tables_initializer())
+            out = sess.run({k: graph.get_tensor_by_name(t) for k, t in _GNMT_FETCH.items()},
+                           {graph.get_tensor_by_name("input:0"): sentence})
+    return mapping, {"source_ids": out["source_ids"], "logits": out["logits"][:, 0], "ids": out["ids"][:, 0],
+                     "output": [b.decode("utf-8") for b in out["output"][:, 0]]}
+
+
+def _check_gnmt(net: Network, spec: GraphSpec, seed: int):
+    """The reference check of GNMT: AI Benchmark's sentence through the graph and both twins,
+    holding the same (randomised) weights. The twins must find the graph's source ids from the
+    string (``conformance.text``), produce its greedy ids and strings, and, replaying the graph's
+    ids (teacher forcing: a near-tie argmax cannot fork them), its logits at every step."""
+    import keras_models
+    import torch
+
+    from conformance import checks, counting, parity, text
+    src = text.encode(tables.GNMT_SENTENCE)[None]
+    size = (src.shape[1], tables.GNMT_VOCAB)
+    tmodel, kmodel = checks.prepare_twins(net, size, seed, src)
+    mapping, g = run_gnmt_graph(spec, kmodel, tables.GNMT_SENTENCE)
+    data: dict[str, Any] = {
+        "graph": f"ai_benchmark/models/{spec.meta}", "output": spec.output, "input_size": list(size),
+        "inputs": [f"AI Benchmark's sentence: {tables.GNMT_SENTENCE!r}"],
+        "variables": len({p["graph"] for p in mapping.pairs}) + len(mapping.graph_leftovers),
+        "mapped": len({p["graph"] for p in mapping.pairs}), "graph_leftovers": mapping.graph_leftovers,
+        "keras_leftovers": mapping.keras_leftovers, "shape_mismatches": mapping.shape_mismatches,
+        "mapping": mapping.pairs, "note": spec.note,
+    }
+    gmacs = graph_macs(spec, size, shape=net.batch_shape(size))
+    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(size), net.input_dtype)
+    data["macs"] = {"input_size": list(size), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
+    if g is None:
+        problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
+        return checks.CheckResult("reference", checks.FAIL, f"graph variables do not map onto the twin: "
+                                  f"{len(problems)} problem(s), first: {problems[0]}", data)
+    tol = net.tolerance
+    graph_ids = g["ids"].astype(np.int64)
+    replay = np.concatenate([[tables.GNMT_SOS], graph_ids[:-1]]).astype(np.int32)[None]
+    forced = keras_models.build(net.name, input_size=size, teacher_forcing=True, decoding_steps=replay.shape[1])
+    for layer in kmodel.layers:
+        if layer.weights:
+            forced.get_layer(layer.name).set_weights(layer.get_weights())
+    k_logits = np.asarray(forced([src, replay], training=False))[0]
+    with torch.no_grad():
+        t_logits = tmodel(torch.from_numpy(src), torch.from_numpy(replay)).numpy()[0]
+    k_ids = text.truncate_at_eos(parity.run_keras(kmodel, src)[0].argmax(-1))
+    t_ids = text.truncate_at_eos(parity.run_torch(tmodel, src)[0].argmax(-1))
+    vs_keras, vs_torch = parity.compare(g["logits"], k_logits, tol), parity.compare(g["logits"], t_logits, tol)
+    same_src = np.array_equal(g["source_ids"], src)
+    ids_ok = {"keras": np.array_equal(k_ids, graph_ids), "torch": np.array_equal(t_ids, graph_ids)}
+    strings_ok = text.decode(k_ids) == g["output"] == text.decode(t_ids)
+    data.update({"vs_keras": vs_keras.as_dict(), "vs_torch": vs_torch.as_dict(), "source_ids_equal": bool(same_src),
+                 "graph_ids": graph_ids.tolist(), "ids_equal": ids_ok, "strings_equal": strings_ok,
+                 "graph_output": " ".join(g["output"]), "steps": int(graph_ids.size)})
+    ok = vs_keras.passed and vs_torch.passed and same_src and all(ids_ok.values()) and strings_ok and gmacs == tmacs
+    summary = (f"{data['mapped']} variables mapped, none left over; the sentence's {src.shape[1]} source ids "
+               + ("equal" if same_src else "DIFFER") + f"; {graph_ids.size} greedy ids and strings "
+               + ("equal in both twins" if all(ids_ok.values()) and strings_ok else f"differ ({ids_ok}, strings "
+                                                                                  f"{strings_ok})")
+               + f"; logits (graph's ids replayed) vs Keras rel {vs_keras.max_rel:.1e}, vs torch rel "
+               f"{vs_torch.max_rel:.1e}; graph MACs {gmacs / 1e6:,.1f} M "
+               + ("= ours" if gmacs == tmacs else f"!= ours {tmacs / 1e6:,.1f} M"))
+    return checks.CheckResult("reference", checks.PASS if ok else checks.FAIL, summary, data)
+
+
 def check_reference(net: Network, seed: int = 0):
     """The reference-graph check of ``net`` (a ``checks.CheckResult``)."""
     from conformance import checks, parity
@@ -652,6 +749,8 @@ def check_reference(net: Network, seed: int = 0):
         graph_path(spec)
     except ReferenceUnavailable as exc:
         return checks.CheckResult("reference", checks.SKIP, f"skipped: {exc}", {"graph": spec.meta})
+    if net.layout == "tokens":
+        return _check_gnmt(net, spec, seed)
     size = spec.input_size or net.parity_sizes[0]
     kind, x, sources = checks.sample_inputs(net, size, seed)
     tmodel, kmodel = checks.prepare_twins(net, size, seed, x)

@@ -16,7 +16,7 @@ def _tensor(x):
     shape (seen with every 1-channel network: vdsr_y, dped_discriminator)."""
     import torch
 
-    return torch.empty(x.shape, dtype=torch.float32).copy_(torch.from_numpy(x))
+    return torch.empty(x.shape, dtype=torch.from_numpy(x).dtype).copy_(torch.from_numpy(x))
 
 
 def torch_to_pte(ctx: ExportContext, path: Path) -> dict[str, Any]:

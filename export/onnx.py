@@ -26,7 +26,7 @@ def keras_to_onnx(ctx: ExportContext, path: Path) -> dict[str, Any]:
     import tensorflow as tf
     import tf2onnx
 
-    spec = [tf.TensorSpec(ctx.net.batch_shape(ctx.size), tf.float32, name="input")]
+    spec = [tf.TensorSpec(ctx.net.batch_shape(ctx.size), getattr(tf, ctx.net.input_dtype), name="input")]
     model = ctx.keras_model
 
     @tf.function

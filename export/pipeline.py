@@ -64,6 +64,7 @@ def _calibration(net: Network, size: tuple[int, int], seed: int,
         batch = cinputs.random_inputs(net, size, CALIBRATION_IMAGES, seed + 2)
         source = (f"{CALIBRATION_IMAGES} seeded uniform{list(net.input_range)} inputs (seed {seed + 2}): "
                   f"{net.name} takes " + ("sequences, the package ships none" if net.layout == "sequence"
+                                          else "token ids, the package ships one sentence" if net.layout == "tokens"
                                           else f"{net.channels}-channel feature maps, not images"))
 
     def gen() -> Iterator[np.ndarray]:
@@ -194,7 +195,7 @@ def base_record(net: Network, fmt: Format, size: tuple[int, int], size_why: str)
     return {
         "network": net.name, "task": net.task, "format": fmt.name, "description": fmt.description,
         "source_framework": fmt.source, "precision": fmt.precision,
-        "input": {"shape": list(shape), "layout": fmt.layout, "dtype": "float32",
+        "input": {"shape": list(shape), "layout": fmt.layout, "dtype": net.input_dtype,
                   "range": list(net.input_range), "size_from": size_why},
         "converter": {"name": fmt.converter, "versions": {d: version_of(d) for d in fmt.converter_dists}},
         "runtime": {"name": fmt.runtime, "version": version_of(fmt.runtime_dist) if fmt.runtime_dist else None},

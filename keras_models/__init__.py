@@ -54,6 +54,7 @@ def predict(name: str, model, x):
     import numpy as np
 
     from twinzoo.validate import check_input
+    net = catalogue.get(name)
     shape = model.inputs[0].shape
-    arr = check_input(catalogue.get(name), x, layout="NHWC", size=(shape[1], shape[2]))
-    return model(np.ascontiguousarray(arr, dtype=np.float32), training=False)
+    arr = check_input(net, x, layout="NHWC", size=(shape[1], shape[2] if len(shape) > 2 else None))
+    return model(np.ascontiguousarray(arr, dtype=net.input_dtype), training=False)

@@ -75,4 +75,4 @@ def gnmt(input_shape=(tables.GNMT_SOURCE_LENGTH,), vocab: int = tables.GNMT_VOCA
         step_logits = projection(out)
         logits.append(step_logits)
         token = ops.cast(ops.argmax(step_logits, axis=-1), "int32")
-    return keras.Model(inputs, ops.stack(logits, axis=1), name="gnmt")
+    return keras.Model(inputs if teacher_forcing else src, ops.stack(logits, axis=1), name="gnmt")

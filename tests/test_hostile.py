@@ -332,3 +332,28 @@ def test_bad_sequence_batches_are_named(x, pattern):
             predict("lstm_sentiment", model, x)
     with pytest.raises(InputError, match="10 steps; the model was built for 64"):
         keras_models.predict("lstm_sentiment", k, np.zeros((1, 10, 300), np.float32))
+
+
+# ------------------------------------------------------------------------------------------
+# token ids (GNMT takes (N, steps) int ids in both twins)
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("x, pattern", [
+    (np.zeros(5, np.int32), r"rank 1 .* pass x\[None\]"),
+    (np.zeros((1, 5), np.float32), r"dtype is float32; expected integer token ids"),
+    (np.array([[1, 2, 32316, 4, -1]], np.int32), r"2 token id\(s\) outside the vocabulary \[0, 32316\); first 32316"),
+    (np.zeros((1, 0), np.int32), r"is empty"),
+])
+def test_bad_token_batches_are_named(x, pattern):
+    t = torch_models.build("gnmt", units=4, encoder_layers=1, decoder_layers=2)
+    k = keras_models.build("gnmt", input_size=(5, 32316), units=4, encoder_layers=1, decoder_layers=2)
+    for predict, model in ((torch_models.predict, t), (keras_models.predict, k)):
+        with pytest.raises(InputError, match=pattern):
+            predict("gnmt", model, x)
+    with pytest.raises(InputError, match="3 tokens; the model was built for 5"):
+        keras_models.predict("gnmt", k, np.zeros((1, 3), np.int32))
+    ids = np.array([[5, 6, 7, 8, 9]], np.int32)             # good ids run both twins the same
+    from conformance import transfer
+    transfer.torch_to_keras(t, k)
+    got, want = np.asarray(keras_models.predict("gnmt", k, ids)), torch_models.predict("gnmt", t, ids).numpy()
+    assert got.shape == want.shape == (1, 10, 32316)
+    np.testing.assert_allclose(got, want, atol=1e-5)

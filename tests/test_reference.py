@@ -15,9 +15,16 @@ def test_graph_maps_and_matches(name):
     assert res.data["mapped"] == res.data["variables"] > 0
     assert not (res.data["graph_leftovers"] or res.data["keras_leftovers"] or res.data["shape_mismatches"])
     net = catalogue.get(name)
-    # real images where the network takes images; seeded random sequences otherwise (the package has none)
-    real = "ai_benchmark/data/" if net.image_set else "seed"
+    # real images where the network takes images, AI Benchmark's sentence for GNMT; seeded random
+    # sequences otherwise (the package has none)
+    real = "ai_benchmark/data/" if net.image_set else "AI Benchmark's sentence" if net.layout == "tokens" else "seed"
     assert res.data["inputs"] and all(real in f for f in res.data["inputs"])
+    if net.layout == "tokens":
+        # beyond the logits: the graph's tokenisation is ours, and both twins' greedy translation
+        # of the sentence is the graph's, id for id and string for string
+        assert res.data["source_ids_equal"] and res.data["strings_equal"], res.summary
+        assert res.data["ids_equal"] == {"keras": True, "torch": True}
+        assert res.data["steps"] == 40 and len(res.data["graph_output"].split(" ")) == 40
     # the graph's own conv/FC shapes give our MAC count exactly
     assert res.data["macs"]["graph"] == res.data["macs"]["torch"] > 0
 
@@ -25,7 +32,7 @@ def test_graph_maps_and_matches(name):
 def test_every_graph_the_issue_names_is_covered():
     want = {"mobilenet_v2", "inception_v3", "srcnn", "vdsr", "srgan", "dped", "icnet",
             "inception_v4", "inception_resnet_v2", "resnet_v2_50", "resnet_v2_152", "vgg_16", "unet", "pspnet", "deeplab", "spade",
-            "lstm_sentiment", "pixel_rnn"}
+            "lstm_sentiment", "pixel_rnn", "gnmt"}
     assert want <= set(reference.graph_networks())
 
 
@@ -98,3 +105,4 @@ def test_tf1_lstm_rule_reorders_gates_and_folds_the_forget_bias():
     (b,) = bsplit.to_keras(bias)
     assert b.tolist() == [0.0] * units + [3.0] * units + [1.0] * units + [3.0] * units      # i, f + 1, j, o
     assert np.array_equal(bsplit.to_graph((b,)), bias)
+

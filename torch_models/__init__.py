@@ -62,7 +62,8 @@ def predict(name: str, model, x):
     import torch
 
     from twinzoo.validate import check_input
-    arr = check_input(catalogue.get(name), x, layout="NCHW")
+    net = catalogue.get(name)
+    arr = check_input(net, x, layout="NCHW")
     model.eval()
     with torch.no_grad():
-        return model(torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)))
+        return model(torch.from_numpy(np.ascontiguousarray(arr, dtype=net.input_dtype)))

@@ -104,6 +104,28 @@ def _check_sequence(net: Network, x: np.ndarray, size: tuple[int | None, int | N
         raise InputError(f"{net.name}: input has {x.shape[1]} steps; the model was built for {want}")
 
 
+def _check_tokens(net: Network, x: np.ndarray, size: tuple[int | None, int | None] | None) -> None:
+    """A translation network's batch: (N, steps) integer token ids inside the vocabulary."""
+    vocab = net.input_size[1]
+    if x.ndim != 2:
+        hint = " It looks like one sentence without the batch axis: pass x[None]." if x.ndim == 1 else ""
+        raise InputError(f"{net.name}: input has rank {x.ndim} (shape {tuple(x.shape)}); expected a rank-2 "
+                         f"batch (N, steps) of token ids.{hint}")
+    if not np.issubdtype(x.dtype, np.integer):
+        raise InputError(f"{net.name}: input dtype is {x.dtype}; expected integer token ids (int32) in [0, {vocab}) "
+                         f"(a sentence's ids: conformance.text.encode)")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise InputError(f"{net.name}: input shape {tuple(x.shape)} is empty")
+    bad = (x < 0) | (x >= vocab)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise InputError(f"{net.name}: {int(bad.sum())} token id(s) outside the vocabulary [0, {vocab}); "
+                         f"first {int(x[first])} at index {first}")
+    want = size[0] if size else None
+    if want is not None and x.shape[1] != want:
+        raise InputError(f"{net.name}: input has {x.shape[1]} tokens; the model was built for {want}")
+
+
 def check_input(net: Network, x: Any, layout: str = "NHWC", size: tuple[int, int] | None = None) -> np.ndarray:
     """Validate a batch for ``net`` in ``layout`` (the Keras twin takes NHWC, the torch twin NCHW;
     a sequence network (N, steps, features) in both); ``size`` is the (H, W) or (steps, features) a
@@ -112,6 +134,9 @@ def check_input(net: Network, x: Any, layout: str = "NHWC", size: tuple[int, int
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     arr = as_array(x)
+    if net.layout == "tokens":
+        _check_tokens(net, arr, size)
+        return arr
     if net.layout == "sequence":
         _check_sequence(net, arr, size)
         _check_dtype(net, arr)

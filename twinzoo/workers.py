@@ -93,8 +93,17 @@ def may_start(job: Job, running: list[Job], workers: int, alone: Callable[[Job],
 
 
 def death_reason(exitcode: int | None) -> str:
-    return (f"worker process died (exit code {exitcode}"
-            + (": killed, e.g. by the OOM killer)" if exitcode == -9 else ")"))
+    import signal
+    why = ""
+    if exitcode == -9:
+        why = ": killed, e.g. by the OOM killer"
+    elif exitcode is not None and exitcode < 0:
+        try:
+            why = f": {signal.Signals(-exitcode).name}, a native crash" if exitcode == -11 else \
+                f": {signal.Signals(-exitcode).name}"
+        except ValueError:
+            pass
+    return f"worker process died (exit code {exitcode}{why})"
 
 
 def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None],
@@ -177,3 +186,22 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
         for proc, _, _, _ in busy.values():                    # interrupted: nothing waits for these
             proc.kill()
             proc.join()
+
+
+class IsolatedJobFailed(RuntimeError):
+    """A job run by ``run_isolated`` raised or its process died; the message says which."""
+
+
+def run_isolated(fn: Callable[..., Any], *args: Any, threads: int = 1) -> Any:
+    """``fn(*args)`` in one fresh spawned process (``run_jobs`` with one worker): a native crash
+    (a converter's segfault) kills that process, not the caller, and comes back as
+    ``IsolatedJobFailed`` naming the exit code; an exception in ``fn`` as its message."""
+    out: dict[str, Any] = {}
+
+    def failed(job: Job, why: str) -> IsolatedJobFailed:
+        return IsolatedJobFailed(why.replace("worker process died", "isolated process died"))
+
+    run_jobs([(fn, args)], 1, lambda i, result: out.setdefault("result", result), failed, threads=threads)
+    if isinstance(out.get("result"), IsolatedJobFailed):
+        raise out["result"]
+    return out.get("result")
