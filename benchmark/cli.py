@@ -49,7 +49,7 @@ DEFAULT_CONFORMANCE = "params,macs,parity"
 QUICK_RUNTIMES = ("torch_eager", "keras_tf")
 # the catalogue's conformance rows run in this many worker jobs (each a fresh process: imports paid once a chunk)
 CONFORMANCE_CHUNKS = 2
-SCOPE = (f"Benchmarked: the {len(BENCH_NETWORKS)} convolutional AI Benchmark networks (discriminators and the "
+SCOPE = (f"Benchmarked: the {len(BENCH_NETWORKS)} AI Benchmark networks, convolutional and recurrent (discriminators and the "
          "other catalogue variants are not timed: they get conformance rows only).")
 
 

@@ -112,11 +112,24 @@ def _cell(r: dict[str, Any] | None) -> str:
     return f"{t['median_ms']:.1f} ms / {100 * t['peak_fraction']:.1f}%{mark}"
 
 
+def size_text(rec: dict[str, Any]) -> str:
+    """A record's input at batch 1 as the catalogue words it (``224x224x3``, ``1024 steps x 300``,
+    ``20 tokens``: one image, sequence or sentence per timed call); ``HxW`` for a name the
+    catalogue does not know (a witness row's placeholder)."""
+    from twinzoo import catalogue
+    size = tuple(rec["size"])
+    try:
+        return catalogue.get(rec["network"]).shape_text(size)
+    except catalogue.UnknownModelError:
+        return f"{size[0]}x{size[1]}"
+
+
 def summary_table(report: dict[str, Any]) -> Table:
     names = runtime_names(report)
-    rows = [[f"{n['network']} {n['size'][0]}x{n['size'][1]}", f"{n.get('macs', 0) / 1e9:.2f}"]
+    rows = [[f"{n['network']} {size_text(n)}", f"{n.get('macs', 0) / 1e9:.2f}"]
             + [_cell(n["runtimes"].get(rt)) for rt in names] for n in report["networks"]]
-    return ("Summary: median latency at batch 1 / % of the float32 peak (✗ = output not faithful)",
+    return ("Summary: median latency at batch 1 (one image, sequence or sentence per call: the recurrent networks "
+            "are timed per whole sequence / translated sentence) / % of the float32 peak (✗ = output not faithful)",
             ["network", "GMAC", *names], rows)
 
 
@@ -135,14 +148,14 @@ def network_table(net: dict[str, Any]) -> Table:
             f"{t['export_seconds']:.1f}" if t.get("export_seconds") is not None else "-",
             r.get("status", "-") if r.get("status") != "error" else f"error: {r.get('error', '')[:120]}",
         ])
-    return (f"{net['network']} at {net['size'][0]}x{net['size'][1]} ({net.get('macs', 0) / 1e9:.3f} GMAC)",
+    return (f"{net['network']} at {size_text(net)} ({net.get('macs', 0) / 1e9:.3f} GMAC)",
             ["runtime", "what", "median ms", "p90 ms", "runs", "GMAC/s", "% peak", "artifact bytes",
              "error vs source", "faithful", "export s", "status"], rows)
 
 
 def sizes_table(report: dict[str, Any]) -> Table:
     return ("Benchmark sizes", ["network", "size", "GMAC", "why this size"],
-            [[n["network"], f"{n['size'][0]}x{n['size'][1]}", f"{n.get('macs', 0) / 1e9:.3f}", n["size_from"]]
+            [[n["network"], size_text(n), f"{n.get('macs', 0) / 1e9:.3f}", n["size_from"]]
              for n in report["networks"]])
 
 
@@ -156,7 +169,7 @@ def witness_table(report: dict[str, Any]) -> Table:
         else:
             why = w.get("reason") or w.get("error", "")
             cells = ["-", "-", "-", f"{w.get('status')}: {why[:160]}"]
-        rows.append([w["network"], w["witness"], w["runtime"], f"{w['size'][0]}x{w['size'][1]}", *cells])
+        rows.append([w["network"], w["witness"], w["runtime"], size_text(w), *cells])
     return ("Witnesses: our twin against an independent definition in the same runtime (ratio = ours/theirs, "
             "median; flagged above 1.05)",
             ["network", "witness", "runtime", "size", "ours ms", "theirs ms", "ratio", "verdict"], rows)

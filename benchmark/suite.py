@@ -20,18 +20,19 @@ from twinzoo.catalogue import Network
 
 BENCH_NETWORKS = ("mobilenet_v1", "mobilenet_v2", "inception_v3", "inception_v4", "inception_resnet_v1",
                   "inception_resnet_v2", "resnet_v2_50", "resnet_v2_152", "vgg_16", "srcnn", "vdsr", "srgan",
-                  "dped", "unet", "spade", "icnet", "pspnet", "deeplab")
+                  "dped", "unet", "spade", "icnet", "pspnet", "deeplab", "lstm_sentiment", "pixel_rnn", "gnmt")
 
 # Export workers take the networks whose conversions take longest first, so the small ones (and
 # the conformance rows) fill the gaps at the end (order seen in the export times of this machine).
-EXPORT_COST_RANK = ("spade", "pspnet", "inception_resnet_v2", "vgg_16", "inception_v4", "deeplab", "resnet_v2_152",
+EXPORT_COST_RANK = ("gnmt", "spade", "pspnet", "inception_resnet_v2", "vgg_16", "inception_v4", "deeplab", "resnet_v2_152",
                     "inception_resnet_v1", "inception_v3", "icnet", "unet", "resnet_v2_50", "srgan", "mobilenet_v2",
-                    "dped", "mobilenet_v1", "vdsr", "srcnn")
+                    "dped", "lstm_sentiment", "mobilenet_v1", "vdsr", "pixel_rnn", "srcnn")
 
 # Exported with no other export beside it: each of these networks' export jobs (one process, every
 # format) grows to 15-20 GB, and two at once were OOM-killed on this 23 GB machine (2026-12-01);
 # VGG-16's Keras -> ONNX route alone peaked at 17 GB.
-EXPORT_ALONE = ("spade", "vgg_16", "pspnet", "inception_resnet_v2", "resnet_v2_152", "inception_v4", "deeplab")
+EXPORT_ALONE = ("spade", "vgg_16", "pspnet", "inception_resnet_v2", "resnet_v2_152", "inception_v4", "deeplab",
+                "gnmt")
 
 _BUDGET = "the canonical size does not fit the 15-minute main job on 2 cores"
 
@@ -67,6 +68,10 @@ SIZES: dict[str, SizePlan] = {
     "pspnet": SizePlan((480, 480), (480, 480), f"{_BUDGET} (363.3 GMAC at 720x720); 480x480 is the smallest "
                        "input its fixed 60x60 pyramid pool allows (161.5 GMAC)"),
     "deeplab": SizePlan((128, 128), (64, 64), f"{_BUDGET} (177.8 GMAC at 512x512)"),
+    # the recurrent networks at AI Benchmark's own sizes (1024 steps: 5.6 GMAC; 20 tokens: 7.0
+    # GMAC); --quick at 64 steps and a 7-token sentence (14 decoding steps)
+    "lstm_sentiment": SizePlan(None, (64, 300)),
+    "gnmt": SizePlan(None, (7, 32316)),
 }
 
 
