@@ -120,7 +120,7 @@ def check_macs(net: Network, keras_model: keras.Model | None = None) -> CheckRes
         agree = agree and entry["twins_agree"]
         published.append(entry)
     ok = agree and all(p["passed"] for p in published)
-    summary = f"{tmacs / 1e6:,.2f} M (torch) / {kmacs / 1e6:,.2f} M (Keras) at {net.input_size[0]}x{net.input_size[1]}"
+    summary = f"{tmacs / 1e6:,.2f} M (torch) / {kmacs / 1e6:,.2f} M (Keras) at {net.shape_text()}"
     if not agree:
         summary += "  <- twins disagree"
     bad = [p for p in published if not p["passed"]]

@@ -52,3 +52,17 @@ def test_unknown_weighted_module_is_refused():
         assert "no parameter-role rule for Odd" in str(exc)
     else:
         raise AssertionError("an unknown weighted module must not be silently counted")
+
+
+def test_a_layer_called_at_every_step_counts_every_call():
+    # GNMT's unrolled decoder calls its cells and projection once per step: the Keras walk
+    # counts each call, as torch's counter sees each
+    inp = keras.Input((6,))
+    dense, cell = layers.Dense(6, name="shared"), layers.LSTMCell(4, name="cell")
+    h = [keras.ops.zeros_like(inp[:, :4]), keras.ops.zeros_like(inp[:, :4])]
+    x = inp
+    for _ in range(3):
+        x = dense(x)
+        y, h = cell(x, h)
+    model = keras.Model(inp, [x, y])
+    assert counting.keras_macs(model) == 3 * 6 * 6 + 3 * (6 + 4) * 4 * 4
