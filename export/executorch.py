@@ -20,21 +20,30 @@ def _tensor(x):
 
 
 def torch_to_pte(ctx: ExportContext, path: Path) -> dict[str, Any]:
+    # in a child process: lowering a recurrent twin unrolls every step, and LSTM-Sentiment's 1024
+    # steps grew the export process past this machine's 23 GB (2026-12-03); an OOM kill there
+    # fails this route only, the other routes and networks go on
+    from twinzoo.workers import run_isolated
+    return run_isolated(_lower, ctx.torch_model, ctx.samples[0].nchw, str(path), threads=2)
+
+
+def _lower(model, x_nchw, path: str) -> dict[str, Any]:
+    """torch.export, XNNPACK lowering and the .pte file: plain arguments, for a child process."""
     import torch
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
-    x = _tensor(ctx.samples[0].nchw)
-    exported = torch.export.export(ctx.torch_model, (x,))
+    exported = torch.export.export(model, (_tensor(x_nchw),))
     edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
     program = edge.to_executorch()
-    path.write_bytes(program.buffer)
+    Path(path).write_bytes(program.buffer)
     graph = edge.exported_program().graph
     delegated = sum(1 for n in graph.nodes if n.op == "call_function" and "executorch_call_delegate" in str(n.target))
     leftover = sorted({str(n.target) for n in graph.nodes if n.op == "call_function"
                        and not any(k in str(n.target) for k in ("executorch_call_delegate", "getitem", "alloc"))})
     return {"lowering": "to_edge_transform_and_lower(partitioner=[XnnpackPartitioner()])",
-            "xnnpack_partitions": delegated, "ops_outside_xnnpack": leftover, "input_layout": "NCHW"}
+            "xnnpack_partitions": delegated, "ops_outside_xnnpack": leftover, "input_layout": "NCHW",
+            "isolated": "lowered in a child process (a recurrent twin's unrolled steps can exhaust memory)"}
 
 
 def run_pte(path: Path, inputs: list) -> list[Outputs]:
