@@ -150,18 +150,24 @@ def torchvision_models(names: list[str], plan: timing.Plan) -> list[dict[str, An
     return out
 
 
-def _graph_session(spec, size: tuple[int, int], channels: int, threads: int):
+def _graph_session(spec, net, size: tuple[int, int], threads: int):
     """AI Benchmark's graph in a Session with its input mapped to a batch-1 placeholder at ``size``
-    and random variable values (timing does not depend on the values)."""
+    and random variable values (timing does not depend on the values). GNMT's graph keeps its
+    string input (fed the benchmark sentence) and reads its vocabulary from the package."""
     import tensorflow as tf
 
-    from conformance.reference import graph_path
+    from conformance.reference import gnmt_input_map, graph_path
 
     graph = tf.Graph()
     with graph.as_default():
-        fixed = tf.compat.v1.placeholder(tf.float32, [1, *size, channels], name="bench_input")
-        tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True, input_map={"input:0": fixed})
-        init = tf.compat.v1.global_variables_initializer()
+        if net.layout == "tokens":
+            tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True, input_map=gnmt_input_map())
+            fixed = graph.get_tensor_by_name("input:0")
+        else:
+            fixed = tf.compat.v1.placeholder(tf.float32, list(net.batch_shape(size)), name="bench_input")
+            tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True,
+                                                 input_map={"input:0": fixed})
+        init = [tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()]
         output = graph.get_tensor_by_name(spec.output)
         extra = {}
         if any(op.name == "use_dropout" for op in graph.get_operations()):
@@ -170,6 +176,18 @@ def _graph_session(spec, size: tuple[int, int], channels: int, threads: int):
     sess = tf.compat.v1.Session(graph=graph, config=config)
     sess.run(init)
     return sess, fixed, output, extra
+
+
+def _graph_input(spec, net, size: tuple[int, int]) -> tuple[np.ndarray, Any]:
+    """Our twin's input and the graph's feed for it: random values in the network's range; for
+    GNMT the benchmark sentence's first ``size[0]`` words and their ids."""
+    if net.layout == "tokens":
+        from conformance import text
+        from twinzoo import tables
+        sentence = " ".join(tables.GNMT_SENTENCE.split(" ")[: size[0]])
+        return text.encode(sentence)[None], sentence
+    x = np.random.default_rng(0).uniform(*net.input_range, net.batch_shape(size)).astype(np.float32)
+    return x, x * spec.in_scale + np.asarray(spec.in_shift, np.float32)
 
 
 def _session_call(sess, output, feed: dict) -> Call:
@@ -200,7 +218,7 @@ def ai_benchmark_graphs(sizes: dict[str, tuple[int, int]], threads: int, plan: t
         note = "graph in a tf.compat.v1 Session (random variable values); ours: Keras twin in tf.function"
         try:
             try:
-                sess, fixed, output, extra = _graph_session(spec, size, net.channels, threads)
+                sess, fixed, output, extra = _graph_session(spec, net, size, threads)
             except ValueError:
                 # a graph whose shapes are fixed to its placeholder's size: both sides at that size
                 if spec.input_size is None or tuple(spec.input_size) == tuple(size):
@@ -209,13 +227,13 @@ def ai_benchmark_graphs(sizes: dict[str, tuple[int, int]], threads: int, plan: t
                          f"(it does not run at the benchmark size {size[0]}x{size[1]})")
                 size = tuple(spec.input_size)
                 base["size"] = list(size)
-                sess, fixed, output, extra = _graph_session(spec, size, net.channels, threads)
+                sess, fixed, output, extra = _graph_session(spec, net, size, threads)
             ours = keras_models.build(name, input_size=size)
         except Exception as exc:  # noqa: BLE001
             out.append({**base, **error_record(exc, "loading the graph")})
             continue
-        x = np.random.default_rng(0).uniform(*net.input_range, (1, *size, net.channels)).astype(np.float32)
-        feed = {fixed: x * spec.in_scale + np.asarray(spec.in_shift, np.float32), **extra}
+        x, graph_x = _graph_input(spec, net, size)
+        feed = {fixed: graph_x, **extra}
         rec = _pair_record(name, label, "keras_tf", size, _tf_call(ours)(x), _session_call(sess, output, feed), plan,
                            note=note)
         sess.close()

@@ -380,6 +380,7 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
     GraphSpec("lstm_sentiment", "lstm.meta",
               (*tf1_lstm_rules("rnn/basic_lstm_cell", "rnn"),
                (r"Variable(?P<b>_1)?", lambda m: ("fc", "bias" if m["b"] else "kernel"))),
+              input_size=(tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES),   # its transpose fixes 1024
               note="output:0 is the FC on the last step's output (2 logits); Variable / Variable_1 are its "
                    "kernel and bias (ai_benchmark/models.py W_fc, b_fc)"),
     GraphSpec("pixel_rnn", "pixel_rnn.meta",
@@ -641,8 +642,7 @@ def graph_macs(spec: GraphSpec, size: tuple[int, int], channels: int = 3, shape:
     return total
 
 
-# GNMT's graph: the three table initialisers' vocabulary path (relative to the package directory,
-# where AI Benchmark chdirs) remapped to the installed file; the graph's ids, logits and output
+# GNMT's graph: the three table initialisers' vocabulary paths; the graph's ids, logits and output
 _GNMT_ASSETS = ("string_to_index/hash_table/table_init/asset_filepath:0",
                 "string_to_index_1/hash_table/table_init/asset_filepath:0",
                 "index_to_string/table_init/asset_filepath:0")
@@ -652,20 +652,25 @@ _GNMT_FETCH = {"source_ids": "ExpandDims:0",
                "output": "output:0"}
 
 
+def gnmt_input_map() -> dict[str, Any]:
+    """import_meta_graph's input_map for gnmt.meta: its tables' vocabulary path (relative to the
+    package directory, where AI Benchmark chdirs) as the installed file (call in the graph)."""
+    import tensorflow as tf
+    from conformance.inputs import ai_benchmark_data_dir
+    path = tf.constant(str(ai_benchmark_data_dir().parent / tables.GNMT_VOCAB_FILE))
+    return {name: path for name in _GNMT_ASSETS}
+
+
 def run_gnmt_graph(spec: GraphSpec, keras_model, sentence: str) -> tuple[Mapping, dict[str, np.ndarray] | None]:
     """gnmt.meta with the Keras twin's weights translating ``sentence``: the mapping and the
     graph's source ids [1, T], logits [steps, vocab], greedy ids [steps] and output strings
     [steps] (None when the mapping is incomplete)."""
     import tensorflow as tf
-    from conformance.inputs import ai_benchmark_data_dir
-    vocab = str(ai_benchmark_data_dir().parent / tables.GNMT_VOCAB_FILE)
     kvalues = {(layer.name, w.path.rsplit("/", 1)[-1]): np.asarray(w.numpy())
                for layer in keras_model.layers for w in layer.weights}
     graph = tf.Graph()
     with graph.as_default():
-        path = tf.constant(vocab)
-        tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True,
-                                             input_map={name: path for name in _GNMT_ASSETS})
+        tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True, input_map=gnmt_input_map())
         variables = [v for v in _model_variables(graph) if v.dtype.base_dtype.is_floating]   # not nmt's step
         mapping = map_variables(spec, [(v.op.name, tuple(v.shape.as_list())) for v in variables], keras_model)
         if not mapping.complete:
