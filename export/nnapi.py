@@ -230,8 +230,11 @@ def torch_to_nnapi(ctx: ExportContext, path: Path) -> dict[str, Any]:
     import torch
     from torch.backends._nnapi.prepare import convert_model_to_nnapi
 
-    x = torch.from_numpy(ctx.samples[0].nchw).contiguous(memory_format=torch.channels_last)
-    x.nnapi_nhwc = True      # the converter's flag: the model's input arrives in NHWC order
+    x = torch.from_numpy(ctx.samples[0].nchw)
+    image = x.ndim == 4
+    if image:
+        x = x.contiguous(memory_format=torch.channels_last)
+        x.nnapi_nhwc = True      # the converter's flag: the model's input arrives in NHWC order
     model = static_same_padding(ctx.torch_model, torch.from_numpy(ctx.samples[0].nchw))
     # the rewrite runs on the host: it must give the torch twin's outputs on every sample
     from conformance import parity
@@ -249,5 +252,5 @@ def torch_to_nnapi(ctx: ExportContext, path: Path) -> dict[str, Any]:
             "preparation": "strided 'SAME' convs given constant padding at the export size; the "
                            "prepared torch model equals the twin on every sample (max rel "
                            f"{max(e.max_rel for e in errs):.1e}, host check; NNAPI itself needs Android)",
-            "input_layout": "NHWC (nnapi_nhwc)", "deprecation": DEPRECATION,
+            "input_layout": "NHWC (nnapi_nhwc)" if image else "as the twin's (not an image)", "deprecation": DEPRECATION,
             "host_runtime": "none: running the NNAPI model needs Android's libneuralnetworks"}
