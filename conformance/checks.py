@@ -138,7 +138,8 @@ def check_macs(net: Network, keras_model: keras.Model | None = None) -> CheckRes
 # ------------------------------------------------------------------------------------------
 def parity_inputs(net: Network, size: tuple[int, int], seed: int, images: int = 2,
                   randoms: int = 2) -> list[tuple[str, np.ndarray, list[str]]]:
-    """(kind, NHWC batch, description) for the real images and the seeded random inputs."""
+    """(kind, NHWC batch, description) for the real images (AI Benchmark's sentence for a network
+    on token ids) and the seeded random inputs."""
     sets: list[tuple[str, np.ndarray, list[str]]] = []
     if net.layout == "tokens" and images:
         sets.append(("sentence", inputs.load_sentence(net, size),
@@ -155,7 +156,8 @@ def parity_inputs(net: Network, size: tuple[int, int], seed: int, images: int = 
 
 def sample_inputs(net: Network, size: tuple[int, int], seed: int, count: int = 2) -> tuple[str, np.ndarray, list[str]]:
     """One batch of ``count`` inputs (kind, batch, description): real images where the network
-    takes images, seeded random inputs otherwise (the package ships no sequences)."""
+    takes images, AI Benchmark's sentence where it takes token ids (one: the package has no
+    other), seeded random inputs otherwise (the package ships no sequences)."""
     if net.image_set is not None or net.layout == "tokens":
         return parity_inputs(net, size, seed, images=count, randoms=0)[0]
     return parity_inputs(net, size, seed, images=0, randoms=count)[0]
