@@ -113,15 +113,15 @@ def _cell(r: dict[str, Any] | None) -> str:
 
 
 def size_text(rec: dict[str, Any]) -> str:
-    """A record's input at batch 1 as the catalogue words it (``224x224x3``, ``1024 steps x 300``,
-    ``20 tokens``: one image, sequence or sentence per timed call); ``HxW`` for a name the
-    catalogue does not know (a witness row's placeholder)."""
+    """A record's input at batch 1: ``HxW`` for an image, as the catalogue words the others
+    (``1024 steps x 300``, ``20 tokens``: one sequence or sentence per timed call)."""
     from twinzoo import catalogue
     size = tuple(rec["size"])
     try:
-        return catalogue.get(rec["network"]).shape_text(size)
-    except catalogue.UnknownModelError:
-        return f"{size[0]}x{size[1]}"
+        net = catalogue.get(rec["network"])
+    except catalogue.UnknownModelError:         # a witness row's placeholder
+        net = None
+    return net.shape_text(size) if net is not None and net.layout != "image" else f"{size[0]}x{size[1]}"
 
 
 def summary_table(report: dict[str, Any]) -> Table:
