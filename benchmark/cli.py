@@ -144,11 +144,12 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
                   checks: tuple[str, ...], args: argparse.Namespace, work: Path, progress: Progress) -> dict[str, Any]:
     """Exports (with export's verification) and conformance rows, in worker processes."""
     from benchmark import parallel
-    from benchmark.suite import EXPORT_ALONE, EXPORT_COST_RANK
+    from benchmark.suite import EXPORT_ALONE, EXPORT_COST_RANK, EXPORT_PER_FORMAT
     heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
     weights = str(args.weights) if args.weights else None
-    jobs: list[parallel.Job] = [(parallel.export_job, (n, sizes[n], formats, args.seed, str(work), weights))
-                                for n in heavy_first if formats]
+    jobs: list[parallel.Job] = [(parallel.export_job, (n, sizes[n], group, args.seed, str(work), weights))
+                                for n in heavy_first if formats
+                                for group in ([[f] for f in formats] if n in EXPORT_PER_FORMAT else [formats])]
     chunks = [conf_names[i::CONFORMANCE_CHUNKS] for i in range(CONFORMANCE_CHUNKS)] if checks else []
     jobs += [(parallel.conformance_job, (chunk, checks, args.seed)) for chunk in chunks if chunk]
     done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}}
@@ -163,9 +164,10 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
             name = res["name"]
             if err:
                 done["export_errors"][name] = err
-            else:
-                done["exported"][name] = {r["format"]: r for r in res["records"]}
-                done["seconds"][name] = res["seconds"]
+            else:               # a network exported one format per job gathers its records here
+                done["exported"].setdefault(name, {}).update({r["format"]: r for r in res["records"]})
+                prev = done["seconds"].get(name, 0.0)        # None: a job's worker died, no total
+                done["seconds"][name] = None if prev is None or res["seconds"] is None else prev + res["seconds"]
             outcomes = ", ".join(f"{r['format']} {r['outcome']}" for r in done["exported"].get(name, {}).values())
             progress.console.print(f"  exported {name}: {escape(err or outcomes)}", soft_wrap=True, highlight=False)
         else:
