@@ -22,7 +22,7 @@ import keras
 from keras import layers, ops
 
 from twinzoo import tables
-from keras_models.layers import NormedBahdanauAttention
+from keras_models.layers import GreedyToken, NormedBahdanauAttention
 
 
 def gnmt(input_shape=(tables.GNMT_SOURCE_LENGTH,), vocab: int = tables.GNMT_VOCAB, units: int = tables.GNMT_UNITS,
@@ -61,6 +61,7 @@ def gnmt(input_shape=(tables.GNMT_SOURCE_LENGTH,), vocab: int = tables.GNMT_VOCA
     query_layer = layers.Dense(units, use_bias=False, name="query_layer")
     attend = NormedBahdanauAttention(units, name="attention")
     projection = layers.Dense(vocab, use_bias=False, name="output_projection")
+    greedy = GreedyToken(name="greedy_token")
     token = ops.full_like(src[:, 0], tables.GNMT_SOS)
     attention = ops.zeros_like(memory[:, 0, :])
     logits = []
@@ -74,5 +75,5 @@ def gnmt(input_shape=(tables.GNMT_SOURCE_LENGTH,), vocab: int = tables.GNMT_VOCA
             out = h + out if k >= tables.GNMT_DECODER_RESIDUAL_FROM else h
         step_logits = projection(out)
         logits.append(step_logits)
-        token = ops.cast(ops.argmax(step_logits, axis=-1), "int32")
+        token = greedy(step_logits)
     return keras.Model(inputs if teacher_forcing else src, ops.stack(logits, axis=1), name="gnmt")

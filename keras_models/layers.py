@@ -295,3 +295,19 @@ class NormedBahdanauAttention(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="twinzoo")
+class GreedyToken(layers.Layer):
+    """A decoding step's greedy choice: argmax over the vocabulary, int32 (the graph's ArgMax).
+    ``tf.argmax`` itself: ``keras.ops.argmax`` guards against flushed negative zeros with
+    ``tf.bitwise_and``, an op TFLite's builtins lack (GNMT's conversion failed on it)."""
+
+    def call(self, logits):
+        return tf.argmax(logits, axis=-1, output_type=tf.int32)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[:-1]
+
+    def compute_output_spec(self, logits):
+        return keras.KerasTensor(logits.shape[:-1], dtype="int32")

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from twinzoo import tables
-from torch_models.layers import NormedBahdanauAttention
+from torch_models.layers import GreedyToken, NormedBahdanauAttention
 
 
 class GNMT(nn.Module):
@@ -40,6 +40,7 @@ class GNMT(nn.Module):
         self.query_layer = nn.Linear(units, units, bias=False)
         self.attention = NormedBahdanauAttention(units)
         self.output_projection = nn.Linear(units, vocab, bias=False)
+        self.greedy_token = GreedyToken()
 
     def encode(self, src: torch.Tensor):
         """Encoder outputs [N, T, units] and the decoder's initial (h, c) per layer."""
@@ -73,7 +74,7 @@ class GNMT(nn.Module):
                 out = h + out if k >= tables.GNMT_DECODER_RESIDUAL_FROM else h
             step_logits = self.output_projection(out)
             logits.append(step_logits)
-            token = torch.argmax(step_logits, dim=-1)
+            token = self.greedy_token(step_logits)
         return torch.stack(logits, dim=1)
 
 

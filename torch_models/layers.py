@@ -339,3 +339,10 @@ class NormedBahdanauAttention(nn.Module):
         score = torch.sum(v * torch.tanh(keys + query[:, None, :] + self.attention_b), dim=-1)   # [N, T]
         alignments = torch.softmax(score, dim=-1)
         return torch.matmul(alignments[:, None, :], memory)[:, 0, :]                             # [N, units]
+
+
+class GreedyToken(nn.Module):
+    """A decoding step's greedy choice: argmax over the vocabulary (the graph's ArgMax)."""
+
+    def forward(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.argmax(logits, dim=-1)
