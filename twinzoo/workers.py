@@ -132,7 +132,9 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
 
     def start_worker() -> tuple[Any, Any]:
         parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_serve, args=(child, threads, reuse, retire_bytes), daemon=True)
+        # not daemonic: a job may start a process of its own (run_isolated: the full-int8 and
+        # ExecuTorch routes), which a daemonic process may not; the finally below stops every worker
+        proc = ctx.Process(target=_serve, args=(child, threads, reuse, retire_bytes), daemon=False)
         proc.start()
         child.close()
         return proc, parent
