@@ -58,7 +58,7 @@ class GNMT(nn.Module):
     def forward(self, src: torch.Tensor, decoder_input: torch.Tensor | None = None) -> torch.Tensor:
         memory, states = self.encode(src)
         keys = self.memory_layer(memory)
-        steps = decoder_input.shape[1] if decoder_input is not None else tables.gnmt_decoding_steps(src.shape[1])
+        steps = decoder_input.shape[1] if decoder_input is not None else tables.gnmt_decoding_steps(int(src.shape[1]))
         token = torch.full_like(src[:, 0], tables.GNMT_SOS)
         attention = torch.zeros_like(memory[:, 0, :])
         logits = []
