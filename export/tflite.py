@@ -105,18 +105,20 @@ def _natural(key: str) -> list:
 
 
 def _quantize(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
+    """``x`` as the interpreter's input tensor takes it: quantised for an int8 model's input,
+    cast otherwise (a float input, or integer token ids: scale 0 means not quantised)."""
     dtype = detail["dtype"]
-    if np.issubdtype(dtype, np.floating):
-        return x.astype(dtype)
     scale, zero = detail["quantization"]
+    if np.issubdtype(dtype, np.floating) or scale == 0:
+        return x.astype(dtype)
     info = np.iinfo(dtype)
     return np.clip(np.round(x / scale) + zero, info.min, info.max).astype(dtype)
 
 
 def _dequantize(y: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
-    if np.issubdtype(y.dtype, np.floating):
-        return y.astype(np.float32)
     scale, zero = detail["quantization"]
+    if np.issubdtype(y.dtype, np.floating) or scale == 0:
+        return y.astype(np.float32)
     return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
 
 
