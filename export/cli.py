@@ -131,7 +131,10 @@ def results_table(records: list[dict[str, Any]]) -> Table:
         table.add_column(col, justify="right" if col == "bytes" else "left")
     for r in records:
         shape = r["input"]["shape"]
-        hw = f"{shape[2]}x{shape[3]}" if r["input"]["layout"] == "NCHW" else f"{shape[1]}x{shape[2]}"
+        if len(shape) == 4:
+            hw = f"{shape[2]}x{shape[3]}" if r["input"]["layout"] == "NCHW" else f"{shape[1]}x{shape[2]}"
+        else:                   # a sequence (steps x features) or token ids (steps)
+            hw = "x".join(str(d) for d in shape[1:])
         table.add_row(r["network"], r["format"], hw, f"{r['bytes']:,}" if r.get("bytes") else "-",
                       error_cell(r), r["outcome"])
     return table

@@ -339,3 +339,18 @@ def test_spade_nearest_downsampling_is_the_graphs_and_survives_litert_torch(tmp_
     with torch.no_grad():
         ref = m(x, seg).numpy()
     assert np.abs(got - ref).max() <= 1e-4 * np.abs(ref).max()
+
+
+def test_results_table_words_sequence_and_token_inputs():
+    """The CLI's table for a recurrent network's records (rank 2 and 3 inputs): the GNMT export
+    ended in an IndexError after its artifacts were written."""
+    from rich.console import Console
+
+    from export.cli import results_table
+    recs = [{"network": n, "format": "ptl", "precision": "fp32", "input": {"shape": shape, "layout": "NCHW"}, "bytes": 10,
+             "outcome": "pass", "verification": {"status": "pass", "max_rel": 0.0, "max_abs": 0.0}}
+            for n, shape in (("gnmt", [1, 7]), ("lstm_sentiment", [1, 1024, 300]), ("srcnn", [1, 1, 32, 48]))]
+    console = Console(record=True, width=200)
+    console.print(results_table(recs))
+    text = console.export_text()
+    assert "│ 7 " in text and "1024x300" in text and "32x48" in text
