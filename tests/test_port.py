@@ -83,7 +83,14 @@ SMALL = {"mobilenet_v2": ["--size", "96x96"], "inception_v3": ["--size", "299x29
          "resnet_v2_152": ["--size", "64x64"], "vgg_16": ["--images", "10"]}
 
 
-@pytest.mark.parametrize("name", ref.graph_networks())
+# GNMT's port is not built yet: its checkpoint holds nmt's int32 global step (``Variable``, no
+# dialect rule ignores it) and the certificate's graph run feeds an image where gnmt.meta takes a
+# sentence; `port` refuses it, naming that variable
+NOT_PORTED = {"gnmt": "checkpoint porting of GNMT is not built yet (issue 14's closing note)"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.skip(reason=NOT_PORTED[n])) if n in NOT_PORTED
+                                  else n for n in ref.graph_networks()])
 def test_a_checkpoint_saved_from_the_graph_is_ported_and_certified(name, tmp_path):
     ckpt = graph_checkpoint(name, tmp_path)
     out = tmp_path / "out"
