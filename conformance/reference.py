@@ -685,6 +685,15 @@ def run_gnmt_graph(spec: GraphSpec, keras_model, sentence: str) -> tuple[Mapping
                      "output": [b.decode("utf-8") for b in out["output"][:, 0]]}
 
 
+def _mapping_data(spec: GraphSpec, mapping: Mapping, size: tuple[int, int], inputs: list[str]) -> dict[str, Any]:
+    """The reference check's report of the graph, its inputs and how its variables mapped."""
+    mapped = len({p["graph"] for p in mapping.pairs})
+    return {"graph": f"ai_benchmark/models/{spec.meta}", "output": spec.output, "input_size": list(size),
+            "inputs": inputs, "variables": mapped + len(mapping.graph_leftovers), "mapped": mapped,
+            "graph_leftovers": mapping.graph_leftovers, "keras_leftovers": mapping.keras_leftovers,
+            "shape_mismatches": mapping.shape_mismatches, "mapping": mapping.pairs, "note": spec.note}
+
+
 def _check_gnmt(net: Network, spec: GraphSpec, seed: int):
     """The reference check of GNMT: AI Benchmark's sentence through the graph and both twins,
     holding the same (randomised) weights. The twins must find the graph's source ids from the
@@ -698,14 +707,7 @@ def _check_gnmt(net: Network, spec: GraphSpec, seed: int):
     size = (src.shape[1], tables.GNMT_VOCAB)
     tmodel, kmodel = checks.prepare_twins(net, size, seed, src)
     mapping, g = run_gnmt_graph(spec, kmodel, tables.GNMT_SENTENCE)
-    data: dict[str, Any] = {
-        "graph": f"ai_benchmark/models/{spec.meta}", "output": spec.output, "input_size": list(size),
-        "inputs": [f"AI Benchmark's sentence: {tables.GNMT_SENTENCE!r}"],
-        "variables": len({p["graph"] for p in mapping.pairs}) + len(mapping.graph_leftovers),
-        "mapped": len({p["graph"] for p in mapping.pairs}), "graph_leftovers": mapping.graph_leftovers,
-        "keras_leftovers": mapping.keras_leftovers, "shape_mismatches": mapping.shape_mismatches,
-        "mapping": mapping.pairs, "note": spec.note,
-    }
+    data = _mapping_data(spec, mapping, size, [f"AI Benchmark's sentence: {tables.GNMT_SENTENCE!r}"])
     gmacs = graph_macs(spec, size, shape=net.batch_shape(size))
     tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(size), net.input_dtype)
     data["macs"] = {"input_size": list(size), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
@@ -760,13 +762,7 @@ def check_reference(net: Network, seed: int = 0):
     kind, x, sources = checks.sample_inputs(net, size, seed)
     tmodel, kmodel = checks.prepare_twins(net, size, seed, x)
     mapping, graph_out = run_graph(spec, kmodel, x)
-    data: dict[str, Any] = {
-        "graph": f"ai_benchmark/models/{spec.meta}", "output": spec.output, "input_size": list(size),
-        "inputs": sources, "variables": len({p["graph"] for p in mapping.pairs}) + len(mapping.graph_leftovers),
-        "mapped": len({p["graph"] for p in mapping.pairs}), "graph_leftovers": mapping.graph_leftovers,
-        "keras_leftovers": mapping.keras_leftovers, "shape_mismatches": mapping.shape_mismatches,
-        "mapping": mapping.pairs, "note": spec.note,
-    }
+    data = _mapping_data(spec, mapping, size, sources)
     from conformance import counting
     macs_size = spec.input_size or net.input_size
     gmacs = graph_macs(spec, macs_size, net.channels, net.batch_shape(macs_size))

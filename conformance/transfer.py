@@ -247,28 +247,18 @@ def _prelu_t(k, m, layer):
     return {"weight": k["alpha"].reshape(-1)}
 
 
-def _bias_k(t, m, layer):
-    return {"bias": t["bias"]}
+def _lstm_rules(suffix: str):
+    """torch's LSTM (``suffix`` "_l0") or LSTMCell ("") tensors <-> Keras' kernel,
+    recurrent_kernel and bias: the same gate order; torch adds two biases where Keras (and the
+    TF1 cell) store one, so all of it goes back to bias_ih."""
+    ih, hh, bih, bhh = (f"{n}{suffix}" for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
+    def to_keras(t, m, layer):
+        return {"kernel": t[ih].T, "recurrent_kernel": t[hh].T, "bias": t[bih] + t[bhh]}
 
-def _lstm_k(t, m, layer):
-    return {"kernel": t["weight_ih_l0"].T, "recurrent_kernel": t["weight_hh_l0"].T,
-            "bias": t["bias_ih_l0"] + t["bias_hh_l0"]}
-
-
-def _lstm_t(k, m, layer):
-    # torch adds two biases where Keras (and the TF1 cell) store one: all of it goes to bias_ih
-    return {"weight_ih_l0": k["kernel"].T, "weight_hh_l0": k["recurrent_kernel"].T,
-            "bias_ih_l0": k["bias"], "bias_hh_l0": np.zeros_like(k["bias"])}
-
-
-def _lstm_cell_k(t, m, layer):
-    return {"kernel": t["weight_ih"].T, "recurrent_kernel": t["weight_hh"].T, "bias": t["bias_ih"] + t["bias_hh"]}
-
-
-def _lstm_cell_t(k, m, layer):
-    return {"weight_ih": k["kernel"].T, "weight_hh": k["recurrent_kernel"].T,
-            "bias_ih": k["bias"], "bias_hh": np.zeros_like(k["bias"])}
+    def to_torch(k, m, layer):
+        return {ih: k["kernel"].T, hh: k["recurrent_kernel"].T, bih: k["bias"], bhh: np.zeros_like(k["bias"])}
+    return to_keras, to_torch
 
 
 def _same_k(t, m, layer):
@@ -296,11 +286,11 @@ def rule_for(module: nn.Module) -> Rule:
         return Rule("diagonal_lstm_scan", (KerasDiagonalLSTMScan,), _conv_k, _conv_t)
     if isinstance(module, nn.LSTM):
         _check_lstm(module)
-        return Rule("lstm", (kl.LSTM,), _lstm_k, _lstm_t)
+        return Rule("lstm", (kl.LSTM,), *_lstm_rules("_l0"))
     if isinstance(module, nn.LSTMCell):
         if not module.bias:
             raise TypeError("an LSTMCell pairs with a Keras LSTMCell only with biases")
-        return Rule("lstm_cell", (kl.LSTMCell,), _lstm_cell_k, _lstm_cell_t)
+        return Rule("lstm_cell", (kl.LSTMCell,), *_lstm_rules(""))
     if isinstance(module, nn.Embedding):
         return Rule("embedding", (kl.Embedding,), *_renamer({"weight": "embeddings"}))
     if isinstance(module, TorchNormedBahdanauAttention):
@@ -320,7 +310,7 @@ def rule_for(module: nn.Module) -> Rule:
     if isinstance(module, nn.PReLU):
         return Rule("prelu", (kl.PReLU,), _prelu_k, _prelu_t)
     if isinstance(module, TorchScalarBias):
-        return Rule("scalar_bias", (KerasScalarBias,), _bias_k, _bias_k)
+        return Rule("scalar_bias", (KerasScalarBias,), _same_k, _same_k)
     raise TypeError(f"no transfer rule for torch module type {type(module).__name__}")
 
 

@@ -97,12 +97,8 @@ def death_reason(exitcode: int | None) -> str:
     why = ""
     if exitcode == -9:
         why = ": killed, e.g. by the OOM killer"
-    elif exitcode is not None and exitcode < 0:
-        try:
-            why = f": {signal.Signals(-exitcode).name}, a native crash" if exitcode == -11 else \
-                f": {signal.Signals(-exitcode).name}"
-        except ValueError:
-            pass
+    elif exitcode is not None and -exitcode in signal.valid_signals():
+        why = f": {signal.Signals(-exitcode).name}" + (", a native crash" if exitcode == -11 else "")
     return f"worker process died (exit code {exitcode}{why})"
 
 
