@@ -17,8 +17,9 @@ from typing import Any, Iterable
 SCHEMA = "twinzoo-benchmark/1"
 FAITHFUL_RULE = ("faithful = the artifact passes export's verification against its source twin on the same "
                  "inputs (float32: the network's parity tolerance; int8: export's SNR / top-1 criterion); "
-                 "Keras/TF = the Keras twin against the torch twin under the parity tolerance; torch eager is "
-                 "the reference")
+                 "Keras/TF = the Keras twin against the torch twin under the parity tolerance; torch "
+                 "channels_last and torch.compile = their outputs against the eager torch twin's under the "
+                 "parity tolerance; torch eager is the reference")
 
 
 # ------------------------------------------------------------------------------------------
@@ -133,6 +134,57 @@ def summary_table(report: dict[str, Any]) -> Table:
             ["network", "GMAC", *names], rows)
 
 
+def ratio_cells(net: dict[str, Any], names: list[str]) -> list[tuple[str, float | None]]:
+    """Each runtime's median latency as a ratio to the best faithful runtime of the network, with
+    the ratio (None where there is no faithful timed best, or the runtime has no timing)."""
+    best = min((median(r) for r in net["runtimes"].values() if r.get("faithful") and median(r) is not None),
+               default=None)
+    cells: list[tuple[str, float | None]] = []
+    for rt in names:
+        r = net["runtimes"].get(rt)
+        m = median(r) if r else None
+        if r is None:
+            cells.append(("–", None))
+        elif m is None:
+            cells.append((_cell(r), None))
+        elif best is None:
+            cells.append((f"{m:.1f} ms" + ("" if r.get("faithful", True) else " ✗"), None))
+        else:
+            ratio = m / best
+            cells.append((("best" if r.get("faithful") and ratio == 1.0 else f"{ratio:.2f}x")
+                          + ("" if r.get("faithful", True) else " ✗"), ratio))
+    return cells
+
+
+def ratio_table(report: dict[str, Any]) -> Table:
+    names = runtime_names(report)
+    rows = []
+    for n in report["networks"]:
+        best = (n.get("timing") or {}).get("fastest") or choose(n)["fastest"]
+        rows.append([n["network"], f"{best['median_ms']:.1f} ms ({best['runtime']})" if best else "none faithful"]
+                    + [c for c, _ in ratio_cells(n, names)])
+    return ("Latency against the best: each runtime's median as a multiple of the fastest faithful runtime of the "
+            "network (✗ = output not faithful: timed, never the best)", ["network", "best", *names], rows)
+
+
+def ratio_colour(ratio: float | None, faithful: bool = True) -> str | None:
+    """Green at the best, through yellow (about 3x) to red at 10x and beyond (log scale); grey
+    for a runtime whose output is not faithful."""
+    if ratio is None:
+        return None
+    if not faithful:
+        return "#d9d9d9"
+    t = min(math.log10(max(ratio, 1.0)), 1.0)
+    return f"hsl({120 * (1 - t):.0f}, 70%, 80%)"
+
+
+def ratio_colours(report: dict[str, Any]) -> list[list[str | None]]:
+    names = runtime_names(report)
+    return [[None, None] + [ratio_colour(ratio, (n["runtimes"].get(rt) or {}).get("faithful", True) is not False)
+                            for rt, (_, ratio) in zip(names, ratio_cells(n, names))]
+            for n in report["networks"]]
+
+
 def network_table(net: dict[str, Any]) -> Table:
     rows = []
     for r in net["runtimes"].values():
@@ -146,11 +198,12 @@ def network_table(net: dict[str, Any]) -> Table:
             f"{art['bytes']:,}" if art else "-", error_text(r),
             {True: "yes", False: "NO", None: "-"}[r.get("faithful")],
             f"{t['export_seconds']:.1f}" if t.get("export_seconds") is not None else "-",
+            f"{t['first_call_seconds']:.2f}" if t.get("first_call_seconds") is not None else "-",
             r.get("status", "-") if r.get("status") != "error" else f"error: {r.get('error', '')[:120]}",
         ])
     return (f"{net['network']} at {size_text(net)} ({net.get('macs', 0) / 1e9:.3f} GMAC)",
             ["runtime", "what", "median ms", "p90 ms", "runs", "GMAC/s", "% peak", "artifact bytes",
-             "error vs source", "faithful", "export s", "status"], rows)
+             "error vs source", "faithful", "export s", "first call s (torch.compile: the compile)", "status"], rows)
 
 
 def sizes_table(report: dict[str, Any]) -> Table:
@@ -214,6 +267,7 @@ def md_table(table: Table) -> list[str]:
 def markdown(report: dict[str, Any]) -> str:
     lines = [f"# twinzoo benchmark ({report['mode']})", "", intro(report), ""]
     lines += md_table(summary_table(report))
+    lines += md_table(ratio_table(report))
     lines += ["## Choose", ""] + [f"- **{n['network']}**: {choose_line(n)}" for n in report["networks"]] + [""]
     lines += md_table(witness_table(report))
     lines += ["## Networks", ""]
@@ -257,12 +311,19 @@ def _png(fig) -> str:
 def plot_latency(report: dict[str, Any]) -> str:
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 5))
-    markers = "osD^v<>ph*"
+    markers = "osD^v<>ph*XP8d"      # with tab20's colours: a distinct pair for each of up to 14 runtimes
+    colours = plt.get_cmap("tab20").colors
     for i, rt in enumerate(runtime_names(report)):
         pts = [(n["macs"] / 1e9, median(n["runtimes"][rt])) for n in report["networks"]
                if rt in n["runtimes"] and median(n["runtimes"][rt]) is not None and n.get("macs")]
         if pts:
-            ax.scatter(*zip(*pts), label=rt, marker=markers[i % len(markers)], alpha=0.8)
+            ax.scatter(*zip(*pts), label=rt, marker=markers[i % len(markers)], color=colours[(2 * i) % 20 + (2 * i) // 20],
+                       alpha=0.8)
+    for n in report["networks"]:        # each network's column of points, labelled under its fastest
+        lat = [median(r) for r in n["runtimes"].values() if median(r) is not None]
+        if lat and n.get("macs"):
+            ax.annotate(n["network"], (n["macs"] / 1e9, min(lat)), xytext=(0, -4), textcoords="offset points",
+                        fontsize=6, rotation=-60, ha="left", va="top", color="dimgrey")
     macs = [n["macs"] / 1e9 for n in report["networks"] if n.get("macs")]
     if macs:
         lo, hi = min(macs) * 0.7, max(macs) * 1.4
@@ -304,10 +365,16 @@ def plots(report: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def html_table(table: Table) -> str:
+def html_table(table: Table, colours: list[list[str | None]] | None = None) -> str:
+    """``colours``: a background per cell (None: none), row by row as ``table``'s rows."""
     title, headers, rows = table
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+
+    def td(c: str, colour: str | None) -> str:
+        return f"<td style='background:{colour}'>" if colour else "<td>"
+    colours = colours or [[None] * len(row) for row in rows]
+    body = "".join("<tr>" + "".join(f"{td(c, k)}{html.escape(str(c))}</td>" for c, k in zip(row, ks)) + "</tr>"
+                   for row, ks in zip(rows, colours))
     return f"<h3>{html.escape(title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -321,7 +388,8 @@ def html_page(report: dict[str, Any]) -> str:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>twinzoo benchmark</title>"
              f"<style>{_CSS}</style></head><body>",
              f"<h1>twinzoo benchmark ({html.escape(report['mode'])})</h1><p>{html.escape(intro(report))}</p>",
-             html_table(summary_table(report)), "<h2>Choose</h2><ul>"]
+             html_table(summary_table(report)), html_table(ratio_table(report), ratio_colours(report)),
+             "<h2>Choose</h2><ul>"]
     parts += [f"<li><b>{html.escape(n['network'])}</b>: {html.escape(choose_line(n))}</li>" for n in report["networks"]]
     parts += ["</ul>", html_table(witness_table(report)), "<h2>Plots</h2>"]
     parts += [f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='data:image/png;base64,{p}'>" for t, p in plots(report)]

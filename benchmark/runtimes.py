@@ -5,9 +5,16 @@ A runtime either runs a twin in its framework (torch eager, Keras through a comp
 written and verified by ``export.pipeline.run_format`` (so its faithfulness is export's verdict),
 then loaded ONCE into the runtime's own session/interpreter, and only the inference call is timed.
 
+Three runtimes run the torch twin itself, as a PyTorch user would first try it: eager in the
+default (contiguous NCHW) memory format, eager in ``channels_last`` (the twin and its input moved
+to NHWC strides: what oneDNN's convolutions prefer), and ``torch.compile`` (inductor, default
+mode). The last two are judged like any artifact: their outputs on the verification samples
+against the eager twin's, under the network's parity tolerance (``twin_session``); the compile
+(the first call, which traces and builds the kernels) is timed apart from the latency.
+
 Thread settings (the caller's ``threads``; all stated in the report):
 
-- torch eager and the lite interpreter (.ptl): ``torch.set_num_threads`` (intra-op), set once by
+- torch eager, channels_last, torch.compile and the lite interpreter (.ptl): ``torch.set_num_threads`` (intra-op), set once by
   ``configure_threads``; the lite interpreter uses the same ATen (OpenMP) thread pool, whose
   ``OMP_WAIT_POLICY`` the CLI sets to PASSIVE before torch loads (see ``benchmark.cli``);
 - Keras/TF: ``tf.config.threading`` intra-op = threads, inter-op = 1, set before TF initialises;
@@ -19,8 +26,10 @@ Thread settings (the caller's ``threads``; all stated in the report):
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -33,14 +42,25 @@ from export.common import ExportContext
 Call = Callable[[], Any]
 
 
+class NotApplicable(Exception):
+    """The runtime does not apply to this network (recorded as skipped, with this reason)."""
+
+
+# A torch twin prepared for one runtime: the module to call and how a verification sample (NCHW
+# numpy, or token ids) becomes its input tensor.
+TorchVariant = tuple[Any, Callable[[np.ndarray], Any]]
+
+
 @dataclass(frozen=True)
 class Runtime:
     name: str
     label: str
     source: str                    # "torch" | "keras": the twin it runs
     format: str | None             # export format whose artifact it runs (None: the twin itself)
-    open: Callable[[ExportContext, Path | None, int, str], Call]   # (ctx, artifact, threads, layout)
+    open: Callable[[ExportContext, Path | None, int, str], Call] | None = None   # (ctx, artifact, threads, layout)
     precision: str = "fp32"
+    # a torch twin run as is, in another memory format or compiled (``twin_session``)
+    variant: Callable[[ExportContext], TorchVariant] | None = None
 
     @property
     def layout(self) -> str:
@@ -53,16 +73,61 @@ def _input(ctx: ExportContext, layout: str) -> np.ndarray:
     return np.ascontiguousarray(s.nchw if layout == "NCHW" else s.nhwc)
 
 
-def torch_eager(ctx: ExportContext, _path: Path | None, _threads: int, layout: str) -> Call:
+def eager(ctx: ExportContext) -> TorchVariant:
+    import torch
+    return ctx.torch_model.eval(), torch.from_numpy
+
+
+def channels_last(ctx: ExportContext) -> TorchVariant:
+    """A copy of the twin with its parameters in ``channels_last`` and inputs converted once,
+    outside the timed call (the eager twin itself stays as it is)."""
     import torch
 
-    model = ctx.torch_model.eval()
-    x = torch.from_numpy(_input(ctx, layout))
+    if ctx.net.layout != "image":
+        raise NotApplicable(f"channels_last is a layout of 4-D image tensors; {ctx.net.name} takes "
+                            f"{ctx.net.shape_text(ctx.size)}")
+    model = copy.deepcopy(ctx.torch_model).eval().to(memory_format=torch.channels_last)
+    return model, lambda a: torch.from_numpy(a).contiguous(memory_format=torch.channels_last)
 
-    def call() -> Any:
+
+def compiled(ctx: ExportContext) -> TorchVariant:
+    """``torch.compile`` with its defaults (TorchDynamo + inductor, C++/OpenMP kernels built with
+    the system compiler) and static shapes (the timed input is fixed); compiled lazily, by the
+    first call. Dynamo's caches are cleared first: its frame cache is keyed by code object, and the
+    twins share ``nn.Sequential.forward``, so a second network would otherwise be a recompile of
+    the first one's frame, with its input dimensions made dynamic (seen: MobileNet v2 after SRCNN
+    compiling for minutes in sympy), and past the recompile limit, silently eager."""
+    import torch
+    torch._dynamo.reset()
+    return torch.compile(ctx.torch_model.eval(), dynamic=False), torch.from_numpy
+
+
+def twin_session(ctx: ExportContext, rt: Runtime) -> tuple[Call, dict[str, Any] | None, float]:
+    """A torch-twin runtime ready to time: its call on the first sample; its verdict on every
+    verification sample against the eager twin's outputs (None for torch_eager, the reference
+    itself); and the seconds of its first call (for torch.compile: the compile, plus one run)."""
+    import torch
+
+    from export.common import as_outputs
+    from export.metrics import judge
+
+    model, to_input = rt.variant(ctx)
+    xs = [to_input(s.nchw) for s in ctx.samples]
+
+    def forward(x: Any) -> Any:
         with torch.inference_mode():
             return model(x)
-    return call
+    t0 = time.perf_counter()
+    first = forward(xs[0])
+    first_seconds = time.perf_counter() - t0
+    verdict = None
+    if rt.name != "torch_eager":
+        got = [as_outputs(first)] + [as_outputs(forward(x)) for x in xs[1:]]
+        verdict = judge(ctx.net, rt.precision, ctx.torch_ref, got, [s.kind for s in ctx.samples])
+        verdict = {"status": "pass" if verdict["passed"] else "fail",
+                   "reference": "the torch twin (eager, default memory format) on the same inputs",
+                   "inputs": [f"{s.kind}: {s.source}" for s in ctx.samples], **verdict}
+    return (lambda: forward(xs[0])), verdict, first_seconds
 
 
 def keras_tf(ctx: ExportContext, _path: Path | None, _threads: int, layout: str) -> Call:
@@ -129,7 +194,9 @@ def executorch(ctx: ExportContext, path: Path | None, threads: int, layout: str)
 
 
 RUNTIMES: dict[str, Runtime] = {r.name: r for r in (
-    Runtime("torch_eager", "torch eager", "torch", None, torch_eager),
+    Runtime("torch_eager", "torch eager", "torch", None, variant=eager),
+    Runtime("torch_channels_last", "torch eager, channels_last", "torch", None, variant=channels_last),
+    Runtime("torch_compile", "torch.compile (inductor)", "torch", None, variant=compiled),
     Runtime("ptl", "PyTorch lite interpreter (.ptl)", "torch", "ptl", lite_interpreter),
     Runtime("pte", "ExecuTorch XNNPACK (.pte)", "torch", "pte", executorch),
     Runtime("keras_tf", "Keras/TF tf.function", "keras", None, keras_tf),
@@ -167,7 +234,7 @@ def configure_threads(threads: int) -> dict[str, Any]:
         "threads": threads,
         "torch": {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads(),
                   "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "unset (libgomp default: spin, then sleep)"),
-                  "applies_to": "torch eager, PyTorch lite interpreter"},
+                  "applies_to": "torch eager, channels_last, torch.compile, PyTorch lite interpreter"},
         "tensorflow": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
                        "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
                        "applies_to": "Keras tf.function, AI Benchmark graphs (tf.compat.v1 Session)"},

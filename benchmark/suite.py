@@ -158,14 +158,20 @@ def bench_runtime(ctx: ExportContext, rt: runtimes.Runtime, size_why: str, threa
         rec.update(art)
         if path is None:
             return rec
-    elif rt.name == "torch_eager":
-        rec.update(faithful=True, verification={"status": "reference", "passed": True,
-                                                "reason": "the torch twin itself: every other runtime is judged against it"})
-    else:
+    elif rt.variant is None:
         rec.update(verification=_twin_parity(ctx))
         rec["faithful"] = rec["verification"]["passed"]
     try:
-        call = rt.open(ctx, path, threads, rt.layout)
+        if rt.variant is not None:      # the torch twin itself: eager, channels_last, compiled
+            call, verdict, first_seconds = runtimes.twin_session(ctx, rt)
+            rec["verification"] = verdict or {"status": "reference", "passed": True, "reason":
+                                              "the torch twin itself: every other runtime is judged against it"}
+            rec["faithful"] = rec["verification"]["passed"]
+            rec["timing"] = {"first_call_seconds": first_seconds}
+        else:
+            call = rt.open(ctx, path, threads, rt.layout)
+    except runtimes.NotApplicable as exc:
+        return {**rec, "status": "skipped", "reason": str(exc)}
     except Exception as exc:  # noqa: BLE001
         return {**rec, **error_record(exc, "open")}
     try:

@@ -184,7 +184,7 @@ def summary(report: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------
 def static_same_padding(model: Any, x: Any) -> Any:
     """A copy of ``model`` whose TensorFlow-'SAME' strided convs pad by constants computed at
-    ``x``'s size, in ops the NNAPI converter takes. The twins pad those convs from the input size
+    ``x``'s size, in ops the NNAPI converter takes, and whose activations are not in place. The twins pad those convs from the input size
     at run time (``Conv2dSame``: ``aten::size`` + ``aten::pad``, neither of which the converter
     accepts). SAME pads ``total // 2`` before and the rest after, so the symmetric part goes into
     the conv's own ``padding`` and the odd extra row / column after is a constant zero tensor
@@ -196,6 +196,9 @@ def static_same_padding(model: Any, x: Any) -> Any:
     from torch_models.layers import Conv2dSame, _same_pad
 
     model = copy.deepcopy(model).eval()
+    for m in model.modules():       # the converter takes aten::relu / hardtanh, not their in-place forms
+        if getattr(m, "inplace", False):
+            m.inplace = False
     sizes: dict[int, tuple[int, ...]] = {}
     convs = [m for m in model.modules() if isinstance(m, Conv2dSame) and not m.static_same]
     hooks = [m.register_forward_pre_hook(lambda mod, inp: sizes.__setitem__(id(mod), tuple(inp[0].shape)))

@@ -206,7 +206,7 @@ def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]
     rec = base_record(ctx.net, fmt, ctx.size, size_why)
     missing = missing_modules(fmt)
     if missing:
-        rec.update(outcome=SKIPPED, reason=f"not installed: {', '.join(missing)} (pip install -e '.[export]')")
+        rec.update(outcome=SKIPPED, reason=f"not installed: {', '.join(missing)} (pip install -e '.[export,torch-tflite]')")
         return rec
     final = ctx.out_dir / ctx.net.name / fmt.filename(ctx.stem())
     rel = final.relative_to(ctx.out_dir)

@@ -5,6 +5,7 @@ no test asserts a wall-clock time."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,59 @@ def test_an_export_job_makes_its_work_directory(tmp_path):
     res = parallel.export_job("srcnn", (32, 32), ["ptl"], 0, str(work))
     assert "error" not in res, res
     assert [r["format"] for r in res["records"]] == ["ptl"] and res["records"][0]["outcome"] == "pass"
+
+
+def test_ratio_table_and_colours():
+    """Each latency as a multiple of the network's fastest faithful runtime; an unfaithful runtime
+    is timed and shown, never the best, and greyed."""
+    rep = {"networks": [_net(torch_eager=_rt("torch_eager", 9.0), onnx_torch=_rt("onnx_torch", 3.0),
+                             tflite_int8=_rt("tflite_int8", 1.0, faithful=False, precision="int8"),
+                             pte={"runtime": "pte", "status": "error", "stage": "export", "error": "boom"})]}
+    title, headers, rows = report.ratio_table(rep)
+    assert headers == ["network", "best", "torch_eager", "onnx_torch", "tflite_int8", "pte"]
+    assert rows == [["srcnn", "3.0 ms (onnx_torch)", "3.00x", "best", "0.33x ✗", "error (export)"]]
+    colours = report.ratio_colours(rep)[0]
+    assert colours[3] == "hsl(120, 70%, 80%)" and colours[4] == "#d9d9d9" and colours[5] is None
+    assert colours[2] == f"hsl({120 * (1 - math.log10(3)):.0f}, 70%, 80%)"      # 3x: between green and red
+    assert "background:hsl(120, 70%, 80%)" in report.html_table(report.ratio_table(rep), report.ratio_colours(rep))
+
+
+@pytest.fixture(scope="module")
+def srcnn_torch_runtimes(tmp_path_factory) -> dict:
+    names = ("torch_eager", "torch_channels_last", "torch_compile")
+    return suite.bench_network(catalogue.get("srcnn"), (32, 32), "test", [runtimes.get(n) for n in names], 1,
+                               timing.QUICK, 0, tmp_path_factory.mktemp("work"), 100.0)["runtimes"]
+
+
+def test_channels_last_and_compiled_twins_are_judged_against_eager(srcnn_torch_runtimes):
+    for name in ("torch_channels_last", "torch_compile"):
+        r = srcnn_torch_runtimes[name]
+        assert r["status"] == "ok", r
+        v = r["verification"]
+        assert v["reference"].startswith("the torch twin (eager") and len(v["inputs"]) >= 2
+        assert r["faithful"] is True and v["max_rel"] <= 1e-4, v
+        assert r["timing"]["first_call_seconds"] > 0 and r["timing"]["median_ms"] > 0
+    assert srcnn_torch_runtimes["torch_eager"]["verification"]["status"] == "reference"
+
+
+def test_a_variant_that_changes_the_outputs_is_not_faithful(tmp_path: Path):
+    """Planted: a channels_last copy whose first conv's bias drifts by 1e-3 (caught by the
+    variant's own verification against the eager twin, nothing else: it is timed all the same)."""
+    import torch
+
+    def drifted(ctx):
+        model, to_input = runtimes.channels_last(ctx)
+        with torch.no_grad():
+            model.conv1.bias += 1e-3
+        return model, to_input
+    rt = runtimes.Runtime("torch_channels_last", "drifted", "torch", None, variant=drifted)
+    r = suite.bench_network(catalogue.get("srcnn"), (32, 32), "test", [rt], 1, timing.QUICK, 0,
+                            tmp_path, 100.0)["runtimes"]["torch_channels_last"]
+    assert r["status"] == "ok" and r["faithful"] is False and r["verification"]["status"] == "fail"
+
+
+def test_channels_last_does_not_apply_to_a_sequence(tmp_path: Path):
+    r = suite.bench_network(catalogue.get("lstm_sentiment"), (4, 300), "test", [runtimes.get("torch_channels_last")],
+                            1, timing.QUICK, 0, tmp_path, 100.0)["runtimes"]["torch_channels_last"]
+    assert r["status"] == "skipped" and "4-D image tensors" in r["reason"]
+

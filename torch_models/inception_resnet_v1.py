@@ -72,7 +72,7 @@ class SlimConv(nn.Sequential):
             conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=0, bias=False)
         else:
             raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
-        super().__init__(OrderedDict(conv=conv, bn=BatchNorm2dNoScale(out_channels, BN_EPS), act=nn.ReLU()))
+        super().__init__(OrderedDict(conv=conv, bn=BatchNorm2dNoScale(out_channels, BN_EPS), act=nn.ReLU(inplace=True)))
 
 
 class Concat(nn.Module):

@@ -78,7 +78,7 @@ class ConvBNActValid(nn.Sequential):
         super().__init__(OrderedDict(
             conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=0, bias=False),
             bn=nn.BatchNorm2d(out_channels, eps=BN_EPS) if bn_scale else BatchNorm2dNoScale(out_channels, BN_EPS),
-            act=nn.ReLU(),
+            act=nn.ReLU(inplace=True),
         ))
 
 

@@ -189,7 +189,7 @@ class ConvBNAct(nn.Sequential):
                                 padding=padding)
         layers["bn"] = batch_norm(out_channels, bn_eps, bn_scale)
         if act is not None:
-            layers["act"] = activation(act)
+            layers["act"] = activation(act, inplace=True)
         super().__init__(layers)
 
 
@@ -200,7 +200,7 @@ class ConvAct(nn.Sequential):
                  stride: int = 1) -> None:
         super().__init__(OrderedDict(
             conv=Conv2dSame(in_channels, out_channels, kernel_size, stride, bias=True),
-            act=activation(act),
+            act=activation(act, inplace=True),
         ))
 
 
@@ -215,10 +215,13 @@ class Logits(nn.Sequential):
         ))
 
 
-def activation(kind: str) -> nn.Module:
+def activation(kind: str, inplace: bool = False) -> nn.Module:
+    """The activation module ``kind``. ``inplace``: ReLU, ReLU6 and leaky ReLU overwrite their
+    input (same values; no new tensor per call, as torchvision's units do), for an activation
+    that directly follows the conv or norm producing its input, which nothing else reads."""
     kinds = {
-        "relu": nn.ReLU, "relu6": nn.ReLU6, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-        "lrelu0.2": lambda: nn.LeakyReLU(0.2), "prelu": nn.PReLU,
+        "relu": lambda: nn.ReLU(inplace), "relu6": lambda: nn.ReLU6(inplace), "tanh": nn.Tanh,
+        "sigmoid": nn.Sigmoid, "lrelu0.2": lambda: nn.LeakyReLU(0.2, inplace), "prelu": nn.PReLU,
     }
     try:
         return kinds[kind]()

@@ -51,7 +51,7 @@ class PreAct(nn.Sequential):
     """slim's pre-activation ``preact`` (and ``postnorm``): BN with gamma -> ReLU; ``bn``, ``act``."""
 
     def __init__(self, channels: int) -> None:
-        super().__init__(OrderedDict(bn=nn.BatchNorm2d(channels, eps=BN_EPS), act=nn.ReLU()))
+        super().__init__(OrderedDict(bn=nn.BatchNorm2d(channels, eps=BN_EPS), act=nn.ReLU(inplace=True)))
 
 
 class Bottleneck(nn.Module):

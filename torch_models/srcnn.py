@@ -21,9 +21,9 @@ class SRCNN(nn.Sequential):
         (k1, f1), (k2, f2), (k3, _) = tables.SRCNN_LAYERS
         super().__init__(OrderedDict(
             conv1=Conv2dSame(channels, f1, k1),
-            relu1=nn.ReLU(),
+            relu1=nn.ReLU(inplace=True),
             conv2=Conv2dSame(f1, f2, k2),
-            relu2=nn.ReLU(),
+            relu2=nn.ReLU(inplace=True),
             conv3=Conv2dSame(f2, channels, k3, bias=False),
             bias3=ScalarBias(),
             tanh=nn.Tanh(),

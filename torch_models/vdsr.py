@@ -22,7 +22,7 @@ class VDSR(nn.Module):
         cin = channels
         for i in range(tables.VDSR_DEPTH - 1):
             layers[f"conv_{i:02d}"] = Conv2dSame(cin, tables.VDSR_WIDTH, 3)
-            layers[f"relu_{i:02d}"] = nn.ReLU()
+            layers[f"relu_{i:02d}"] = nn.ReLU(inplace=True)
             cin = tables.VDSR_WIDTH
         layers["conv_20"] = Conv2dSame(cin, channels, 3)
         self.body = nn.Sequential(layers)

@@ -37,7 +37,7 @@ class FCConv(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int) -> None:
         super().__init__(OrderedDict(conv=nn.Conv2d(in_channels, out_channels, kernel_size, bias=True),
-                                     act=nn.ReLU()))
+                                     act=nn.ReLU(inplace=True)))
 
 
 class VGG16(nn.Sequential):
