@@ -4,8 +4,9 @@ twin, so the report shows what our definitions cost against theirs (goal: ours/t
 - keras.applications ``MobileNet``, ``MobileNetV2``, ``InceptionV3`` (weights=None) against our
   Keras twin built with the options that make it the same network (``conformance.witnesses``),
   in Keras (compiled ``tf.function``) and in LiteRT fp32, both converted by export's TFLite route;
-- torchvision ``mobilenet_v2`` and ``inception_v3`` against our torch twin with torchvision's
-  options (``conformance.torchvision_witness``), in torch eager, where torchvision imports;
+- torchvision ``mobilenet_v2``, ``inception_v3`` and ``vgg16`` against our torch twin with
+  torchvision's options (``conformance.torchvision_witness``), in torch eager in both memory
+  formats (default NCHW and channels_last), where torchvision imports;
 - AI Benchmark's own TF graph (``conformance.reference``) in a ``tf.compat.v1`` Session against our
   Keras twin in ``tf.function``, at the network's benchmark size.
 
@@ -140,13 +141,19 @@ def torchvision_models(names: list[str], plan: timing.Plan) -> list[dict[str, An
             continue
         x = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (1, 3, *w.size)).astype(np.float32))
 
-        def call(m, x=x) -> Call:
+        def call(m, x) -> Call:
             def run() -> Any:
                 with torch.inference_mode():
                     return m(x)
             return run
-        out.append(_pair_record(w.model, label, "torch_eager", w.size, call(ours), call(theirs), plan,
+        out.append(_pair_record(w.model, label, "torch_eager", w.size, call(ours, x), call(theirs, x), plan,
                                 note=f"our twin with {w.opts}; weights copied theirs -> ours"))
+        # the same pair in channels_last (both models and the input moved to NHWC strides)
+        cl = torch.channels_last
+        out.append(_pair_record(w.model, label, "torch_channels_last", w.size, call(ours.to(memory_format=cl),
+                                x.contiguous(memory_format=cl)), call(theirs.to(memory_format=cl),
+                                x.contiguous(memory_format=cl)), plan,
+                                note=f"our twin with {w.opts}; weights copied theirs -> ours; channels_last"))
     return out
 
 

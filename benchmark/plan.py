@@ -1,0 +1,121 @@
+"""``python -m benchmark plan --shards N``: split the main job into N shard commands of about equal
+cost, for a CI matrix (each entry runs one command; ``python -m benchmark merge`` joins them).
+
+Costs come from the last run's report (``--from``, default ``reports/benchmark.json``): a
+network's export-job seconds plus its seconds in the timing phase, and each conformance row's
+seconds. Where there is no report, or it lacks a network, the cost is estimated from the network's
+MACs at its benchmark size (the timed runs scale with it; the exports and conformance rows of the
+big networks too, roughly), and the plan says so. Shards are filled longest job first, each
+job to the shard with the least cost so far (LPT: within 4/3 of the best possible longest shard).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# estimate without measurements: seconds = SECONDS_PER_GMAC * GMAC + FIXED_SECONDS per network (the
+# order of the main job's exports and timings on a 2-core machine; only the ratios matter)
+SECONDS_PER_GMAC = 40.0
+FIXED_SECONDS = 30.0
+CONFORMANCE_ONLY_SECONDS = 20.0
+
+
+@dataclass
+class Shard:
+    bench: list[str] = field(default_factory=list)           # networks timed (and given conformance rows)
+    conformance: list[str] = field(default_factory=list)     # catalogue networks given conformance rows only
+    cost: float = 0.0
+
+
+def measured_costs(report: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds per benchmarked network and per conformance-only row, as a report measured them."""
+    bench: dict[str, float] = {}
+    for n in report.get("networks", []):
+        t = n.get("timing") or {}
+        parts = [t.get("export_job_seconds"), t.get("bench_seconds")]
+        if any(p is not None for p in parts):
+            bench[n["network"]] = sum(p for p in parts if p is not None)
+    conf = {r["model"]: r["timing"]["seconds"] for r in (report.get("conformance") or {}).get("rows", [])
+            if (r.get("timing") or {}).get("seconds") is not None}
+    return bench, conf
+
+
+def estimated_cost(name: str, quick: bool) -> float:
+    from benchmark.suite import bench_size
+    from conformance import counting
+    from twinzoo import catalogue
+
+    net = catalogue.get(name)
+    size, _ = bench_size(net, quick)
+    macs = counting.torch_macs(counting.build_torch_meta(name), net.batch_shape(size, layout="NCHW"), net.input_dtype)
+    return SECONDS_PER_GMAC * macs / 1e9 + FIXED_SECONDS
+
+
+def balance(costs: dict[str, float], shards: int) -> list[list[str]]:
+    """LPT: the costliest job first, each to the shard with the least cost so far (ties: the
+    lower shard); names keep a deterministic order for equal costs."""
+    loads = [0.0] * shards
+    out: list[list[str]] = [[] for _ in range(shards)]
+    for name in sorted(costs, key=lambda n: (-costs[n], n)):
+        i = min(range(shards), key=lambda k: (loads[k], k))
+        out[i].append(name)
+        loads[i] += costs[name]
+    return out
+
+
+def make_plan(bench: list[str], conformance_only: list[str], shards: int, report: dict[str, Any] | None,
+              quick: bool) -> tuple[list[Shard], dict[str, str]]:
+    """The shards, and where each network's cost came from ("measured" / "MACs")."""
+    if not 1 <= shards <= len(bench):
+        raise ValueError(f"--shards {shards}: must be 1 to {len(bench)} (every shard times at least one network)")
+    measured_bench, measured_conf = measured_costs(report) if report else ({}, {})
+    costs: dict[str, float] = {}
+    source: dict[str, str] = {}
+    for n in bench:
+        costs[n], source[n] = (measured_bench[n], "measured") if n in measured_bench else (estimated_cost(n, quick), "MACs")
+    for n in conformance_only:
+        costs[n], source[n] = (measured_conf[n], "measured") if n in measured_conf else (CONFORMANCE_ONLY_SECONDS, "fixed")
+    plan = [Shard() for _ in range(shards)]
+    for shard, names in zip(plan, balance(costs, shards)):
+        shard.bench = [n for n in bench if n in names]                 # catalogue order within a shard
+        shard.conformance = [n for n in conformance_only if n in names]
+        shard.cost = sum(costs[n] for n in names)
+    return plan, source
+
+
+def imbalance(plan: list[Shard]) -> float:
+    """Longest shard over the mean shard (1.0: perfectly balanced)."""
+    mean = sum(s.cost for s in plan) / len(plan)
+    return max(s.cost for s in plan) / mean if mean else 1.0
+
+
+def commands(plan: list[Shard], passthrough: list[str], out_prefix: str) -> list[str]:
+    """One ``python -m benchmark`` command per shard; shard i writes ``{out_prefix}{i}``."""
+    cmds = []
+    for i, s in enumerate(plan, 1):
+        argv = ["python", "-m", "benchmark", "--model", *s.bench]
+        if s.conformance:
+            argv += ["--conformance-model", *s.conformance]
+        argv += [*passthrough, "--out", f"{out_prefix}{i}"]
+        cmds.append(shlex.join(argv))
+    return cmds
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmark plan", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--shards", type=int, required=True, metavar="N", help="number of shard commands")
+    p.add_argument("--from", dest="source", type=Path, default=Path("reports/benchmark.json"), metavar="REPORT",
+                   help="the last run's benchmark.json, for measured costs (default reports/benchmark.json; "
+                        "absent: costs estimated from MACs)")
+    p.add_argument("--out-prefix", default="shard", metavar="PREFIX",
+                   help="shard i writes PREFIX<i> (default shard): merge them with "
+                        "python -m benchmark merge PREFIX*/benchmark.json --out reports")
+    p.add_argument("--quick", action="store_true", help="plan --quick shards (passed on)")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON instead of commands")
+    return p

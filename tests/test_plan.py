@@ -1,0 +1,61 @@
+"""The shard plan (``python -m benchmark plan``): balanced shards from measured costs, MAC
+estimates where a network was not measured, commands that cover every network once."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from benchmark import plan
+
+
+def test_lpt_balances_and_covers_every_job_once():
+    costs = {"a": 10.0, "b": 9.0, "c": 6.0, "d": 5.0, "e": 4.0, "f": 2.0}
+    shards = plan.balance(costs, 3)
+    assert sorted(n for s in shards for n in s) == sorted(costs)
+    loads = [sum(costs[n] for n in s) for s in shards]
+    assert shards == [["a", "f"], ["b", "e"], ["c", "d"]] and loads == [12.0, 13.0, 11.0]
+    assert max(loads) <= 4 / 3 * max(sum(costs.values()) / 3, max(costs.values()))    # LPT's bound
+    # one shard: everything; as many shards as jobs: one each
+    assert plan.balance(costs, 1) == [sorted(costs, key=lambda n: -costs[n])]
+    assert sorted(len(s) for s in plan.balance(costs, 6)) == [1] * 6
+
+
+def _report(bench: dict[str, tuple[float, float]], conf: dict[str, float]) -> dict:
+    return {"networks": [{"network": n, "timing": {"export_job_seconds": e, "bench_seconds": b}}
+                         for n, (e, b) in bench.items()],
+            "conformance": {"rows": [{"model": n, "timing": {"seconds": s}} for n, s in conf.items()]}}
+
+
+def test_plan_uses_measured_costs_and_says_where_they_came_from():
+    report = _report({"srcnn": (100.0, 20.0), "vdsr": (10.0, 5.0), "dped": (50.0, 10.0)}, {"vdsr_y": 30.0})
+    shards, source = plan.make_plan(["srcnn", "vdsr", "dped"], ["vdsr_y"], 2, report, quick=False)
+    assert source == {"srcnn": "measured", "vdsr": "measured", "dped": "measured", "vdsr_y": "measured"}
+    assert [s.bench for s in shards] == [["srcnn"], ["vdsr", "dped"]]
+    assert shards[1].conformance == ["vdsr_y"] and shards[1].cost == pytest.approx(105.0)
+    assert plan.imbalance(shards) == pytest.approx(120.0 / 112.5)
+
+
+def test_plan_estimates_unmeasured_networks_from_macs():
+    shards, source = plan.make_plan(["mobilenet_v1", "vgg_16"], [], 2, None, quick=False)
+    assert source == {"mobilenet_v1": "MACs", "vgg_16": "MACs"}
+    by_net = {s.bench[0]: s.cost for s in shards}
+    # 15.5 GMAC against 0.57 at their benchmark sizes (224), plus the fixed cost of a network each
+    assert by_net["vgg_16"] - plan.FIXED_SECONDS == pytest.approx(27 * (by_net["mobilenet_v1"] - plan.FIXED_SECONDS), rel=0.05)
+
+
+def test_commands_name_every_network_and_output():
+    shards, _ = plan.make_plan(["srcnn", "vdsr"], ["vdsr_y"], 2,
+                               _report({"srcnn": (1.0, 1.0), "vdsr": (1.0, 0.5)}, {"vdsr_y": 1.0}), quick=False)
+    cmds = plan.commands(shards, ["--seed", "3"], "out/shard")
+    argvs = [shlex.split(c) for c in cmds]
+    assert argvs[0][:3] == ["python", "-m", "benchmark"]
+    assert [a[a.index("--out") + 1] for a in argvs] == ["out/shard1", "out/shard2"]
+    named = [n for a in argvs for n in a[a.index("--model") + 1:] if not n.startswith("--")]
+    assert "srcnn" in named and "vdsr" in named and all("--seed" in a for a in argvs)
+
+
+def test_more_shards_than_networks_is_refused():
+    with pytest.raises(ValueError, match="must be 1 to 2"):
+        plan.make_plan(["srcnn", "vdsr"], [], 3, None, quick=False)
