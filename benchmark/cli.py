@@ -3,11 +3,18 @@ shard reports into one.
 
     python -m benchmark [--model NAME ...] [--runtime NAME ...] [--quick] [--threads N] [--size HxW]
                         [--out DIR] [--seed N] [--conformance CHECKS|none] [--no-witnesses]
+                        [--jobs N] [--weights DIR] [--cache DIR | --no-cache] [--retime] [--resume]
     python -m benchmark merge SHARD.json [SHARD.json ...] --out DIR
 
 Writes DIR/benchmark.{json,md,html} atomically (the JSON also after every network, so an
 interrupted run leaves what was measured), the artifacts and their export manifest under
-DIR/artifacts/. Exit status 0 when every runtime ran and every conformance row passes, 1
+DIR/artifacts/. Exports, verifications, conformance rows, timings and witness rows come from the
+artifact cache (``export.cache``; default $TWINZOO_CACHE, else $XDG_CACHE_HOME/twinzoo/artifacts,
+else ~/.cache/twinzoo/artifacts) when nothing they depend on changed: a warm re-run re-measures
+nothing, and the report says how many records came from the cache. --retime measures every
+timing (and witness) again while reusing the artifacts; --no-cache neither reads nor writes the
+cache. --resume finishes an interrupted run in DIR: the networks its benchmark.json holds are kept,
+the others run (refused when the settings differ). Exit status 0 when every runtime ran and every conformance row passes, 1
 otherwise (the report says what failed), 2 on bad arguments or an unwritable --out.
 """
 
@@ -72,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--conformance", metavar="CHECKS",
                    help=f"conformance checks over the whole catalogue, or 'none' (default: {DEFAULT_CONFORMANCE}; "
                         "--quick: none; with --model: those networks only)")
+    p.add_argument("--conformance-model", nargs="+", metavar="NAME",
+                   help="catalogue networks given conformance rows only, beside --model's (how a shard of "
+                        "`python -m benchmark plan` takes its share of the catalogue's rows)")
     p.add_argument("--weights", type=Path, metavar="DIR",
                    help="time the certified ports in DIR (python -m conformance port --out DIR) instead of random "
                         "weights; a network without one there is recorded as an error")
@@ -79,6 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="worker processes for the untimed work (exports, verification, conformance) run before "
                         "the timing; 0: in this process (default: the cores)")
+    from export.cli import add_cache_arguments
+    add_cache_arguments(p)
+    p.add_argument("--retime", action="store_true",
+                   help="measure every timing and witness again (the cache keeps the artifacts; by default a timing "
+                        "record whose key is unchanged, same CPU and settings included, is reused and marked so)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish an interrupted run: keep the networks DIR/benchmark.json holds, run the others "
+                        "(refused when its settings differ from this command's)")
     return p
 
 
@@ -137,22 +155,49 @@ def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[int, 
         raise UsageError(f"--jobs {args.jobs}: must be 0 or more")
     if args.threads < 1:
         raise UsageError(f"--threads {args.threads}: must be at least 1")
-    return names, rts, size, check_out_dir(args.out)
+    out = check_out_dir(args.out)
+    from export.cli import check_cache_dir
+    try:
+        args.cache = check_cache_dir(args)
+    except ExportUsage as exc:
+        raise UsageError(str(exc)) from None
+    return names, rts, size, out
 
 
 def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: list[str], conf_names: list[str],
                   checks: tuple[str, ...], args: argparse.Namespace, work: Path, progress: Progress) -> dict[str, Any]:
-    """Exports (with export's verification) and conformance rows, in worker processes."""
+    """Exports (with export's verification) and conformance rows, in worker processes; what the
+    artifact cache holds is taken from it here, and only the rest goes to workers."""
     from benchmark import parallel
     from benchmark.suite import EXPORT_ALONE, EXPORT_COST_RANK, EXPORT_PER_FORMAT
+    from export.cache import open_cache
+    cache = open_cache(args.cache)
     heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
     weights = str(args.weights) if args.weights else None
-    jobs: list[parallel.Job] = [(parallel.export_job, (n, sizes[n], group, args.seed, str(work), weights))
-                                for n in heavy_first if formats
-                                for group in ([[f] for f in formats] if n in EXPORT_PER_FORMAT else [formats])]
-    chunks = [conf_names[i::CONFORMANCE_CHUNKS] for i in range(CONFORMANCE_CHUNKS)] if checks else []
+    cache_dir = str(args.cache) if args.cache else None
+    done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}, "conformance_hits": 0}
+    jobs: list[parallel.Job] = []
+    for n in heavy_first if formats else []:
+        hits = cached_exports(n, sizes[n], formats, args, work, cache)
+        missing = [f for f in formats if f not in hits]
+        if hits:
+            done["exported"][n] = hits
+        if not missing:
+            continue
+        # a network exported one format per job runs only its missing ones; the others get every
+        # format, restored from the cache in the worker, so cross-route pairs see both routes
+        groups = [[f] for f in missing] if n in EXPORT_PER_FORMAT else [formats]
+        jobs += [(parallel.export_job, (n, sizes[n], group, args.seed, str(work), weights, cache_dir))
+                 for group in groups]
+    if checks and cache is not None:
+        for n in conf_names:
+            hit = cache.get(conformance_key(n, checks, args.seed)[0])
+            if hit is not None:
+                done["rows"][n] = hit.record
+        done["conformance_hits"] = len(done["rows"])
+    todo = [n for n in conf_names if n not in done["rows"]] if checks else []
+    chunks = [todo[i::CONFORMANCE_CHUNKS] for i in range(CONFORMANCE_CHUNKS)]
     jobs += [(parallel.conformance_job, (chunk, checks, args.seed)) for chunk in chunks if chunk]
-    done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}}
     if not jobs:
         return done
     task = progress.add_task(f"exports and conformance ({args.jobs} workers)", total=len(jobs))
@@ -175,6 +220,8 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
                                         "summaries": {"worker": err}, "parity_max_rel": None} for n in res["names"]]
             for row in rows:
                 done["rows"][row["model"]] = row
+                if res.get("rows") and cache is not None:
+                    store_row(cache, row, checks, args.seed)
             progress.console.print("  conformance " + ", ".join(f"{r['model']} {'pass' if r['passed'] else 'FAIL'}"
                                                                 for r in rows), soft_wrap=True, highlight=False)
     parallel.run_jobs(jobs, args.jobs, on_result,
@@ -182,11 +229,185 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
     return done
 
 
+# ------------------------------------------------------------------------------------------
+# the artifact cache (export.cache) in the main job, and --resume
+# ------------------------------------------------------------------------------------------
+def cached_exports(name: str, size: tuple[int, int], formats: list[str], args: argparse.Namespace, work: Path,
+                   cache: Any) -> dict[str, dict[str, Any]]:
+    """The export records of ``name`` the cache holds (artifacts restored under ``work``), by format."""
+    if cache is None:
+        return {}
+    from export import formats as registry
+    from export.pipeline import cached_records, export_size
+    net = catalogue.get(name)
+    size_, why = export_size(net, size)
+    hits, _ = cached_records(net, [registry.get(f) for f in formats], size_, why, args.seed, work, cache, args.weights)
+    return hits
+
+
+def conformance_key(name: str, checks: tuple[str, ...], seed: int) -> tuple[str, dict[str, Any]]:
+    from export import cache
+    ing = cache.ingredients("conformance", network=name, checks=list(checks), seed=seed)
+    return cache.key_of(ing), ing
+
+
+def store_row(cache: Any, row: dict[str, Any], checks: tuple[str, ...], seed: int) -> None:
+    """A conformance row is cached unless a transient failure (memory, a killed process) made it."""
+    from export.pipeline import TRANSIENT
+    if any(marker in json.dumps(row, default=str) for marker in TRANSIENT):
+        return
+    try:
+        cache.put(*conformance_key(row["model"], checks, seed), row)
+    except OSError:
+        pass                    # a full cache costs the next run, not this one
+
+
+def timing_key(name: str, size: tuple[int, int], rt: Any, args: argparse.Namespace, plan: Any,
+               peak: peak_mod.Peak) -> tuple[str, dict[str, Any]]:
+    """One (network, runtime) timing: the export key's ingredients, the runtime, the threads, the
+    timing plan, the CPU and its cores, and the timing code's own source."""
+    from export import cache
+    ing = cache.ingredients("timing", sources=(*cache.SOURCE_DIRS, *cache.TIMING_SOURCES), network=name,
+                            size=list(size), seed=args.seed, weights=cache.weights_identity(name, args.weights),
+                            runtime=rt.name, format=rt.format, threads=args.threads, plan=plan.as_dict(),
+                            cpu=peak.cpu, cores=os.cpu_count(), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
+    return cache.key_of(ing), ing
+
+
+def _artifact_id(export_rec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a timing depends on of its artifact: the export outcome and the artifact's bytes."""
+    return None if export_rec is None else {"outcome": export_rec.get("outcome"), "sha256": export_rec.get("sha256")}
+
+
+def reusable_timings(name: str, size: tuple[int, int], rts: list[Any], exported: dict[str, dict[str, Any]],
+                     args: argparse.Namespace, plan: Any, peak: peak_mod.Peak, cache: Any) -> dict[str, dict[str, Any]]:
+    """The runtime records of ``name`` to reuse from the cache: same key, and for an artifact's
+    runtime the very artifact this run exported or restored (same outcome, same sha256)."""
+    if cache is None or args.retime:
+        return {}
+    got: dict[str, dict[str, Any]] = {}
+    for rt in rts:
+        hit = cache.get(timing_key(name, size, rt, args, plan, peak)[0])
+        if hit is None or (rt.format and hit.record.get("artifact") != _artifact_id(exported.get(rt.format))):
+            continue
+        got[rt.name] = {**hit.record, "measured": hit.stored}
+    return got
+
+
+def timing_cacheable(r: dict[str, Any], rt: Any, export_rec: dict[str, Any] | None) -> bool:
+    """A timing record worth reusing: measured ("ok"), or a deterministic outcome: the runtime
+    does not apply (skipped after its artifact, or a twin runtime), or its export failed in a
+    way export caches. Failures to open or run are tried again next time."""
+    from export.pipeline import EXPORT_FAILED, cacheable
+    if r.get("status") == "ok":
+        return True
+    if r.get("status") == "skipped":
+        return rt.format is None or "artifact" in r
+    return r.get("stage") == "export" and export_rec is not None and export_rec.get("outcome") == EXPORT_FAILED \
+        and cacheable(export_rec)
+
+
+def store_timings(net_rec: dict[str, Any], rts: list[Any], exported: dict[str, dict[str, Any]],
+                  args: argparse.Namespace, plan: Any, peak: peak_mod.Peak, cache: Any) -> None:
+    """Cache the runtime records measured in this run (``--retime`` replaces the old ones)."""
+    if cache is None:
+        return
+    size = tuple(net_rec["size"])
+    for rt in rts:
+        r = net_rec["runtimes"].get(rt.name)
+        export_rec = exported.get(rt.format) if rt.format else None
+        if rt.format and export_rec is None:      # exported in this process after a worker failed: not keyed
+            continue
+        if r is None or (r.get("timing") or {}).get("from_cache") or not timing_cacheable(r, rt, export_rec):
+            continue
+        entry = {"runtime": r, "macs": net_rec.get("macs"), "weights": net_rec.get("weights"),
+                 "artifact": _artifact_id(export_rec) if rt.format else None}
+        try:
+            cache.put(*timing_key(net_rec["network"], size, rt, args, plan, peak), entry, replace=args.retime)
+        except OSError:
+            pass
+
+
+def witness_key(names: list[str], sizes: dict[str, tuple[int, int]], args: argparse.Namespace, plan: Any,
+                peak: peak_mod.Peak) -> tuple[str, dict[str, Any]]:
+    from export import cache
+    ing = cache.ingredients("witnesses", sources=(*cache.SOURCE_DIRS, *cache.WITNESS_SOURCES), networks=names,
+                            sizes={n: list(sizes[n]) for n in names}, seed=args.seed, threads=args.threads,
+                            plan=plan.as_dict(), quick=args.quick, cpu=peak.cpu, cores=os.cpu_count(),
+                            omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
+    return cache.key_of(ing), ing
+
+
+def request_of(args: argparse.Namespace, rt_names: list[str], planned: dict[str, tuple[tuple[int, int], str]],
+               checks: tuple[str, ...]) -> dict[str, Any]:
+    """The settings a resumed run must share with the run it finishes."""
+    return {"mode": "quick" if args.quick else "full", "seed": args.seed, "threads": args.threads,
+            "size": args.size, "sizes": {n: list(p[0]) for n, p in planned.items()}, "runtimes": rt_names,
+            "weights": str(args.weights) if args.weights else None, "conformance": list(checks),
+            "witnesses": not args.no_witnesses}
+
+
+RESUME_KEYS = ("mode", "seed", "threads", "size", "runtimes", "weights")
+
+
+def resume_from(out: Path, request: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """The networks ``out/benchmark.json`` finished (those this command also asks for) and their
+    export records (``out/artifacts/manifest.json``); a UsageError when there is nothing to resume
+    or the settings differ."""
+    path = out / "benchmark.json"
+    try:
+        prev = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"--resume: {path} does not exist: nothing to resume (run without --resume)") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"--resume: {path} is not a readable benchmark report ({exc})") from None
+    old = (prev.get("settings") or {}).get("request")
+    if prev.get("schema") != rep.SCHEMA or old is None:
+        raise UsageError(f"--resume: {path} records no settings to compare (written by another version); "
+                         "run without --resume")
+    differ = [k for k in RESUME_KEYS if old.get(k) != request[k]]
+    differ += [f"size of {n}" for n in request["sizes"] if n in old["sizes"] and old["sizes"][n] != request["sizes"][n]]
+    if differ:
+        raise UsageError(f"--resume: {path} was run with other settings ({'; '.join(differ)}): "
+                         + "; ".join(f"{k} {old.get(k)!r} there, {request[k]!r} now" for k in RESUME_KEYS if k in differ)
+                         + " (run with the same settings, or without --resume into another --out)")
+    kept = {n["network"]: n for n in prev.get("networks", []) if n["network"] in request["sizes"]}
+    try:
+        manifest = json.loads((out / "artifacts" / "manifest.json").read_text())
+        records = [r for r in manifest.get("artifacts", []) if r.get("network") in kept]
+    except (OSError, json.JSONDecodeError):
+        records = []
+    return kept, records
+
+
+def cache_summary(report: dict[str, Any], untimed: dict[str, Any], args: argparse.Namespace,
+                  exported: list[dict[str, Any]], witnesses_cached: bool, resumed: list[str]) -> dict[str, Any]:
+    """What came from the cache, for the report (under ``timing``: it differs between two runs)."""
+    rts = [r for n in report["networks"] for r in n["runtimes"].values()]
+    rows = (report.get("conformance") or {}).get("rows", [])
+    return {"dir": str(args.cache) if args.cache else None, "timing_reuse": bool(args.cache) and not args.retime,
+            "artifacts": len(exported), "artifacts_from_cache": sum(bool((r.get("cache") or {}).get("hit")) for r in exported),
+            "timing_records": len(rts),
+            "timing_records_from_cache": sum(bool((r.get("timing") or {}).get("from_cache")) for r in rts),
+            "conformance_rows": len(rows), "conformance_rows_from_cache": untimed.get("conformance_hits", 0),
+            "witnesses_from_cache": witnesses_cached, "resumed_networks": resumed}
+
+
 def witness_phase(names: list[str], report: dict[str, Any], args: argparse.Namespace, plan: Any,
-                  progress: Progress) -> list[dict[str, Any]]:
-    """The witness comparisons, in a process of their own (``parallel.witness_job``) unless --jobs 0."""
+                  peak: peak_mod.Peak, progress: Progress) -> tuple[list[dict[str, Any]], bool]:
+    """The witness comparisons, in a process of their own (``parallel.witness_job``) unless --jobs 0,
+    or all of them from the cache (same networks, sizes, settings, CPU and code; not with --retime);
+    and whether they came from it."""
     from benchmark import parallel
+    from export.cache import open_cache
     sizes = {n["network"]: tuple(n["size"]) for n in report["networks"]}
+    cache = open_cache(args.cache)
+    key, ing = witness_key(names, sizes, args, plan, peak)
+    hit = cache.get(key) if cache is not None and not args.retime else None
+    if hit is not None:
+        for w in hit.record:
+            w.setdefault("timing", {})["from_cache"] = {"measured": hit.stored}
+        return hit.record, True
     task = progress.add_task("witnesses (own process)", total=1)
     got: list[dict[str, Any]] = []
 
@@ -203,7 +424,12 @@ def witness_phase(names: list[str], report: dict[str, Any], args: argparse.Names
                                    f"{escape(cells[-1])}", soft_wrap=True, highlight=False)
     parallel.run_jobs([(parallel.witness_job, (names, sizes, args.threads, plan, args.quick))],
                       1 if args.jobs else 0, on_result, threads=args.threads)
-    return got
+    if cache is not None and not any(w.get("status") == "error" for w in got):
+        try:
+            cache.put(key, ing, got, replace=args.retime)
+        except OSError:
+            pass
+    return got, False
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -211,45 +437,54 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     checks = () if (args.conformance or ("none" if args.quick else DEFAULT_CONFORMANCE)) == "none" \
         else tuple(c.strip() for c in (args.conformance or DEFAULT_CONFORMANCE).split(",") if c.strip())
     started, t0 = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
+    from benchmark import suite
+    planned = {n: suite.bench_size(catalogue.get(n), args.quick, size) for n in names}
+    request = request_of(args, rt_names, planned, checks)
+    kept, kept_exports = resume_from(out, request) if args.resume else ({}, [])
 
     from twinzoo.import_order import before_tensorflow
     before_tensorflow()
-    from benchmark import runtimes, suite, timing
+    from benchmark import runtimes, timing
     thread_settings = runtimes.configure_threads(args.threads)   # before TF runs anything
     from conformance.checks import CHECKS
+    from export.cache import open_cache
     from export.manifest import weights_note
     if set(checks) - set(CHECKS):
         raise UsageError(f"--conformance: unknown check(s) {sorted(set(checks) - set(CHECKS))}; known: {', '.join(CHECKS)}")
 
     peak = peak_mod.detect()
     plan = timing.QUICK if args.quick else timing.FULL
+    cache = open_cache(args.cache)
     report: dict[str, Any] = {
         "schema": rep.SCHEMA, "mode": "quick" if args.quick else "full", "seed": args.seed,
         "command": " ".join(["python -m benchmark", *argv]), "scope": SCOPE,
         "settings": {"thread_settings": thread_settings, "timing_plan": plan.as_dict(),
                      "input": "batch 1, float32, the first verification sample (a real ai-benchmark image where "
                               "the network has an image set)",
-                     "weights": weights_note(args.weights)},
+                     "weights": weights_note(args.weights), "request": request},
         "environment": environment(peak), "peak": peak.as_dict(),
-        "networks": [], "witnesses": [], "conformance": None,
+        "networks": [kept[n] for n in names if n in kept], "witnesses": [], "conformance": None,
         "timing": {"started": started, "load_average_at_start": os.getloadavg()},
     }
+    write_report(out, report, full=False)       # from now on --resume has settings to compare
     work = out / "artifacts"
-    export_records: list[dict[str, Any]] = []
+    export_records: list[dict[str, Any]] = list(kept_exports)
     rts = [runtimes.get(r) for r in rt_names]
-    planned = {n: suite.bench_size(catalogue.get(n), args.quick, size) for n in names}
-    conf_names = [n for n in catalogue.names() if not args.model or n in args.model]
+    conf_names = [n for n in catalogue.names() if not args.model or n in args.model
+                  or n in (args.conformance_model or ())]
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        untimed = untimed_phase(names, {n: p[0] for n, p in planned.items()}, [r.format for r in rts if r.format],
+        todo = [n for n in names if n not in kept]
+        untimed = untimed_phase(todo, {n: planned[n][0] for n in todo}, [r.format for r in rts if r.format],
                                 conf_names, checks, args, work, progress)
         if checks:
             rows = [untimed["rows"][n] for n in conf_names if n in untimed["rows"]]
             report["conformance"] = {"checks": list(checks), "rows": rows, "passed": sum(r["passed"] for r in rows),
                                      "note": "full checks (fold, reference graphs, witnesses' outputs): "
                                              "python -m conformance check"}
-        task = progress.add_task("benchmark", total=len(names) * len(rts))
-        for name in names:
+        task = progress.add_task("benchmark", total=len(names) * len(rts), completed=len(kept) * len(rts))
+        finished: dict[str, dict[str, Any]] = dict(kept)
+        for name in todo:
             net = catalogue.get(name)
             sz, why = planned[name]
 
@@ -264,22 +499,38 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 progress.console.print(f"  {name:<20} {rt:<14} {escape(cell)}", soft_wrap=True, highlight=False)
 
             progress.update(task, description=f"{name}: preparing twins at {sz[0]}x{sz[1]}")
+            exported = untimed["exported"].get(name) or {}
+            reused = reusable_timings(name, sz, rts, exported, args, plan, peak, cache)
             rec = suite.bench_network(net, sz, why, rts, args.threads, plan, args.seed, work, peak.gmacs, on_runtime,
-                                      untimed["exported"].get(name), untimed["export_errors"].get(name), args.weights)
+                                      untimed["exported"].get(name), untimed["export_errors"].get(name), args.weights,
+                                      reused)
+            store_timings(rec, rts, exported, args, plan, peak, cache)
             if name in untimed["seconds"]:
                 rec["timing"]["export_job_seconds"] = untimed["seconds"][name]
             export_records += rec.pop("export_records", [])
-            report["networks"].append(rec)
+            finished[name] = rec
+            report["networks"] = [finished[n] for n in names if n in finished]
             write_report(out, report, full=False)
+            write_manifest(work, export_records, args, size, argv, started, finished=False)
+        witnesses_cached = False
         if not args.no_witnesses:
-            report["witnesses"] = witness_phase(names, report, args, plan, progress)
+            report["witnesses"], witnesses_cached = witness_phase(names, report, args, plan, peak, progress)
     if export_records:
-        from export import manifest
-        manifest.write(work, manifest.build(export_records, seed=args.seed, size=size, argv=argv, started=started,
-                                            finished=True, weights=args.weights))
+        write_manifest(work, export_records, args, size, argv, started, finished=True)
     report["timing"].update(wall_seconds=time.perf_counter() - t0, load_average_at_end=os.getloadavg(),
-                            finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                            finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                            cache=cache_summary(report, untimed, args, export_records, witnesses_cached, sorted(kept)))
     return finish(out, rep.finalise(report))
+
+
+def write_manifest(work: Path, records: list[dict[str, Any]], args: argparse.Namespace, size: tuple[int, int] | None,
+                   argv: list[str], started: str, finished: bool) -> None:
+    """The export manifest beside the artifacts (after every network too: ``--resume`` reads it)."""
+    if not records:
+        return
+    from export import manifest
+    manifest.write(work, manifest.build(records, seed=args.seed, size=size, argv=argv, started=started,
+                                        finished=finished, weights=args.weights, cache=args.cache))
 
 
 def finish(out: Path, report: dict[str, Any]) -> int:
@@ -343,9 +594,58 @@ def merge(paths: list[Path]) -> dict[str, Any]:
     return rep.finalise(merged)
 
 
+def plan_main(argv: list[str]) -> int:
+    """``python -m benchmark plan --shards N [--from REPORT] [options of the shards]``: print N
+    balanced shard commands (``benchmark.plan``); options it does not know are passed on to
+    every shard (``--seed``, ``--runtime``, ``--threads`` ...)."""
+    from benchmark import plan
+    pargs, rest = plan.parser().parse_known_args(argv)
+    shard_args = _parser().parse_args([*rest, *(["--quick"] if pargs.quick else [])])   # refuse what a shard would
+    try:
+        bench = [catalogue.get(n).name for n in shard_args.model] if shard_args.model else list(BENCH_NETWORKS)
+    except catalogue.UnknownModelError as exc:
+        raise UsageError(str(exc)) from None
+    no_rows = shard_args.quick and not shard_args.conformance or shard_args.conformance == "none"
+    conf_only = [] if no_rows or shard_args.model else [n for n in catalogue.names() if n not in bench]
+    report = None
+    if pargs.source.exists():
+        try:
+            report = json.loads(pargs.source.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UsageError(f"--from {pargs.source}: not a readable benchmark report ({exc})") from None
+    try:
+        shards, source = plan.make_plan(bench, conf_only, pargs.shards, report, shard_args.quick)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    drop = {"--model", "--conformance-model"}
+    passthrough, skip = [], False
+    for a in rest:                        # the shard's own --model / --conformance-model replace the user's
+        if a.startswith("--"):
+            skip = a in drop
+        if not skip:
+            passthrough.append(a)
+    passthrough += ["--quick"] if pargs.quick else []
+    cmds = plan.commands(shards, passthrough, pargs.out_prefix)
+    measured = sum(v == "measured" for v in source.values())
+    if pargs.json:
+        print(json.dumps({"shards": [{"command": c, "networks": s.bench, "conformance_only": s.conformance,
+                                      "cost_seconds": round(s.cost, 1)} for c, s in zip(cmds, shards)],
+                          "imbalance": round(plan.imbalance(shards), 3), "cost_sources": source}, indent=1))
+        return 0
+    console.print(f"{len(shards)} shards; costs: {measured} of {len(source)} measured "
+                  f"({pargs.source if report else 'no report'}), the rest estimated; "
+                  f"longest shard / mean = {plan.imbalance(shards):.2f}", highlight=False)
+    for c, s in zip(cmds, shards):
+        print(f"{c}    # ~{s.cost / 60:.0f} min")
+    print(f"python -m benchmark merge {pargs.out_prefix}*/benchmark.json --out reports")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:1] == ["plan"]:
+            return plan_main(argv[1:])
         if argv[:1] == ["merge"]:
             margs = _merge_parser().parse_args(argv[1:])
             out = check_out_dir(margs.out)

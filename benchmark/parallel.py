@@ -23,12 +23,14 @@ def _journal(work: str, name: str) -> Path:
 
 
 def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str,
-               weights: str | None = None) -> dict[str, Any]:
-    """Export and verify one network's artifacts (export's pipeline); its records, never raises.
+               weights: str | None = None, cache: str | None = None) -> dict[str, Any]:
+    """Export and verify one network's artifacts (export's pipeline, through the artifact cache in
+    directory ``cache`` unless None); its records, never raises.
     Each record, and each format as it starts, is also appended to a journal in ``work``, so a
     worker killed mid-network (the OOM killer: one converter took 17 GB on VGG-16) loses only the
     format it was in (``recovered_export``)."""
     from export import formats as fmt_registry
+    from export.cache import open_cache
     from export.pipeline import export_network
     from twinzoo import catalogue
 
@@ -44,7 +46,7 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     try:
         records = export_network(catalogue.get(name), [fmt_registry.get(f) for f in formats], size, seed, Path(work),
                                  on_record=lambda r: note({"record": r}), on_start=lambda f: note({"start": f.name}),
-                                 weights_dir=Path(weights) if weights else None)
+                                 weights_dir=Path(weights) if weights else None, cache=open_cache(cache))
     except Exception as exc:  # noqa: BLE001 — returned as the job's error
         return {"kind": "export", "name": name, "error": f"{type(exc).__name__}: {exc}"[:500],
                 "traceback": "".join(traceback.format_exception(exc)[-3:])[-2000:]}
@@ -58,10 +60,12 @@ def conformance_job(names: list[str], checks: tuple[str, ...], seed: int) -> dic
 
     rows = []
     for name in names:
+        t0 = time.perf_counter()
         r = check_network(name, checks, seed=seed)
         rows.append({"model": name, "passed": r.ok, "checks": {k: v.status for k, v in r.results.items()},
                      "summaries": {k: v.summary for k, v in r.results.items()},
-                     "parity_max_rel": r.results["parity"].data.get("max_rel") if "parity" in r.results else None})
+                     "parity_max_rel": r.results["parity"].data.get("max_rel") if "parity" in r.results else None,
+                     "timing": {"seconds": time.perf_counter() - t0}})     # a shard plan's measured cost
     return {"kind": "conformance", "names": names, "rows": rows}
 
 

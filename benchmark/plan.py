@@ -12,7 +12,6 @@ job to the shard with the least cost so far (LPT: within 4/3 of the best possibl
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -109,7 +109,7 @@ def _cell(r: dict[str, Any] | None) -> str:
     if r.get("status") == "error":
         return f"error ({r.get('stage', '?')})"
     t = r["timing"]
-    mark = "" if r.get("faithful", True) else " ✗"
+    mark = ("" if r.get("faithful", True) else " ✗") + (" ↺" if t.get("from_cache") else "")
     return f"{t['median_ms']:.1f} ms / {100 * t['peak_fraction']:.1f}%{mark}"
 
 
@@ -129,9 +129,38 @@ def summary_table(report: dict[str, Any]) -> Table:
     names = runtime_names(report)
     rows = [[f"{n['network']} {size_text(n)}", f"{n.get('macs', 0) / 1e9:.2f}"]
             + [_cell(n["runtimes"].get(rt)) for rt in names] for n in report["networks"]]
+    reused, total = timings_from_cache(report)
+    cached = f"; ↺ = timing reused from the artifact cache: {reused} of {total} records" if reused else ""
     return ("Summary: median latency at batch 1 (one image, sequence or sentence per call: the recurrent networks "
-            "are timed per whole sequence / translated sentence) / % of the float32 peak (✗ = output not faithful)",
+            f"are timed per whole sequence / translated sentence) / % of the float32 peak (✗ = output not faithful{cached})",
             ["network", "GMAC", *names], rows)
+
+
+def timings_from_cache(report: dict[str, Any]) -> tuple[int, int]:
+    """How many runtime records were reused from the cache, of how many."""
+    rts = list(iter_records(report))
+    return sum(bool((r.get("timing") or {}).get("from_cache")) for r in rts), len(rts)
+
+
+def cache_text(report: dict[str, Any]) -> str:
+    """The intro's sentence on what came from the artifact cache (``export.cache``)."""
+    c = (report.get("timing") or {}).get("cache")
+    reused, total = timings_from_cache(report)
+    if not c:
+        return f" {reused} of {total} timing records came from the artifact cache." if reused else ""
+    if not c.get("dir"):
+        return " Artifact cache off (--no-cache): everything was exported, verified and timed in this run."
+    dates = sorted({(r.get("timing") or {}).get("from_cache", {}).get("measured", "") for r in iter_records(report)} - {""})
+    when = f", measured {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else "") if dates else ""
+    text = (f" From the artifact cache ({c['dir']}): {reused} of {total} timing records (↺{when}; "
+            + ("--retime re-measures them" if c.get("timing_reuse") else "--retime: none reused") + "), "
+            f"{c['artifacts_from_cache']} of {c['artifacts']} exported artifacts with their verification, "
+            + (f"{c['conformance_rows_from_cache']} of {c['conformance_rows']} conformance rows"
+               if c.get("conformance_rows") else "no conformance rows")
+            + (", the witness rows" if c.get("witnesses_from_cache") else "") + ".")
+    if c.get("resumed_networks"):
+        text += f" Resumed (--resume): {', '.join(c['resumed_networks'])} kept from the interrupted run."
+    return text
 
 
 def ratio_cells(net: dict[str, Any], names: list[str]) -> list[tuple[str, float | None]]:
@@ -294,7 +323,7 @@ def intro(report: dict[str, Any]) -> str:
             f"{report['settings']['thread_settings']['threads']} threads, seed {report['seed']}. "
             f"% of peak = achieved GMAC/s (conv + FC MACs / median latency) over the CPU's float32 peak: "
             f"{report['peak']['formula']} (int8 runtimes are measured against the same float32 peak). "
-            f"{FAITHFUL_RULE}. {report['scope']}{wall}")
+            f"{FAITHFUL_RULE}. {report['scope']}{wall}{cache_text(report)}")
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,9 +1,13 @@
 """``python -m export``: export catalogue networks to mobile formats and verify each artifact.
 
-    python -m export [--model NAME ...] [--format NAME ...] [--size HxW] [--seed N] [--weights DIR] --out DIR
+    python -m export [--model NAME ...] [--format NAME ...] [--size HxW] [--seed N] [--weights DIR]
+                     [--cache DIR | --no-cache] --out DIR
 
 Writes ``DIR/<network>/<network>_<H>x<W>.<format>.<ext>`` (atomically), an NNAPI delegate report
-beside every .tflite, and ``DIR/manifest.json``. Exit status: 0 when every artifact verifies (or
+beside every .tflite, and ``DIR/manifest.json``. Artifacts and verdicts come from the artifact
+cache (``export.cache``: default $TWINZOO_CACHE, else $XDG_CACHE_HOME/twinzoo/artifacts, else
+~/.cache/twinzoo/artifacts) when nothing they depend on changed; --no-cache exports everything
+afresh and stores nothing. Exit status: 0 when every artifact verifies (or
 cannot run on this host, like the NNAPI model); 1 when any verification fails; 3 when none
 fails but some route could not export (the manifest says why); 2 on bad arguments.
 """
@@ -55,7 +59,28 @@ def _parser() -> argparse.ArgumentParser:
                    help="use the certified ports in DIR (python -m conformance port --out DIR) instead of random "
                         "weights; a network without one there is recorded as an error")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    add_cache_arguments(p)
     return p
+
+
+def add_cache_arguments(p: argparse.ArgumentParser) -> None:
+    """``--cache DIR`` / ``--no-cache``, shared with ``python -m benchmark``."""
+    from export.cache import ENV_VAR
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--cache", type=Path, metavar="DIR",
+                       help=f"artifact cache directory (default: ${ENV_VAR}, else $XDG_CACHE_HOME/twinzoo/artifacts, "
+                            "else ~/.cache/twinzoo/artifacts)")
+    group.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the artifact cache: export and verify everything afresh")
+
+
+def check_cache_dir(args: argparse.Namespace) -> Path | None:
+    """The cache directory (None: --no-cache), created and proved writable before any work."""
+    from export.cache import CacheUnusable, resolve_dir
+    try:
+        return resolve_dir(args.cache, args.no_cache)
+    except CacheUnusable as exc:
+        raise UsageError(str(exc)) from None
 
 
 def check_weights_dir(path: Path | None) -> Path | None:
@@ -104,7 +129,9 @@ def resolve(args: argparse.Namespace) -> tuple[list[catalogue.Network], list[for
         raise UsageError(str(exc)) from None
     size = parse_size(args.size)
     args.weights = check_weights_dir(args.weights)      # resolved once, before any work
-    return nets, fmts, size, check_out_dir(args.out)
+    out = check_out_dir(args.out)
+    args.cache = check_cache_dir(args)
+    return nets, fmts, size, out
 
 
 def error_cell(rec: dict[str, Any]) -> str:
@@ -162,13 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from export import manifest
+    from export.cache import open_cache
     from export.pipeline import export_network
 
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     records: list[dict[str, Any]] = []
-    weights = args.weights
+    weights, cache = args.weights, open_cache(args.cache)
     manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv, started=started,
-                                       finished=False, weights=weights))
+                                       finished=False, weights=weights, cache=args.cache))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("exporting", total=len(nets) * len(fmts))
@@ -179,17 +207,20 @@ def main(argv: list[str] | None = None) -> int:
             def on_record(rec: dict[str, Any]) -> None:
                 progress.advance(task)
                 colour = {PASS: "green", FAIL: "red", EXPORT_FAILED: "yellow"}.get(rec["outcome"], "cyan")
+                cached = " (cached)" if (rec.get("cache") or {}).get("hit") else ""
                 progress.console.print(f"  {rec['network']:<28} {rec['format']:<18} "
-                                       f"[{colour}]{rec['outcome']}[/{colour}]  {escape(error_cell(rec))}",
+                                       f"[{colour}]{rec['outcome']}[/{colour}]{cached}  {escape(error_cell(rec))}",
                                        soft_wrap=True)
 
             progress.update(task, description=f"{net.name}: preparing twins")
-            records.extend(export_network(net, fmts, size, args.seed, out, on_record, on_start, weights))
+            records.extend(export_network(net, fmts, size, args.seed, out, on_record, on_start, weights, cache))
             manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv,
-                                               started=started, finished=False, weights=weights))
+                                               started=started, finished=False, weights=weights, cache=args.cache))
     path = manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv,
-                                              started=started, finished=True, weights=weights))
+                                              started=started, finished=True, weights=weights, cache=args.cache))
     console.print(results_table(records))
     summary = manifest.counts(records)
-    console.print(", ".join(f"{v} {k}" for k, v in summary.items() if v) + f"; manifest: {path}")
+    hits = sum(bool((r.get("cache") or {}).get("hit")) for r in records)
+    from_cache = f"; {hits} of {len(records)} from the cache {args.cache}" if args.cache else "; cache off"
+    console.print(", ".join(f"{v} {k}" for k, v in summary.items() if v) + f"{from_cache}; manifest: {path}")
     return exit_status(records)

@@ -49,8 +49,19 @@ def weights_note(weights: Path | None) -> str:
             f"artifacts are also judged on top-1 over {metrics.TOP1_IMAGES} package images")
 
 
+def cache_note(records: list[dict[str, Any]], cache: Path | None) -> dict[str, Any]:
+    """Where the artifact cache is and how many records came from it (each record's own
+    ``cache`` says its key and, for a hit, when the entry was made)."""
+    if cache is None:
+        return {"dir": None, "note": "--no-cache: every artifact exported and verified in this run"}
+    hits = sum(bool((r.get("cache") or {}).get("hit")) for r in records)
+    return {"dir": str(cache), "hits": hits, "misses": len(records) - hits,
+            "note": "a hit is an artifact and verdict reused from an earlier run with the same key (export.cache)"}
+
+
 def build(records: list[dict[str, Any]], *, seed: int, size: tuple[int, int] | None,
-          argv: list[str], started: str, finished: bool, weights: Path | None = None) -> dict[str, Any]:
+          argv: list[str], started: str, finished: bool, weights: Path | None = None,
+          cache: Path | None = None) -> dict[str, Any]:
     try:
         xnn = torch_mobile.xnnpack_enabled()
     except Exception:  # noqa: BLE001 — torch missing: nothing to say about it
@@ -74,6 +85,7 @@ def build(records: list[dict[str, Any]], *, seed: int, size: tuple[int, int] | N
         "nnapi": {"deprecation": nnapi.DEPRECATION, "delegate_table_source": nnapi.TABLE_SOURCE},
         "formats": {f.name: f.description for f in formats.FORMATS.values()},
         "summary": counts(records),
+        "cache": cache_note(records, cache),
         "artifacts": records,
     })
 

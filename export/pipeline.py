@@ -15,6 +15,7 @@ import numpy as np
 
 from conformance import inputs as cinputs
 from conformance.checks import parity_inputs, prepare_twins
+from export import cache as cachemod
 from export import formats, metrics, nnapi, tflite
 from export.common import ExportContext, Outputs, Sample, as_outputs, atomic_path, sha256, version_of, write_bytes_atomic
 from export.formats import Format
@@ -237,31 +238,134 @@ def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]
     return rec
 
 
+# Failures that say more about the machine than about the artifact (memory, disk, a killed
+# process): never cached, so the next run tries again.
+TRANSIENT = ("exit code -9", "MemoryError", "out of memory", "No space left", "Killed", "killed")
+
+
+def cacheable(rec: dict[str, Any]) -> bool:
+    """Whether a record is the deterministic outcome of its key: a verdict (pass, fail, not
+    verifiable) or a converter's own failure; never a skipped route (a module missing), a failure
+    to prepare the twins or a record recovered from a dead worker (both carry a ``stage``)."""
+    if rec.get("outcome") in (PASS, FAIL, NOT_VERIFIABLE):
+        text = (rec.get("verification") or {}).get("error") or ""
+    elif rec.get("outcome") == EXPORT_FAILED and "stage" not in rec:
+        text = rec.get("error") or ""
+    else:
+        return False
+    return not any(marker in text for marker in TRANSIENT)
+
+
+def export_key(net: Network, fmt: Format, size: tuple[int, int], seed: int,
+               weights: str | dict[str, str]) -> tuple[str, dict[str, Any]]:
+    ingredients = cachemod.export_ingredients(net.name, fmt.name, size, seed, weights)
+    return cachemod.key_of(ingredients), ingredients
+
+
+def cached_records(net: Network, fmts: list[Format], size: tuple[int, int], size_why: str, seed: int,
+                   out_dir: Path, cache: cachemod.ArtifactCache, weights_dir: Path | None = None
+                   ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, dict[str, Any]]]]:
+    """The records of ``fmts`` the cache holds (their files restored under ``out_dir``), by
+    format, and every format's (key, ingredients)."""
+    identity = cachemod.weights_identity(net.name, weights_dir)
+    keys = {fmt.name: export_key(net, fmt, size, seed, identity) for fmt in fmts}
+    hits: dict[str, dict[str, Any]] = {}
+    for fmt in fmts:
+        key = keys[fmt.name][0]
+        hit = cache.restore(key, out_dir)
+        if hit is not None:
+            rec = hit.record
+            rec["input"]["size_from"] = size_why         # the same size, perhaps asked for otherwise
+            rec["cache"] = {"hit": True, "key": key, "stored": hit.stored}
+            hits[fmt.name] = rec
+    return hits, keys
+
+
+def _side_files(rec: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """The files a record points to, by their path relative to ``out_dir``."""
+    rels = [rec.get("path"), (rec.get("nnapi_delegate") or {}).get("report")]
+    return {rel: out_dir / rel for rel in rels if rel and (out_dir / rel).is_file()}
+
+
+def store(cache: cachemod.ArtifactCache, key: str, ingredients: dict[str, Any], rec: dict[str, Any],
+          ctx: ExportContext) -> None:
+    """Cache a fresh record (when ``cacheable``) with its files and, for a route that has a
+    partner route, its outputs; ``rec["cache"]`` says whether it was stored."""
+    rec["cache"] = {"hit": False, "key": key}
+    if not cacheable(rec):
+        rec["cache"]["not_stored"] = "not a deterministic outcome of the key (skipped, or a transient failure)"
+        return
+    has_partner = rec["format"] in COUNTERPARTS or rec["format"] in COUNTERPARTS.values()
+    outputs = ctx.cache.get("outputs", {}).get(rec["format"]) if has_partner else None
+    stored = {k: v for k, v in rec.items() if k != "cache"}
+    try:
+        cache.put(key, ingredients, stored, _side_files(rec, ctx.out_dir), outputs)
+    except (OSError, ValueError) as exc:     # a full or vanished cache costs the next run, not this one
+        rec["cache"]["not_stored"] = f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _partner_outputs(ctx: ExportContext, missing: list[Format], hits: dict[str, dict[str, Any]],
+                     keys: dict[str, tuple[str, dict[str, Any]]], cache: cachemod.ArtifactCache) -> dict[str, str]:
+    """Load into ``ctx`` the stored outputs of cached routes whose partner runs now, so the
+    cross-route comparison is made as in a run without the cache; why, where they cannot be."""
+    why: dict[str, str] = {}
+    for fmt in missing:
+        other = COUNTERPARTS.get(fmt.name) or next((k for k, v in COUNTERPARTS.items() if v == fmt.name), None)
+        if other not in hits or hits[other].get("outcome") not in (PASS, FAIL):
+            continue
+        got = cache.outputs(keys[other][0])
+        if got is None:
+            why[fmt.name] = f"not computed: {other} came from the cache without readable outputs"
+        else:
+            ctx.cache.setdefault("outputs", {})[other] = got
+    return why
+
+
 def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | None, seed: int,
                    out_dir: Path, on_record: Callable[[dict[str, Any]], None] | None = None,
                    on_start: Callable[[Format], None] | None = None,
-                   weights_dir: Path | None = None) -> list[dict[str, Any]]:
+                   weights_dir: Path | None = None,
+                   cache: cachemod.ArtifactCache | None = None) -> list[dict[str, Any]]:
     """Every requested format of one network; a failure to prepare the twins (a network with no
-    certified port in ``weights_dir`` among them) is recorded on each."""
+    certified port in ``weights_dir`` among them) is recorded on each. With a ``cache``, the
+    formats it holds are restored first, and the twins are built only if some format is missing."""
     sz, why = export_size(net, size)
-    records: list[dict[str, Any]] = []
+    done: dict[str, dict[str, Any]] = {}
+    keys: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def finish(fmt: Format, rec: dict[str, Any]) -> None:
+        done[fmt.name] = rec
+        if on_record:
+            on_record(rec)
+
+    if cache is not None:
+        hits, keys = cached_records(net, fmts, sz, why, seed, out_dir, cache, weights_dir)
+        for fmt in fmts:
+            if fmt.name in hits:
+                if on_start:                 # the journal pairs each record with its start
+                    on_start(fmt)
+                finish(fmt, hits[fmt.name])
+    missing = [fmt for fmt in fmts if fmt.name not in done]
+    if not missing:
+        return [done[fmt.name] for fmt in fmts]
     try:
         ctx = make_context(net, sz, seed, out_dir, weights_dir)
     except Exception as exc:  # noqa: BLE001 — recorded on every format of this network
         err = _error(exc)
-        for fmt in fmts:
+        for fmt in missing:
             rec = base_record(net, fmt, sz, why)
             rec.update(outcome=EXPORT_FAILED, path=None, stage="preparing the twins", **err)
-            records.append(rec)
-            if on_record:
-                on_record(rec)
-        return records
-    for fmt in fmts:
+            finish(fmt, rec)
+        return [done[fmt.name] for fmt in fmts]
+    no_cross = _partner_outputs(ctx, missing, done, keys, cache) if cache is not None else {}
+    for fmt in missing:
         if on_start:
             on_start(fmt)
         rec = run_format(ctx, fmt, why)
         rec["weights"] = ctx.weights or "random"
-        records.append(rec)
-        if on_record:
-            on_record(rec)
-    return records
+        if fmt.name in no_cross and "cross_route" not in rec:
+            rec["cross_route"] = {"computed": False, "reason": no_cross[fmt.name]}
+        if cache is not None:
+            store(cache, *keys[fmt.name], rec, ctx)
+        finish(fmt, rec)
+    return [done[fmt.name] for fmt in fmts]

@@ -1,6 +1,9 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# no test reads or writes the user's artifact cache unless it names one (--cache): a cache hit
+# would hide what a test means to exercise (the determinism test's two runs, an export's verdict)
+os.environ["TWINZOO_CACHE"] = "off"
 
 from twinzoo.import_order import before_tensorflow  # noqa: E402
 

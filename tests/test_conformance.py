@@ -10,6 +10,7 @@ from conformance import checks, transfer
 ALL = catalogue.names()
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", ALL)
 def test_network_conforms(name):
     # the reference-graph and witness checks have their own test files

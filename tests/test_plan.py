@@ -59,3 +59,27 @@ def test_commands_name_every_network_and_output():
 def test_more_shards_than_networks_is_refused():
     with pytest.raises(ValueError, match="must be 1 to 2"):
         plan.make_plan(["srcnn", "vdsr"], [], 3, None, quick=False)
+
+
+def test_plan_cli_prints_shards_that_cover_the_job(tmp_path, capsys):
+    """From a (fake) last report: every benchmarked network timed by exactly one shard, every
+    other catalogue network given its conformance rows by exactly one, options passed on."""
+    import json
+
+    from benchmark import cli
+    from benchmark.suite import BENCH_NETWORKS
+    from twinzoo import catalogue
+    rep = tmp_path / "benchmark.json"
+    rep.write_text(json.dumps(_report({n: (10.0 * (i + 1), 5.0) for i, n in enumerate(BENCH_NETWORKS)}, {})))
+    assert cli.main(["plan", "--shards", "4", "--from", str(rep), "--json", "--seed", "2", "--out-prefix", "s"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert len(got["shards"]) == 4 and 1.0 <= got["imbalance"] < 1.2
+    timed = [n for s in got["shards"] for n in s["networks"]]
+    rows = [n for s in got["shards"] for n in s["conformance_only"]]
+    assert sorted(timed) == sorted(BENCH_NETWORKS)
+    assert sorted(timed + rows) == sorted(catalogue.names())
+    for i, s in enumerate(got["shards"], 1):
+        argv = shlex.split(s["command"])
+        assert argv[argv.index("--seed") + 1] == "2" and argv[-2:] == ["--out", f"s{i}"]
+    assert cli.main(["plan", "--shards", "40", "--from", str(rep)]) == 2        # more shards than networks
+    assert cli.main(["plan", "--shards", "2", "--model", "mobilenet_v9"]) == 2

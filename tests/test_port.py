@@ -89,6 +89,7 @@ SMALL = {"mobilenet_v2": ["--size", "96x96"], "inception_v3": ["--size", "299x29
 NOT_PORTED = {"gnmt": "checkpoint porting of GNMT is not built yet (issue 14's closing note)"}
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.skip(reason=NOT_PORTED[n])) if n in NOT_PORTED
                                   else n for n in ref.graph_networks()])
 def test_a_checkpoint_saved_from_the_graph_is_ported_and_certified(name, tmp_path):

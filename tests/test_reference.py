@@ -8,6 +8,7 @@ from twinzoo import catalogue
 from conformance import reference
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", reference.graph_networks())
 def test_graph_maps_and_matches(name):
     res = reference.check_reference(catalogue.get(name))

@@ -45,6 +45,28 @@ class Conv2dSame(nn.Conv2d):
         return self.same_conv(x)
 
 
+class WholeMapConv2d(nn.Conv2d):
+    """A 'VALID' conv standing for a fully connected layer (slim's FC heads, 1x1 logits convs):
+    where its kernel covers the whole input map it runs as ``F.linear`` over the (C, H, W)-
+    flattened map, the conv's weight read as a matrix (the same products and sums, in another
+    order: equal up to float32 rounding); any other input size is an ordinary conv. Why: oneDNN
+    re-lays out a conv's weight on every eager call, which for VGG-16's fc6 (103M weights) cost
+    more than the rest of the network (ours/torchvision 1.77 before, 2026-12-03)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2] == self.kernel_size[0] and x.shape[-1] == self.kernel_size[1]:
+            w = self.weight
+            if w.is_contiguous():
+                y = F.linear(x.flatten(1), w.flatten(1), self.bias)
+            else:   # a channels_last weight: read both in (H, W, C) order, a view of it, not a copy per call
+                y = F.linear(x.permute(0, 2, 3, 1).flatten(1), w.permute(0, 2, 3, 1).flatten(1), self.bias)
+            return y[:, :, None, None]
+        return self._conv_forward(x, self.weight, self.bias)
+
+
 class MaxPool2dSame(nn.MaxPool2d):
     """``nn.MaxPool2d`` with TensorFlow's 'SAME' padding (Keras ``MaxPooling2D(padding="same")``):
     ceil(size/stride) outputs, the odd padding pixel at the bottom/right, and padded positions
@@ -210,7 +232,7 @@ class Logits(nn.Sequential):
     def __init__(self, in_channels: int, num_classes: int) -> None:
         super().__init__(OrderedDict(
             pool=nn.AdaptiveAvgPool2d(1),
-            conv=nn.Conv2d(in_channels, num_classes, 1, bias=True),
+            conv=WholeMapConv2d(in_channels, num_classes, 1, bias=True),
             flatten=nn.Flatten(),
         ))
 

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from torch import nn
 
 from torch_models.inception_v3 import SpatialSqueeze
-from torch_models.layers import ConvAct
+from torch_models.layers import ConvAct, WholeMapConv2d
 from twinzoo import tables
 
 
@@ -36,7 +36,7 @@ class FCConv(nn.Sequential):
     whole map (kernel = the map size), ReLU; children ``conv``, ``act``."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int) -> None:
-        super().__init__(OrderedDict(conv=nn.Conv2d(in_channels, out_channels, kernel_size, bias=True),
+        super().__init__(OrderedDict(conv=WholeMapConv2d(in_channels, out_channels, kernel_size, bias=True),
                                      act=nn.ReLU(inplace=True)))
 
 
@@ -56,7 +56,7 @@ class VGG16(nn.Sequential):
         for scope, filters, kernel in tables.VGG16_FC:
             mods[scope] = FCConv(c, filters, kernel)
             c = filters
-        mods["fc8"] = nn.Sequential(OrderedDict(conv=nn.Conv2d(c, num_classes, 1, bias=True),
+        mods["fc8"] = nn.Sequential(OrderedDict(conv=WholeMapConv2d(c, num_classes, 1, bias=True),
                                                 squeezed=SpatialSqueeze()))
         super().__init__(mods)
 

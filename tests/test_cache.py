@@ -1,0 +1,271 @@
+"""The artifact cache (export.cache) of export and the main job, and the main job's --resume.
+Small nets only: srcnn at 32x32, two formats, --quick; every cache lives under tmp_path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from export import cache as cachemod
+from export import formats, pipeline
+from export.cache import ArtifactCache
+from export.pipeline import PASS, export_network
+from twinzoo import catalogue
+
+SMALL = (32, 32)
+NET = catalogue.get("srcnn")
+FORMATS = ("onnx_torch", "tflite_fp32")
+
+
+def _fmts(*names: str) -> list[formats.Format]:
+    return [formats.get(n) for n in names]
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """One export of srcnn in two formats into a fresh cache: the cache and the cold records."""
+    root = tmp_path_factory.mktemp("cold")
+    records = export_network(NET, _fmts(*FORMATS), SMALL, 0, root / "out", cache=ArtifactCache(root / "cache"))
+    return root / "cache", records
+
+
+@pytest.fixture
+def warm(cold, tmp_path) -> ArtifactCache:
+    """A private copy of the cold cache (tests below damage theirs)."""
+    shutil.copytree(cold[0], tmp_path / "cache")
+    return ArtifactCache(tmp_path / "cache")
+
+
+@pytest.fixture
+def fresh_environment():
+    cachemod.environment.cache_clear()
+    yield
+    cachemod.environment.cache_clear()
+
+
+def _forbid_exports(monkeypatch) -> None:
+    def refuse(*_a, **_k):
+        raise AssertionError("a cache hit must not build the twins or export anything")
+    monkeypatch.setattr(pipeline, "make_context", refuse)
+    monkeypatch.setattr(pipeline, "run_format", refuse)
+
+
+def _count_runs(monkeypatch) -> list[str]:
+    ran: list[str] = []
+    real = pipeline.run_format
+
+    def counting(ctx, fmt, why):
+        ran.append(fmt.name)
+        return real(ctx, fmt, why)
+    monkeypatch.setattr(pipeline, "run_format", counting)
+    return ran
+
+
+# ------------------------------------------------------------------------------------------
+# export
+# ------------------------------------------------------------------------------------------
+def test_cold_run_stores_every_verdict_with_its_ingredients(cold):
+    root, records = cold
+    assert [r["outcome"] for r in records] == [PASS, PASS]
+    assert all(r["cache"] == {"hit": False, "key": r["cache"]["key"]} for r in records)
+    for r in records:
+        entry = ArtifactCache(root).entry(r["cache"]["key"])
+        ing = json.loads((entry / "key.json").read_text())
+        assert (ing["network"], ing["format"], ing["size"], ing["seed"], ing["weights"]) == \
+            ("srcnn", r["format"], [32, 32], 0, "random")
+        assert ing["environment"]["versions"]["numpy"] and len(ing["source_digest"]) == 64
+        assert (entry / "files" / r["path"]).is_file()
+    tfl = records[1]
+    assert (ArtifactCache(root).entry(tfl["cache"]["key"]) / "files" / tfl["nnapi_delegate"]["report"]).is_file()
+
+
+def test_second_run_is_all_hits_and_exports_nothing(warm, cold, tmp_path, monkeypatch):
+    _forbid_exports(monkeypatch)
+    calls: list[str] = []
+    out = tmp_path / "out2"
+    recs = export_network(NET, _fmts(*FORMATS), SMALL, 0, out, on_record=lambda r: calls.append(r["format"]),
+                          cache=warm)
+    assert calls == list(FORMATS)
+    for rec, before in zip(recs, cold[1]):
+        assert rec["cache"]["hit"] is True and rec["cache"]["key"] == before["cache"]["key"]
+        assert rec["cache"]["stored"][:4].isdigit()
+        assert rec["sha256"] == before["sha256"] and rec["verification"] == before["verification"]
+        assert cachemod.sha256(out / rec["path"]) == rec["sha256"]        # restored where the record says
+    assert (out / recs[1]["nnapi_delegate"]["report"]).is_file()
+
+
+@pytest.mark.parametrize("change", ["seed", "size", "version", "source"])
+def test_a_changed_ingredient_is_a_miss(warm, tmp_path, monkeypatch, fresh_environment, change):
+    seed, size = 0, SMALL
+    if change == "seed":
+        seed = 1
+    elif change == "size":
+        size = (48, 48)
+    elif change == "version":
+        real = cachemod.tool_versions
+        monkeypatch.setattr(cachemod, "tool_versions", lambda: {**real(), "onnxruntime": "0.0.0-other"})
+    else:
+        monkeypatch.setattr(cachemod, "source_digest", lambda *_a, **_k: "0" * 64)
+    hits, keys = pipeline.cached_records(NET, _fmts(*FORMATS), size, "test", seed, tmp_path / "out", warm)
+    assert hits == {} and len(keys) == 2
+    # the same lookup without the change hits: the miss was the change's doing
+    monkeypatch.undo()
+    cachemod.environment.cache_clear()
+    again, _ = pipeline.cached_records(NET, _fmts(*FORMATS), SMALL, "test", 0, tmp_path / "out", warm)
+    assert set(again) == set(FORMATS)
+
+
+def test_source_digest_follows_the_bytes_of_the_sources(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "notes.txt").write_text("not source")
+    first = cachemod.source_digest(("pkg",), tmp_path)
+    (tmp_path / "pkg" / "notes.txt").write_text("changed, still not source")
+    cachemod.source_digest.cache_clear()
+    assert cachemod.source_digest(("pkg",), tmp_path) == first
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    cachemod.source_digest.cache_clear()
+    assert cachemod.source_digest(("pkg",), tmp_path) != first
+
+
+def test_a_corrupted_cached_artifact_is_a_miss_and_is_exported_again(warm, cold, tmp_path, monkeypatch):
+    before = cold[1][0]
+    cached = warm.entry(before["cache"]["key"]) / "files" / before["path"]
+    data = bytearray(cached.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    cached.write_bytes(bytes(data))
+    ran = _count_runs(monkeypatch)
+    out = tmp_path / "out"
+    recs = export_network(NET, _fmts(*FORMATS), SMALL, 0, out, cache=warm)
+    assert ran == ["onnx_torch"]                              # the damaged one only
+    assert recs[0]["cache"]["hit"] is False and recs[0]["outcome"] == PASS
+    assert recs[1]["cache"]["hit"] is True
+    assert cachemod.sha256(out / recs[0]["path"]) == recs[0]["sha256"]
+    # the entry was replaced by a sound one: the next run hits again
+    again, _ = pipeline.cached_records(NET, _fmts("onnx_torch"), SMALL, "test", 0, tmp_path / "out3", warm)
+    assert again["onnx_torch"]["sha256"] == recs[0]["sha256"]
+
+
+def test_a_half_written_entry_is_never_used(warm, cold, tmp_path, monkeypatch):
+    # an entry without its record (a writer that did not rename into place would leave this)
+    key = cold[1][0]["cache"]["key"]
+    (warm.entry(key) / "record.json").unlink()
+    assert warm.restore(key, tmp_path / "out") is None and not warm.entry(key).exists()
+    # a writer crashing between files (here: at the first output array) leaves no entry
+    ran = _count_runs(monkeypatch)
+
+    def crash(*_a, **_k):
+        raise OSError("simulated crash while writing the entry")
+    monkeypatch.setattr(cachemod.np, "save", crash)
+    (rec,) = export_network(NET, _fmts("onnx_torch"), SMALL, 0, tmp_path / "out", cache=warm)
+    assert ran == ["onnx_torch"] and "simulated crash" in rec["cache"]["not_stored"]
+    assert not warm.entry(key).exists()
+    assert not list(warm.entry(key).parent.glob(".tmp-*"))
+    hits, _ = pipeline.cached_records(NET, _fmts("onnx_torch"), SMALL, "test", 0, tmp_path / "o2", warm)
+    assert hits == {}
+
+
+def test_a_fresh_route_is_compared_with_its_cached_partner(warm, tmp_path, monkeypatch):
+    """onnx_keras runs now, onnx_torch comes from the cache: the cross-route comparison is made
+    against onnx_torch's stored outputs, as in a run without the cache."""
+    ran = _count_runs(monkeypatch)
+    recs = export_network(NET, _fmts("onnx_torch", "onnx_keras"), SMALL, 0, tmp_path / "out", cache=warm)
+    assert ran == ["onnx_keras"] and recs[0]["cache"]["hit"] is True
+    cross = recs[1]["cross_route"]
+    assert cross["against"] == "onnx_torch" and cross["within_tolerance"] is True and cross["max_rel"] < 1e-4
+
+
+def test_skipped_and_transient_records_are_not_cacheable():
+    assert pipeline.cacheable({"outcome": PASS, "verification": {"status": "pass"}})
+    assert pipeline.cacheable({"outcome": pipeline.EXPORT_FAILED, "error": "ValueError: unsupported op"})
+    assert not pipeline.cacheable({"outcome": pipeline.SKIPPED, "reason": "not installed: x"})
+    assert not pipeline.cacheable({"outcome": pipeline.EXPORT_FAILED, "stage": "not attempted", "error": "died"})
+    assert not pipeline.cacheable({"outcome": pipeline.EXPORT_FAILED,
+                                   "error": "IsolatedJobFailed: isolated process died (exit code -9: killed)"})
+
+
+def test_an_unwritable_cache_is_a_usage_error(tmp_path, capsys):
+    from benchmark import cli as bcli
+    from export import cli as ecli
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert ecli.main(["--model", "srcnn", "--out", str(tmp_path / "o"), "--cache", str(blocker / "sub")]) == 2
+    assert f"--cache {blocker / 'sub'}: not writable" in capsys.readouterr().err.replace("\n", "")
+    assert bcli.main(["--quick", "--model", "srcnn", "--out", str(tmp_path / "b"), "--cache", str(blocker)]) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err.replace("\n", "")
+    assert not (tmp_path / "o" / "manifest.json").exists()          # refused before any work
+
+
+# ------------------------------------------------------------------------------------------
+# the main job
+# ------------------------------------------------------------------------------------------
+def _bench(out: Path, *extra: str, models: tuple[str, ...] = ("srcnn",), runtimes=("torch_eager",)) -> int:
+    from benchmark import cli
+    return cli.main(["--quick", "--model", *models, "--runtime", *runtimes, "--size", "32x32", "--threads", "1",
+                     "--jobs", "0", "--no-witnesses", "--conformance", "none", "--out", str(out), *extra])
+
+
+def test_main_job_on_a_warm_cache_reuses_everything_and_says_so(tmp_path, monkeypatch):
+    from benchmark import suite
+    cache = ["--cache", str(tmp_path / "cache")]
+    assert _bench(tmp_path / "a", *cache, runtimes=("torch_eager", "tflite_fp32")) == 0
+    cold = json.loads((tmp_path / "a" / "benchmark.json").read_text())
+
+    def refuse(*_a, **_k):
+        raise AssertionError("a warm run must not time, export or build anything")
+    for mod, name in ((suite, "bench_runtime"), (pipeline, "make_context"), (pipeline, "run_format")):
+        monkeypatch.setattr(mod, name, refuse)
+    assert _bench(tmp_path / "b", *cache, runtimes=("torch_eager", "tflite_fp32")) == 0
+    warm = json.loads((tmp_path / "b" / "benchmark.json").read_text())
+    rts = warm["networks"][0]["runtimes"]
+    assert all(r["timing"]["from_cache"]["measured"] >= cold["timing"]["started"] for r in rts.values())
+    assert rts["tflite_fp32"]["timing"]["median_ms"] == cold["networks"][0]["runtimes"]["tflite_fp32"]["timing"]["median_ms"]
+    c = warm["timing"]["cache"]
+    assert (c["timing_records_from_cache"], c["timing_records"], c["artifacts_from_cache"], c["artifacts"]) == (2, 2, 1, 1)
+    md = (tmp_path / "b" / "benchmark.md").read_text()
+    assert "2 of 2 timing records" in md and "1 of 1 exported artifacts" in md and "↺" in md
+    manifest = json.loads((tmp_path / "b" / "artifacts" / "manifest.json").read_text())
+    assert manifest["cache"]["hits"] == 1 and manifest["artifacts"][0]["cache"]["hit"] is True
+    # --retime measures again, still without exporting anything
+    monkeypatch.undo()
+    monkeypatch.setattr(pipeline, "run_format", refuse)
+    assert _bench(tmp_path / "c", *cache, "--retime", runtimes=("torch_eager", "tflite_fp32")) == 0
+    retimed = json.loads((tmp_path / "c" / "benchmark.json").read_text())
+    assert not any("from_cache" in r["timing"] for r in retimed["networks"][0]["runtimes"].values())
+    assert retimed["timing"]["cache"]["artifacts_from_cache"] == 1
+    assert "0 of 2 timing records" in (tmp_path / "c" / "benchmark.md").read_text()
+
+
+def test_resume_keeps_finished_networks_and_refuses_other_settings(tmp_path, monkeypatch, capsys):
+    from benchmark import suite
+    out = tmp_path / "run"
+    real = suite.bench_network
+    seen: list[str] = []
+
+    def interrupted(net, *a, **k):
+        if net.name == "vdsr":
+            raise KeyboardInterrupt
+        seen.append(net.name)
+        return real(net, *a, **k)
+    monkeypatch.setattr(suite, "bench_network", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _bench(out, "--no-cache", models=("srcnn", "vdsr"))
+    partial = json.loads((out / "benchmark.json").read_text())
+    assert [n["network"] for n in partial["networks"]] == ["srcnn"] and seen == ["srcnn"]
+
+    assert _bench(out, "--no-cache", "--resume", "--threads", "2", models=("srcnn", "vdsr")) == 2
+    assert "threads 1 there, 2 now" in capsys.readouterr().err.replace("\n", " ")
+    assert _bench(tmp_path / "empty", "--no-cache", "--resume") == 2
+    assert "nothing to resume" in capsys.readouterr().err
+
+    seen.clear()
+    monkeypatch.setattr(suite, "bench_network", lambda net, *a, **k: (seen.append(net.name), real(net, *a, **k))[1])
+    assert _bench(out, "--no-cache", "--resume", models=("srcnn", "vdsr")) == 0
+    assert seen == ["vdsr"]                                   # srcnn was kept, not run again
+    done = json.loads((out / "benchmark.json").read_text())
+    assert [n["network"] for n in done["networks"]] == ["srcnn", "vdsr"]
+    assert done["networks"][0]["runtimes"] == partial["networks"][0]["runtimes"]
+    assert done["timing"]["cache"]["resumed_networks"] == ["srcnn"]
