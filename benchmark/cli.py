@@ -109,17 +109,11 @@ def _merge_parser() -> argparse.ArgumentParser:
 
 def check_out_dir(out: Path) -> Path:
     """Create ``out`` if needed and prove it writable, before any work."""
-    import tempfile
-    out = out.expanduser()
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a directory")
+    from export.common import UnusableDir, writable_dir
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test."):
-            pass
-    except OSError as exc:
-        raise UsageError(f"--out {out}: not writable ({exc.strerror or exc})") from None
-    return out.resolve()
+        return writable_dir(out, "--out")
+    except UnusableDir as exc:
+        raise UsageError(str(exc)) from None
 
 
 def write_report(out: Path, report: dict[str, Any], full: bool = True) -> list[Path]:

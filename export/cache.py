@@ -73,18 +73,12 @@ def resolve_dir(requested: Path | None, disabled: bool) -> Path | None:
     no ``--cache``), created and proved writable before any work."""
     if disabled or (requested is None and os.environ.get(ENV_VAR) == "off"):
         return None
-    path = (requested or default_dir()).expanduser()
+    from export.common import UnusableDir, writable_dir
     origin = "--cache" if requested else f"cache directory (${ENV_VAR})" if os.environ.get(ENV_VAR) else "cache directory"
-    if path.exists() and not path.is_dir():
-        raise CacheUnusable(f"{origin} {path}: exists and is not a directory (--no-cache runs without one)")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test."):
-            pass
-    except OSError as exc:
-        raise CacheUnusable(f"{origin} {path}: not writable ({exc.strerror or exc}); "
-                            "choose another with --cache DIR or run with --no-cache") from None
-    return path.resolve()
+        return writable_dir(requested or default_dir(), origin, "; choose another with --cache DIR or run with --no-cache")
+    except UnusableDir as exc:
+        raise CacheUnusable(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------------------

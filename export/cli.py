@@ -26,7 +26,6 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -105,16 +104,11 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
 
 def check_out_dir(out: Path) -> Path:
     """Create ``out`` if needed and prove it writable by writing a file there."""
-    out = out.expanduser()
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a directory")
+    from export.common import UnusableDir, writable_dir
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test."):
-            pass
-    except OSError as exc:
-        raise UsageError(f"--out {out}: not writable ({exc.strerror or exc})") from None
-    return out.resolve()
+        return writable_dir(out, "--out")
+    except UnusableDir as exc:
+        raise UsageError(str(exc)) from None
 
 
 def resolve(args: argparse.Namespace) -> tuple[list[catalogue.Network], list[formats.Format], tuple[int, int] | None, Path]:

@@ -88,6 +88,25 @@ def _umask() -> int:
     return mask
 
 
+class UnusableDir(Exception):
+    """A directory the command must write to is not a directory or not writable (a usage error)."""
+
+
+def writable_dir(path: Path, label: str, hint: str = "") -> Path:
+    """``path`` created if needed and proved writable by writing a file there, before any work;
+    ``label`` names it in the error (``--out``), ``hint`` ends the message."""
+    path = path.expanduser()
+    if path.exists() and not path.is_dir():
+        raise UnusableDir(f"{label} {path}: exists and is not a directory{hint}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test."):
+            pass
+    except OSError as exc:
+        raise UnusableDir(f"{label} {path}: not writable ({exc.strerror or exc}){hint}") from None
+    return path.resolve()
+
+
 def write_bytes_atomic(final: Path, data: bytes) -> None:
     with atomic_path(final) as tmp:
         tmp.write_bytes(data)
