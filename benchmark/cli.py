@@ -1,9 +1,11 @@
-"""``python -m benchmark``: time the zoo in every runtime and write the report; ``merge`` joins
-shard reports into one.
+"""``python -m benchmark``: time the zoo in every runtime and write the report; ``plan`` prints
+balanced shard commands for a CI matrix, ``merge`` joins the shards' reports into one.
 
     python -m benchmark [--model NAME ...] [--runtime NAME ...] [--quick] [--threads N] [--size HxW]
                         [--out DIR] [--seed N] [--conformance CHECKS|none] [--no-witnesses]
                         [--jobs N] [--weights DIR] [--cache DIR | --no-cache] [--retime] [--resume]
+                        [--conformance-model NAME ...]
+    python -m benchmark plan --shards N [--from REPORT] [--out-prefix PREFIX] [--json] [options of the shards]
     python -m benchmark merge SHARD.json [SHARD.json ...] --out DIR
 
 Writes DIR/benchmark.{json,md,html} atomically (the JSON also after every network, so an
