@@ -42,9 +42,8 @@ def graph_checkpoint(name: str, directory: Path, seed: int = 0, v1: bool = False
         with tf.compat.v1.Session(graph=graph) as sess:
             sess.run(tf.compat.v1.variables_initializer(variables))
             initial = sess.run(variables)
-            # the initializers fed the perturbed values: one run, no extra ops in the graph
-            sess.run([v.initializer for v in variables],
-                     {v.initial_value: _perturbed(v.op.name, x, rng) for v, x in zip(variables, initial)})
+            perturbed = {v.op.name: _perturbed(v.op.name, x, rng) for v, x in zip(variables, initial)}
+            ref._load(sess, variables, perturbed.__getitem__)
             directory.mkdir(parents=True, exist_ok=True)
             version = tf.compat.v1.train.SaverDef.V1 if v1 else tf.compat.v1.train.SaverDef.V2
             saver = tf.compat.v1.train.Saver(variables, write_version=version)
