@@ -183,8 +183,8 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
         # a network exported one format per job runs only its missing ones; the others get every
         # format, restored from the cache in the worker, so cross-route pairs see both routes
         groups = [[f] for f in missing] if n in EXPORT_PER_FORMAT else [formats]
-        jobs += [(parallel.export_job, (n, sizes[n], group, args.seed, str(work), weights, cache_dir))
-                 for group in groups]
+        jobs += [(parallel.export_job, (n, sizes[n], group, args.seed, str(work), weights, cache_dir,
+                                        n in EXPORT_ALONE)) for group in groups]
     if checks and cache is not None:
         for n in conf_names:
             hit = cache.get(conformance_key(n, checks, args.seed)[0])

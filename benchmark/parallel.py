@@ -23,9 +23,10 @@ def _journal(work: str, name: str) -> Path:
 
 
 def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str,
-               weights: str | None = None, cache: str | None = None) -> dict[str, Any]:
+               weights: str | None = None, cache: str | None = None, alone: bool = False) -> dict[str, Any]:
     """Export and verify one network's artifacts (export's pipeline, through the artifact cache in
-    directory ``cache`` unless None); its records, never raises.
+    directory ``cache`` unless None); its records, never raises. ``alone``: the job runs with no
+    other job beside it (a memory-guard kill is then the route's own, and cached).
     Each record, and each format as it starts, is also appended to a journal in ``work``, so a
     worker killed mid-network (the OOM killer: one converter took 17 GB on VGG-16) loses only the
     format it was in (``recovered_export``)."""
@@ -46,7 +47,8 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     try:
         records = export_network(catalogue.get(name), [fmt_registry.get(f) for f in formats], size, seed, Path(work),
                                  on_record=lambda r: note({"record": r}), on_start=lambda f: note({"start": f.name}),
-                                 weights_dir=Path(weights) if weights else None, cache=open_cache(cache))
+                                 weights_dir=Path(weights) if weights else None, cache=open_cache(cache),
+                                 alone=alone)
     except Exception as exc:  # noqa: BLE001 — returned as the job's error
         return {"kind": "export", "name": name, "error": f"{type(exc).__name__}: {exc}"[:500],
                 "traceback": "".join(traceback.format_exception(exc)[-3:])[-2000:]}
@@ -74,6 +76,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     recorded as failed with ``why``, the formats after it as not attempted. Without a journal
     entry (it died before the first format) the whole network is the error."""
     name, _, formats, _, work = args[:5]
+    alone = len(args) > 7 and args[7]
     journal = _journal(work, name)
     records: list[dict[str, Any]] = []
     started = None
@@ -87,7 +90,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     if started is None:
         return {"kind": "export", "name": name, "error": why}
     from export import formats as fmt_registry
-    from export.pipeline import EXPORT_FAILED, base_record, export_size
+    from export.pipeline import EXPORT_FAILED, base_record, export_size, mark_alone
     from twinzoo import catalogue
 
     net = catalogue.get(name)
@@ -99,11 +102,35 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
         rec = base_record(net, fmt_registry.get(fmt), size, size_why)
         if fmt == started:
             rec.update(outcome=EXPORT_FAILED, path=None, stage="export or verification", error=why)
+            if mark_alone(rec, alone).get("ran_alone"):
+                _store_guarded(rec, args, size)
         else:
             rec.update(outcome=EXPORT_FAILED, path=None, stage="not attempted",
                        error=f"not attempted: the worker died during {started} ({why})")
         records.append(rec)
     return {"kind": "export", "name": name, "records": records, "seconds": None, "partial": True}
+
+
+def _store_guarded(rec: dict[str, Any], args: tuple, size: tuple[int, int]) -> None:
+    """Cache the record of a route whose worker the memory guard killed while it ran alone (the
+    worker died before it could store it; ``export.pipeline.cacheable`` says which are kept)."""
+    from export import cache as cachemod
+    from export import formats as fmt_registry
+    from export.pipeline import cacheable, export_key
+    from twinzoo import catalogue
+
+    name, _, _, seed, _, weights, cache_dir = args[:7]
+    cache = cachemod.open_cache(cache_dir)
+    if cache is None or not cacheable(rec):
+        return
+    net = catalogue.get(name)
+    key, ingredients = export_key(net, fmt_registry.get(rec["format"]), size, seed,
+                                  cachemod.weights_identity(name, Path(weights) if weights else None))
+    rec["cache"] = {"hit": False, "key": key}
+    try:
+        cache.put(key, ingredients, {k: v for k, v in rec.items() if k != "cache"})
+    except (OSError, ValueError) as exc:     # a full or vanished cache costs the next run, not this one
+        rec["cache"]["not_stored"] = f"{type(exc).__name__}: {exc}"[:300]
 
 
 def _failed(job: Job, why: str) -> dict[str, Any]:

@@ -110,9 +110,14 @@ def source_digest(paths: tuple[str, ...] = SOURCE_DIRS, root: Path = ROOT) -> st
 
 @functools.cache
 def environment() -> dict[str, Any]:
-    """Versions of every converter, runtime and framework (numpy among them), Python, the machine.
-    Computed once per process (``environment.cache_clear()`` after changing what it reads)."""
-    return {"versions": tool_versions(), "python": sys.version.split()[0], "machine": platform.machine()}
+    """Versions of every converter, runtime and framework (numpy among them), Python, the machine
+    (its architecture and memory in GiB: a route the memory guard killed is cached for this
+    memory only). Computed once per process (``environment.cache_clear()`` after changing what it
+    reads)."""
+    from twinzoo.workers import meminfo
+    mem = meminfo()
+    return {"versions": tool_versions(), "python": sys.version.split()[0], "machine": platform.machine(),
+            "memory_gib": round(mem[0] / 2 ** 30) if mem else None}
 
 
 def weights_identity(network: str, weights_dir: Path | None) -> str | dict[str, str]:

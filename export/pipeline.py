@@ -20,6 +20,7 @@ from export import formats, metrics, nnapi, tflite
 from export.common import ExportContext, Outputs, Sample, as_outputs, atomic_path, sha256, version_of, write_bytes_atomic
 from export.formats import Format
 from twinzoo.catalogue import Network
+from twinzoo.workers import MEMORY_GUARD
 
 # Representative dataset for full-int8 calibration: real images of the network's image set, after
 # the ones used for verification (so the model is not verified on its own calibration images).
@@ -246,14 +247,29 @@ TRANSIENT = ("exit code -9", "MemoryError", "out of memory", "No space left", "K
 def cacheable(rec: dict[str, Any]) -> bool:
     """Whether a record is the deterministic outcome of its key: a verdict (pass, fail, not
     verifiable) or a converter's own failure; never a skipped route (a module missing), a failure
-    to prepare the twins or a record recovered from a dead worker (both carry a ``stage``)."""
-    if rec.get("outcome") in (PASS, FAIL, NOT_VERIFIABLE):
+    to prepare the twins or a record recovered from a dead worker (both carry a ``stage``), except
+    a route the memory guard killed while it ran with no other job beside it (``ran_alone``): it
+    outgrew this machine on its own, and the key holds the machine's memory, so it would again
+    (GNMT's ExecuTorch lowering thrashed this 23 GB machine for 20 minutes before it was killed:
+    a warm run must not pay that again)."""
+    outcome, stage = rec.get("outcome"), rec.get("stage")
+    if outcome in (PASS, FAIL, NOT_VERIFIABLE):
         text = (rec.get("verification") or {}).get("error") or ""
-    elif rec.get("outcome") == EXPORT_FAILED and "stage" not in rec:
+    elif outcome == EXPORT_FAILED:
         text = rec.get("error") or ""
     else:
         return False
-    return not any(marker in text for marker in TRANSIENT)
+    if MEMORY_GUARD in text:
+        return rec.get("ran_alone") is True and stage in (None, "export or verification")
+    return stage is None and not any(marker in text for marker in TRANSIENT)
+
+
+def mark_alone(rec: dict[str, Any], alone: bool) -> dict[str, Any]:
+    """Note on a record the memory guard made that its route ran with no other job beside it."""
+    text = rec.get("error") or (rec.get("verification") or {}).get("error") or ""
+    if alone and MEMORY_GUARD in text:
+        rec["ran_alone"] = True
+    return rec
 
 
 def export_key(net: Network, fmt: Format, size: tuple[int, int], seed: int,
@@ -325,10 +341,11 @@ def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | Non
                    out_dir: Path, on_record: Callable[[dict[str, Any]], None] | None = None,
                    on_start: Callable[[Format], None] | None = None,
                    weights_dir: Path | None = None,
-                   cache: cachemod.ArtifactCache | None = None) -> list[dict[str, Any]]:
+                   cache: cachemod.ArtifactCache | None = None, alone: bool = True) -> list[dict[str, Any]]:
     """Every requested format of one network; a failure to prepare the twins (a network with no
     certified port in ``weights_dir`` among them) is recorded on each. With a ``cache``, the
-    formats it holds are restored first, and the twins are built only if some format is missing."""
+    formats it holds are restored first, and the twins are built only if some format is missing.
+    ``alone``: no other job runs beside this one (``mark_alone``)."""
     sz, why = export_size(net, size)
     done: dict[str, dict[str, Any]] = {}
     keys: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -361,7 +378,7 @@ def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | Non
     for fmt in missing:
         if on_start:
             on_start(fmt)
-        rec = run_format(ctx, fmt, why)
+        rec = mark_alone(run_format(ctx, fmt, why), alone)
         rec["weights"] = ctx.weights or "random"
         if fmt.name in no_cross and "cross_route" not in rec:
             rec["cross_route"] = {"computed": False, "reason": no_cross[fmt.name]}

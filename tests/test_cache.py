@@ -187,6 +187,40 @@ def test_skipped_and_transient_records_are_not_cacheable():
                                    "error": "IsolatedJobFailed: isolated process died (exit code -9: killed)"})
 
 
+def test_a_memory_guard_kill_is_cached_only_when_its_route_ran_alone():
+    """The guard's kill of a route that ran with nothing beside it is that route's outcome on this
+    machine (whose memory is in the key); beside another job, or a kill by anyone else, it is not."""
+    from twinzoo.workers import MEMORY_GUARD
+    why = f"IsolatedJobFailed: killed by the {MEMORY_GUARD}: its resident set reached 19.8 GB"
+    assert pipeline.cacheable(pipeline.mark_alone({"outcome": pipeline.EXPORT_FAILED, "error": why}, True))
+    assert not pipeline.cacheable(pipeline.mark_alone({"outcome": pipeline.EXPORT_FAILED, "error": why}, False))
+    dead = {"outcome": pipeline.EXPORT_FAILED, "stage": "export or verification",
+            "error": f"killed by the {MEMORY_GUARD}: its resident set reached 19.8 GB"}
+    assert pipeline.cacheable(pipeline.mark_alone(dict(dead), True))
+    assert not pipeline.cacheable(pipeline.mark_alone({**dead, "stage": "not attempted"}, True))
+    assert not pipeline.cacheable(pipeline.mark_alone(
+        {"outcome": pipeline.EXPORT_FAILED, "error": "isolated process died (exit code -9: killed)"}, True))
+    assert "memory_gib" in cachemod.environment()
+
+
+def test_a_worker_the_guard_killed_alone_is_cached_by_the_main_process(tmp_path):
+    """The worker died before it could store its route: recovered_export stores the route in
+    flight (and only that one) when the job ran alone, and a later run hits it."""
+    from benchmark import parallel
+    from twinzoo.workers import MEMORY_GUARD
+    work, cache_dir = tmp_path / "work", tmp_path / "cache"
+    journal = parallel._journal(str(work), NET.name)
+    journal.parent.mkdir(parents=True)
+    journal.write_text('{"start": "onnx_keras"}\n')
+    why = f"killed by the {MEMORY_GUARD}: its resident set reached 19.8 GB"
+    fmts = ["onnx_keras", "tflite_fp32"]
+    for alone in (False, True):
+        res = parallel.recovered_export((NET.name, SMALL, fmts, 0, str(work), None, str(cache_dir), alone), why)
+        assert [r["outcome"] for r in res["records"]] == [pipeline.EXPORT_FAILED] * 2
+    hits, _ = pipeline.cached_records(NET, _fmts(*fmts), SMALL, "", 0, tmp_path / "out", ArtifactCache(cache_dir))
+    assert list(hits) == ["onnx_keras"] and MEMORY_GUARD in hits["onnx_keras"]["error"]
+
+
 def test_an_unwritable_cache_is_a_usage_error(tmp_path, capsys):
     from benchmark import cli as bcli
     from export import cli as ecli

@@ -45,6 +45,40 @@ def test_a_reused_worker_keeps_its_process_and_a_grown_one_is_retired():
     assert retired[0][1] != retired[1][1]
 
 
+def sleep_job(seconds: float) -> str:
+    import time
+    time.sleep(seconds)
+    return "slept"
+
+
+def test_the_memory_guard_kills_the_process_that_took_the_memory_and_names_why():
+    """Memory short (a faked /proc/meminfo: 20 of 1000 bytes left) and the sleeper's resident set
+    faked above half the machine: it is killed and its job fails with the guard's words; the
+    small job beside it finishes (the guard kills nobody while no process is that large)."""
+    first: list[int] = []
+
+    def rss_of(pid):                              # the first process the guard looks at is "big"
+        first.append(pid) if not first else None
+        return 900 if pid == first[0] else 10
+
+    guard = workers.MemoryGuard(poll_seconds=0.05, meminfo=lambda: (1000, 20), rss_of=rss_of)
+    got = _run([(sleep_job, (60,)), (sleep_job, (0.5,))], guard=guard)
+    killed = [g for g in got.values() if g != "slept"]
+    assert len(killed) == 1 and killed[0][:2] == ("failed", "sleep_job")
+    assert workers.MEMORY_GUARD in killed[0][2] and "of the machine's" in killed[0][2]
+    assert list(got.values()).count("slept") == 1
+
+
+def test_the_memory_guard_spares_a_small_process_and_acts_only_when_memory_is_short():
+    tight = workers.MemoryGuard(meminfo=lambda: (1000, 30), rss_of=lambda pid: {1: 400, 2: 100}[pid])
+    assert tight.victim([1, 2]) is None                          # nobody holds half: the kernel decides
+    hog = workers.MemoryGuard(meminfo=lambda: (1000, 30), rss_of=lambda pid: {1: 600, 2: 100}[pid])
+    assert hog.victim([2, 1])[0] == 1
+    roomy = workers.MemoryGuard(meminfo=lambda: (1000, 50), rss_of=lambda pid: 900)
+    assert roomy.victim([1]) is None                             # 5% left: above the 4% line
+    assert workers.MemoryGuard(meminfo=lambda: None).victim([1]) is None
+
+
 def test_in_process_mode_turns_an_exception_into_the_jobs_failure():
     got = _run([(raise_job, ()), (pid_job, ("x",))], n_workers=0)
     assert got[0] == ("failed", "raise_job", "ValueError: bad weights")

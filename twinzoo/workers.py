@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 Job = tuple[Callable[..., Any], tuple]
@@ -48,12 +49,62 @@ def init_worker(threads: int) -> None:
     configure_threads(threads)
 
 
-def rss_bytes() -> int | None:
-    """This process's resident set now (Linux ``/proc``; None elsewhere)."""
+def rss_bytes(pid: int | None = None) -> int | None:
+    """The resident set of process ``pid`` (default: this one) now (Linux ``/proc``; None elsewhere)."""
     try:
-        with open("/proc/self/statm") as f:
+        with open(f"/proc/{pid or 'self'}/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
+        return None
+
+
+# Words every memory-guard kill's message carries (``export.pipeline.cacheable`` looks for them).
+MEMORY_GUARD = "memory guard"
+
+
+@dataclass(frozen=True)
+class MemoryGuard:
+    """Kills a job's process that has taken the machine's memory, before the machine thrashes.
+
+    Why: near the end of memory Linux does not always OOM-kill at once; it reclaims page cache
+    (the libraries' code pages among them) and the machine thrashes. Seen here (2026-12-04): GNMT's
+    ExecuTorch lowering held 19.8 of 23.5 GB with 0.37 GB available for over 20 minutes, kswapd at
+    72% of a core, memory pressure "full" 63%, not killed. The guard checks every ``poll_seconds``:
+    when the machine's available memory is below ``min_available`` of its total, the busy process
+    with the largest resident set is killed if that set is at least ``min_share`` of the total (so
+    only a process that is itself the cause is killed, never a small worker that waits on a big
+    child: the child's own runner, which watches it, kills it). Linux only (``/proc``)."""
+    min_available: float = 0.04
+    min_share: float = 0.5
+    poll_seconds: float = 1.0
+    meminfo: Callable[[], tuple[int, int] | None] = field(default=lambda: meminfo())
+    rss_of: Callable[[int], int | None] = field(default=lambda pid: rss_bytes(pid))
+
+    def victim(self, pids: list[int]) -> tuple[int, str] | None:
+        """The pid to kill among ``pids`` and why, or None when memory is not short."""
+        mem = self.meminfo()
+        if mem is None or not pids:
+            return None
+        total, available = mem
+        if available >= self.min_available * total:
+            return None
+        sizes = [(self.rss_of(pid) or 0, pid) for pid in pids]
+        rss, pid = max(sizes)
+        if rss < self.min_share * total:
+            return None
+        gb = 2 ** 30
+        return pid, (f"killed by the {MEMORY_GUARD}: its resident set reached {rss / gb:.1f} GB of the machine's "
+                     f"{total / gb:.1f} GB with {available / gb:.2f} GB left (it would have thrashed or been "
+                     f"OOM-killed)")
+
+
+def meminfo() -> tuple[int, int] | None:
+    """The machine's (total, available) memory in bytes (Linux ``/proc/meminfo``; None elsewhere)."""
+    try:
+        with open("/proc/meminfo") as f:
+            fields = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
+        return fields["MemTotal"], fields["MemAvailable"]
+    except (OSError, ValueError, IndexError, KeyError):
         return None
 
 
@@ -104,14 +155,16 @@ def death_reason(exitcode: int | None) -> str:
 
 def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None],
              failed: Callable[[Job, str], Any], threads: int = 1, alone: Callable[[Job], bool] | None = None,
-             reuse: bool = False, retire_bytes: int | None = None) -> None:
+             reuse: bool = False, retire_bytes: int | None = None,
+             guard: MemoryGuard | None = MemoryGuard()) -> None:
     """Run ``jobs`` in at most ``workers`` spawned processes, calling ``on_result(index, result)``
     as each finishes (in completion order). A job that raises, or whose process dies (crash, OOM
     kill), gets ``failed(job, why)`` as its result; the other jobs go on. ``threads``: each
     process's framework threads. ``reuse``: a process runs job after job (the frameworks' import
     paid once), retired once its RSS exceeds ``retire_bytes``; otherwise one fresh process per job
     (every converter's memory back to the system after each). ``workers`` 0: in this process.
-    ``alone(job)``: the job runs with no other job beside it."""
+    ``alone(job)``: the job runs with no other job beside it. ``guard``: kills a process that has
+    taken the machine's memory (``MemoryGuard``; its job fails with the guard's message)."""
     if workers <= 0:
         for i, job in enumerate(jobs):
             fn, args = job
@@ -125,6 +178,7 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
     pending = list(enumerate(jobs))
     idle: list[tuple[Any, Any]] = []                            # (process, connection)
     busy: dict[Any, tuple[Any, Any, int, Job]] = {}             # sentinel -> (process, conn, index, job)
+    guarded: dict[Any, str] = {}                                # sentinel -> why the guard killed it
 
     def start_worker() -> tuple[Any, Any]:
         parent, child = ctx.Pipe(duplex=True)
@@ -147,7 +201,16 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
                     proc, conn = start_worker()
                     conn.send(job)
                 busy[proc.sentinel] = (proc, conn, index, job)
-            ready = multiprocessing.connection.wait([*busy, *(c for _, c, _, _ in busy.values())])
+            ready = multiprocessing.connection.wait([*busy, *(c for _, c, _, _ in busy.values())],
+                                                    timeout=guard.poll_seconds if guard else None)
+            if guard is not None and not ready:
+                found = guard.victim([proc.pid for proc, *_ in busy.values()])
+                if found is not None:
+                    pid, why = found
+                    key = next(k for k, (proc, *_) in busy.items() if proc.pid == pid)
+                    guarded[key] = why
+                    busy[key][0].kill()
+                continue
             for key in list(busy):
                 proc, conn, index, job = busy[key]
                 if conn not in ready and key not in ready:
@@ -164,7 +227,7 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
                 if message is None:                            # died mid-job
                     proc.join()
                     conn.close()
-                    on_result(index, failed(job, death_reason(proc.exitcode)))
+                    on_result(index, failed(job, guarded.pop(key, None) or death_reason(proc.exitcode)))
                     continue
                 kind, payload, retire = message
                 if retire:
