@@ -54,10 +54,14 @@ def _tf_call(model) -> Callable[[np.ndarray], Call]:
     return bind
 
 
-def _tflite_call(model, size: tuple[int, int], threads: int, work: Path, stem: str) -> Callable[[np.ndarray], Call]:
+def _tflite_call(model, net_name: str, size: tuple[int, int], threads: int, work: Path,
+                 stem: str) -> Callable[[np.ndarray], Call]:
+    """``model`` (ours or the witness, both taking ``net_name``'s input) through the export's own
+    Keras -> TFLite route, in LiteRT."""
     from export import tflite
+    from twinzoo import catalogue
 
-    ctx = SimpleNamespace(size=size, net=SimpleNamespace(channels=3), keras_model=model, cache={})
+    ctx = SimpleNamespace(size=size, net=catalogue.get(net_name), keras_model=model, cache={})
     path = work / f"{stem}.tflite"
     tflite.keras_to_tflite(ctx, path, "fp32")
     interp = tflite.interpreter(path, threads)
@@ -99,8 +103,8 @@ def keras_applications(names: list[str], runtimes: list[str], threads: int, plan
                 if rt == "keras_tf":
                     a, b = _tf_call(ours)(x), _tf_call(theirs)(x)
                 else:
-                    a = _tflite_call(ours, w.size, threads, work, f"{w.model}_ours")(x)
-                    b = _tflite_call(theirs, w.size, threads, work, f"{w.model}_{w.app}")(x)
+                    a = _tflite_call(ours, w.model, w.size, threads, work, f"{w.model}_ours")(x)
+                    b = _tflite_call(theirs, w.model, w.size, threads, work, f"{w.model}_{w.app}")(x)
             except Exception as exc:  # noqa: BLE001
                 out.append({"network": w.model, "witness": label, "runtime": rt, "size": list(w.size),
                             **error_record(exc, "converting" if rt != "keras_tf" else "tracing")})
