@@ -116,21 +116,16 @@ def _store_guarded(rec: dict[str, Any], args: tuple, size: tuple[int, int]) -> N
     worker died before it could store it; ``export.pipeline.cacheable`` says which are kept)."""
     from export import cache as cachemod
     from export import formats as fmt_registry
-    from export.pipeline import cacheable, export_key
+    from export.pipeline import export_key, store
     from twinzoo import catalogue
 
     name, _, _, seed, _, weights, cache_dir = args[:7]
     cache = cachemod.open_cache(cache_dir)
-    if cache is None or not cacheable(rec):
+    if cache is None:
         return
-    net = catalogue.get(name)
-    key, ingredients = export_key(net, fmt_registry.get(rec["format"]), size, seed,
+    key, ingredients = export_key(catalogue.get(name), fmt_registry.get(rec["format"]), size, seed,
                                   cachemod.weights_identity(name, Path(weights) if weights else None))
-    rec["cache"] = {"hit": False, "key": key}
-    try:
-        cache.put(key, ingredients, {k: v for k, v in rec.items() if k != "cache"})
-    except (OSError, ValueError) as exc:     # a full or vanished cache costs the next run, not this one
-        rec["cache"]["not_stored"] = f"{type(exc).__name__}: {exc}"[:300]
+    store(cache, key, ingredients, rec, None)
 
 
 def _failed(job: Job, why: str) -> dict[str, Any]:

@@ -304,18 +304,20 @@ def _side_files(rec: dict[str, Any], out_dir: Path) -> dict[str, Path]:
 
 
 def store(cache: cachemod.ArtifactCache, key: str, ingredients: dict[str, Any], rec: dict[str, Any],
-          ctx: ExportContext) -> None:
+          ctx: ExportContext | None) -> None:
     """Cache a fresh record (when ``cacheable``) with its files and, for a route that has a
-    partner route, its outputs; ``rec["cache"]`` says whether it was stored."""
+    partner route, its outputs; ``rec["cache"]`` says whether it was stored. Without ``ctx`` (a
+    record made after its worker died) the record alone is stored."""
     rec["cache"] = {"hit": False, "key": key}
     if not cacheable(rec):
         rec["cache"]["not_stored"] = "not a deterministic outcome of the key (skipped, or a transient failure)"
         return
     has_partner = rec["format"] in COUNTERPARTS or rec["format"] in COUNTERPARTS.values()
-    outputs = ctx.cache.get("outputs", {}).get(rec["format"]) if has_partner else None
+    outputs = ctx.cache.get("outputs", {}).get(rec["format"]) if has_partner and ctx is not None else None
+    files = _side_files(rec, ctx.out_dir) if ctx is not None else None
     stored = {k: v for k, v in rec.items() if k != "cache"}
     try:
-        cache.put(key, ingredients, stored, _side_files(rec, ctx.out_dir), outputs)
+        cache.put(key, ingredients, stored, files, outputs)
     except (OSError, ValueError) as exc:     # a full or vanished cache costs the next run, not this one
         rec["cache"]["not_stored"] = f"{type(exc).__name__}: {exc}"[:300]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 Job = tuple[Callable[..., Any], tuple]
@@ -58,6 +58,16 @@ def rss_bytes(pid: int | None = None) -> int | None:
         return None
 
 
+def meminfo() -> tuple[int, int] | None:
+    """The machine's (total, available) memory in bytes (Linux ``/proc/meminfo``; None elsewhere)."""
+    try:
+        with open("/proc/meminfo") as f:
+            fields = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
+        return fields["MemTotal"], fields["MemAvailable"]
+    except (OSError, ValueError, IndexError, KeyError):
+        return None
+
+
 # Words every memory-guard kill's message carries (``export.pipeline.cacheable`` looks for them).
 MEMORY_GUARD = "memory guard"
 
@@ -77,8 +87,8 @@ class MemoryGuard:
     min_available: float = 0.04
     min_share: float = 0.5
     poll_seconds: float = 1.0
-    meminfo: Callable[[], tuple[int, int] | None] = field(default=lambda: meminfo())
-    rss_of: Callable[[int], int | None] = field(default=lambda pid: rss_bytes(pid))
+    meminfo: Callable[[], tuple[int, int] | None] = meminfo
+    rss_of: Callable[[int], int | None] = rss_bytes
 
     def victim(self, pids: list[int]) -> tuple[int, str] | None:
         """The pid to kill among ``pids`` and why, or None when memory is not short."""
@@ -96,16 +106,6 @@ class MemoryGuard:
         return pid, (f"killed by the {MEMORY_GUARD}: its resident set reached {rss / gb:.1f} GB of the machine's "
                      f"{total / gb:.1f} GB with {available / gb:.2f} GB left (it would have thrashed or been "
                      f"OOM-killed)")
-
-
-def meminfo() -> tuple[int, int] | None:
-    """The machine's (total, available) memory in bytes (Linux ``/proc/meminfo``; None elsewhere)."""
-    try:
-        with open("/proc/meminfo") as f:
-            fields = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
-        return fields["MemTotal"], fields["MemAvailable"]
-    except (OSError, ValueError, IndexError, KeyError):
-        return None
 
 
 def _error(exc: BaseException) -> str:
