@@ -49,7 +49,7 @@ from benchmark import peak as peak_mod  # noqa: E402
 from benchmark import report as rep  # noqa: E402
 from benchmark.runtimes import RUNTIMES, UnknownRuntimeError  # noqa: E402
 from benchmark.runtimes import get as get_runtime  # noqa: E402
-from benchmark.suite import BENCH_NETWORKS  # noqa: E402
+from benchmark.suite import BENCH_NETWORKS, ROUTE_BUDGET_MINUTES  # noqa: E402
 from twinzoo import catalogue  # noqa: E402
 
 console = Console(stderr=True)
@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="worker processes for the untimed work (exports, verification, conformance) run before "
                         "the timing; 0: in this process (default: the cores)")
+    p.add_argument("--route-budget", type=float, default=ROUTE_BUDGET_MINUTES, metavar="MIN",
+                   help="minutes one export route (conversion and verification) may run before it is stopped and "
+                        f"recorded as failed, the network's other routes going on (default {ROUTE_BUDGET_MINUTES:g}; "
+                        "0: no budget; none either with --jobs 0, where routes run in this process); the stop is "
+                        "cached, and a larger budget tries the route again")
     from export.cli import add_cache_arguments
     add_cache_arguments(p)
     p.add_argument("--retime", action="store_true",
@@ -151,6 +156,8 @@ def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[int, 
         raise UsageError(f"--jobs {args.jobs}: must be 0 or more")
     if args.threads < 1:
         raise UsageError(f"--threads {args.threads}: must be at least 1")
+    if not args.route_budget >= 0:                # NaN too
+        raise UsageError(f"--route-budget {args.route_budget}: must be 0 (no budget) or more minutes")
     out = check_out_dir(args.out)
     from export.cli import check_cache_dir
     try:
@@ -171,7 +178,13 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
     heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
     weights = str(args.weights) if args.weights else None
     cache_dir = str(args.cache) if args.cache else None
+    budget = args.route_budget * 60 or None
     done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}, "conformance_hits": 0}
+
+    def export_jobs(n: str, groups: list[list[str]]) -> list[parallel.Job]:
+        return [(parallel.export_job, (n, sizes[n], group, args.seed, str(work), weights, cache_dir,
+                                       n in EXPORT_ALONE, budget)) for group in groups]
+
     jobs: list[parallel.Job] = []
     for n in heavy_first if formats else []:
         hits = cached_exports(n, sizes[n], formats, args, work, cache)
@@ -182,9 +195,7 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
             continue
         # a network exported one format per job runs only its missing ones; the others get every
         # format, restored from the cache in the worker, so cross-route pairs see both routes
-        groups = [[f] for f in missing] if n in EXPORT_PER_FORMAT else [formats]
-        jobs += [(parallel.export_job, (n, sizes[n], group, args.seed, str(work), weights, cache_dir,
-                                        n in EXPORT_ALONE)) for group in groups]
+        jobs += export_jobs(n, [[f] for f in missing] if n in EXPORT_PER_FORMAT else [formats])
     if checks and cache is not None:
         for n in conf_names:
             hit = cache.get(conformance_key(n, checks, args.seed)[0])
@@ -207,8 +218,8 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
                 done["export_errors"][name] = err
             else:               # a network exported one format per job gathers its records here
                 done["exported"].setdefault(name, {}).update({r["format"]: r for r in res["records"]})
-                prev = done["seconds"].get(name, 0.0)        # None: a job's worker died, no total
-                done["seconds"][name] = None if prev is None or res["seconds"] is None else prev + res["seconds"]
+            prev = done["seconds"].get(name, 0.0)        # None: a job's time unknown, no total
+            done["seconds"][name] = None if prev is None or res.get("seconds") is None else prev + res["seconds"]
             outcomes = ", ".join(f"{r['format']} {r['outcome']}" for r in done["exported"].get(name, {}).values())
             progress.console.print(f"  exported {name}: {escape(err or outcomes)}", soft_wrap=True, highlight=False)
         else:
@@ -220,9 +231,35 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
                     store_row(cache, row, checks, args.seed)
             progress.console.print("  conformance " + ", ".join(f"{r['model']} {'pass' if r['passed'] else 'FAIL'}"
                                                                 for r in rows), soft_wrap=True, highlight=False)
-    parallel.run_jobs(jobs, args.jobs, on_result,
-                      alone=lambda job: job[0] is parallel.export_job and job[1][0] in EXPORT_ALONE)
+    tried: dict[str, list[str]] = {}
+    while jobs:
+        parallel.run_jobs(jobs, args.jobs, on_result, route_budget=budget,
+                          alone=lambda job: job[0] is parallel.export_job and job[1][0] in EXPORT_ALONE)
+        # a worker killed mid-network (the time budget, the memory guard, a crash) left routes not
+        # attempted: they get a fresh worker, and a network whose retry made no progress stops
+        jobs = []
+        for n, recs in done["exported"].items():
+            groups = retry_groups(recs, formats, cache is not None, n in EXPORT_PER_FORMAT)
+            if groups and tried.get(n) != groups:
+                tried[n] = groups
+                jobs += export_jobs(n, groups)
+        if jobs:
+            task = progress.add_task("routes not attempted, in fresh workers", total=len(jobs))
     return done
+
+
+def retry_groups(records: dict[str, dict[str, Any]], formats: list[str], cached: bool,
+                 per_format: bool) -> list[list[str]]:
+    """The export jobs (format groups) that finish a network whose worker died before some of its
+    routes: those routes, one per job for a network exported per format; otherwise in one job,
+    with (when there is a cache) every route whose record the cache keeps, restored there, so
+    cross-route pairs are compared as in one run. Routes that failed otherwise are not retried."""
+    from export.pipeline import cacheable
+
+    todo = [f for f in formats if (records.get(f) or {}).get("stage") == "not attempted"]
+    if not todo or per_format:
+        return [[f] for f in todo]
+    return [[f for f in formats if f in todo or (cached and f in records and cacheable(records[f]))]]
 
 
 # ------------------------------------------------------------------------------------------
@@ -237,7 +274,8 @@ def cached_exports(name: str, size: tuple[int, int], formats: list[str], args: a
     from export.pipeline import cached_records, export_size
     net = catalogue.get(name)
     size_, why = export_size(net, size)
-    hits, _ = cached_records(net, [registry.get(f) for f in formats], size_, why, args.seed, work, cache, args.weights)
+    hits, _ = cached_records(net, [registry.get(f) for f in formats], size_, why, args.seed, work, cache, args.weights,
+                             args.route_budget * 60 or None)
     return hits
 
 
@@ -457,7 +495,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         "settings": {"thread_settings": thread_settings, "timing_plan": plan.as_dict(),
                      "input": "batch 1, float32, the first verification sample (a real ai-benchmark image where "
                               "the network has an image set)",
-                     "weights": weights_note(args.weights), "request": request},
+                     "weights": weights_note(args.weights), "request": request,
+                     "route_budget": (f"{args.route_budget:g} min per export route" if args.route_budget and args.jobs
+                                      else "none (--route-budget 0 or --jobs 0)")},
         "environment": environment(peak), "peak": peak.as_dict(),
         "networks": [kept[n] for n in names if n in kept], "witnesses": [], "conformance": None,
         "timing": {"started": started, "load_average_at_start": os.getloadavg()},

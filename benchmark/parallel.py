@@ -23,10 +23,13 @@ def _journal(work: str, name: str) -> Path:
 
 
 def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str,
-               weights: str | None = None, cache: str | None = None, alone: bool = False) -> dict[str, Any]:
+               weights: str | None = None, cache: str | None = None, alone: bool = False,
+               route_budget: float | None = None) -> dict[str, Any]:
     """Export and verify one network's artifacts (export's pipeline, through the artifact cache in
     directory ``cache`` unless None); its records, never raises. ``alone``: the job runs with no
     other job beside it (a memory-guard kill is then the route's own, and cached).
+    ``route_budget``: the seconds a route may take (``route_overdue`` kills it after), so a cached
+    kill made under a smaller budget is tried again.
     Each record, and each format as it starts, is also appended to a journal in ``work``, so a
     worker killed mid-network (the OOM killer: one converter took 17 GB on VGG-16) loses only the
     format it was in (``recovered_export``)."""
@@ -44,11 +47,13 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
             f.write(json.dumps(entry, default=str) + "\n")
 
     t0 = time.perf_counter()
+    note({"begin": time.time()})            # a killed job's seconds (recovered_export)
     try:
         records = export_network(catalogue.get(name), [fmt_registry.get(f) for f in formats], size, seed, Path(work),
-                                 on_record=lambda r: note({"record": r}), on_start=lambda f: note({"start": f.name}),
+                                 on_record=lambda r: note({"record": r}),
+                                 on_start=lambda f: note({"start": f.name, "t": time.time()}),
                                  weights_dir=Path(weights) if weights else None, cache=open_cache(cache),
-                                 alone=alone)
+                                 alone=alone, route_budget=route_budget)
     except Exception as exc:  # noqa: BLE001 — returned as the job's error
         return {"kind": "export", "name": name, "error": f"{type(exc).__name__}: {exc}"[:500],
                 "traceback": "".join(traceback.format_exception(exc)[-3:])[-2000:]}
@@ -71,26 +76,78 @@ def conformance_job(names: list[str], checks: tuple[str, ...], seed: int) -> dic
     return {"kind": "conformance", "names": names, "rows": rows}
 
 
+def route_in_flight(work: str, name: str) -> tuple[str, float] | None:
+    """The route of ``name`` its export job is in now, and when it started (wall clock), from
+    the job's journal; None before the first route or between routes."""
+    journal = _journal(work, name)
+    current = None
+    try:
+        lines = journal.read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:                  # a line being written
+            continue
+        current = (entry["start"], entry.get("t", time.time())) if "start" in entry else None
+    return current
+
+
+def route_overdue(budget: float | None) -> Callable[[Job, float], str | None] | None:
+    """For ``twinzoo.workers.run_jobs``: an export job whose current route has run past
+    ``budget`` seconds is to be killed, with the reason its record will carry (None: no budget).
+    Why a budget: a route that will not finish holds a worker for as long as it is let run;
+    Pixel-RNN's torch -> TFLite conversion (litert-torch unrolling its scans) had not finished
+    after 25 minutes (2026-12-03), GNMT's ExecuTorch lowering ran 18 minutes before the memory
+    guard stopped it (2026-12-04)."""
+    if not budget:
+        return None
+    from twinzoo.workers import TIME_BUDGET
+
+    def overdue(job: Job, seconds: float) -> str | None:
+        fn, args = job
+        if fn is not export_job:
+            return None
+        flight = route_in_flight(args[4], args[0])
+        now = time.time()
+        # a journal left by an earlier job of this network (killed mid-route) is not this job's
+        if flight is None or flight[1] < now - seconds - 1 or now - flight[1] <= budget:
+            return None
+        return (f"stopped by the {TIME_BUDGET}: {flight[0]} ran past {budget / 60:g} min on this machine "
+                f"(--route-budget; a larger budget tries it again)")
+    return overdue
+
+
 def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     """An export job whose worker died: the records its journal holds, the format in flight
     recorded as failed with ``why``, the formats after it as not attempted. Without a journal
     entry (it died before the first format) the whole network is the error."""
     name, _, formats, _, work = args[:5]
     alone = len(args) > 7 and args[7]
+    budget = args[8] if len(args) > 8 else None
     journal = _journal(work, name)
     records: list[dict[str, Any]] = []
-    started = None
+    started = begin = None
     if journal.exists():
         for line in journal.read_text().splitlines():
-            entry = json.loads(line)
+            try:
+                entry = json.loads(line)
+            except ValueError:              # the line the worker was writing when it died
+                continue
             if "record" in entry:
                 records.append(entry["record"])
-            else:
+            elif "start" in entry:
                 started = entry["start"]
+            else:
+                begin = entry.get("begin")
+    seconds = round(time.time() - begin, 1) if begin else None
     if started is None:
-        return {"kind": "export", "name": name, "error": why}
+        return {"kind": "export", "name": name, "error": why, "seconds": seconds}
     from export import formats as fmt_registry
-    from export.pipeline import EXPORT_FAILED, base_record, export_size, mark_alone
+    from export.common import remove_leftovers
+    from export.pipeline import EXPORT_FAILED, base_record, cacheable, export_size, mark_alone
+    from twinzoo.workers import TIME_BUDGET
     from twinzoo import catalogue
 
     net = catalogue.get(name)
@@ -102,18 +159,22 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
         rec = base_record(net, fmt_registry.get(fmt), size, size_why)
         if fmt == started:
             rec.update(outcome=EXPORT_FAILED, path=None, stage="export or verification", error=why)
-            if mark_alone(rec, alone).get("ran_alone"):
-                _store_guarded(rec, args, size)
+            remove_leftovers(Path(work) / name / fmt_registry.get(fmt).filename(f"{name}_{size[0]}x{size[1]}"))
+            if TIME_BUDGET in why:
+                rec["budget_seconds"] = budget
+            if cacheable(mark_alone(rec, alone)):
+                _store_recovered(rec, args, size)
         else:
             rec.update(outcome=EXPORT_FAILED, path=None, stage="not attempted",
                        error=f"not attempted: the worker died during {started} ({why})")
         records.append(rec)
-    return {"kind": "export", "name": name, "records": records, "seconds": None, "partial": True}
+    return {"kind": "export", "name": name, "records": records, "seconds": seconds, "partial": True}
 
 
-def _store_guarded(rec: dict[str, Any], args: tuple, size: tuple[int, int]) -> None:
-    """Cache the record of a route whose worker the memory guard killed while it ran alone (the
-    worker died before it could store it; ``export.pipeline.cacheable`` says which are kept)."""
+def _store_recovered(rec: dict[str, Any], args: tuple, size: tuple[int, int]) -> None:
+    """Cache the record of a route whose worker was killed for it (the memory guard, while it ran
+    alone; the time budget): the worker died before it could store it
+    (``export.pipeline.cacheable`` says which are kept)."""
     from export import cache as cachemod
     from export import formats as fmt_registry
     from export.pipeline import export_key, store
@@ -147,10 +208,12 @@ def witness_job(names: list[str], sizes: dict[str, tuple[int, int]], threads: in
 
 
 def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]], None], threads: int = 1,
-             alone: Callable[[Job], bool] | None = None) -> None:
+             alone: Callable[[Job], bool] | None = None, route_budget: float | None = None) -> None:
     """The main job's worker processes (``twinzoo.workers.run_jobs``): one fresh process per job,
     since the converters' memory goes back to the system only with their process (one process
     that kept it through several networks grew past 10 GB and was OOM-killed). A job whose process
-    dies fails alone (``_failed``: an export keeps what its journal recorded)."""
+    dies fails alone (``_failed``: an export keeps what its journal recorded); a route that runs
+    past ``route_budget`` seconds is killed (``route_overdue``)."""
     from twinzoo import workers as pool
-    pool.run_jobs(jobs, workers, lambda _, result: on_result(result), _failed, threads=threads, alone=alone)
+    pool.run_jobs(jobs, workers, lambda _, result: on_result(result), _failed, threads=threads, alone=alone,
+                  overdue=route_overdue(route_budget))

@@ -274,6 +274,7 @@ def environment_rows(report: dict[str, Any]) -> list[list[str]]:
     rows = [["CPU", env["cpu"]], ["cores (os.cpu_count)", str(env["cores"])], ["ISA", peak["isa"]],
             ["float32 peak", peak["formula"]], ["threads", json.dumps(s["thread_settings"])],
             ["timing plan", json.dumps(s["timing_plan"])], ["batch / input", s["input"]],
+            ["export route budget", s.get("route_budget", "none")],
             ["python / platform", f"{env['python']} / {env['platform']}"]]
     rows += [[k, v or "not installed"] for k, v in env["versions"].items()]
     return rows

@@ -82,6 +82,15 @@ def atomic_path(final: Path) -> Iterator[Path]:
         raise
 
 
+def remove_leftovers(final: Path) -> list[Path]:
+    """Remove the temporary files ``atomic_path`` made for ``final`` that a killed process (the
+    OOM killer, the memory guard, a time budget: no ``finally`` runs) left behind; the removed."""
+    gone = [p for p in final.parent.glob(f".{final.stem}.*{final.suffix}") if p.is_file()]
+    for p in gone:
+        p.unlink(missing_ok=True)
+    return gone
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

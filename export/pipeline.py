@@ -20,7 +20,7 @@ from export import formats, metrics, nnapi, tflite
 from export.common import ExportContext, Outputs, Sample, as_outputs, atomic_path, sha256, version_of, write_bytes_atomic
 from export.formats import Format
 from twinzoo.catalogue import Network
-from twinzoo.workers import MEMORY_GUARD
+from twinzoo.workers import MEMORY_GUARD, TIME_BUDGET
 
 # Representative dataset for full-int8 calibration: real images of the network's image set, after
 # the ones used for verification (so the model is not verified on its own calibration images).
@@ -251,7 +251,8 @@ def cacheable(rec: dict[str, Any]) -> bool:
     a route the memory guard killed while it ran with no other job beside it (``ran_alone``): it
     outgrew this machine on its own, and the key holds the machine's memory, so it would again
     (GNMT's ExecuTorch lowering thrashed this 23 GB machine for 20 minutes before it was killed:
-    a warm run must not pay that again)."""
+    a warm run must not pay that again), and a route the main job's time budget stopped, with the
+    budget it had (``budget_seconds``: a hit only for a budget no larger, ``within_budget``)."""
     outcome, stage = rec.get("outcome"), rec.get("stage")
     if outcome in (PASS, FAIL, NOT_VERIFIABLE):
         text = (rec.get("verification") or {}).get("error") or ""
@@ -261,6 +262,8 @@ def cacheable(rec: dict[str, Any]) -> bool:
         return False
     if MEMORY_GUARD in text:
         return rec.get("ran_alone") is True and stage in (None, "export or verification")
+    if TIME_BUDGET in text:
+        return bool(rec.get("budget_seconds")) and stage in (None, "export or verification")
     return stage is None and not any(marker in text for marker in TRANSIENT)
 
 
@@ -278,18 +281,28 @@ def export_key(net: Network, fmt: Format, size: tuple[int, int], seed: int,
     return cachemod.key_of(ingredients), ingredients
 
 
+def within_budget(rec: dict[str, Any], budget: float | None) -> bool:
+    """Whether a cached record stands under a route budget of ``budget`` seconds (None: none):
+    every record does but one the time budget stopped under a smaller budget, which a larger
+    budget tries again."""
+    stopped = rec.get("budget_seconds")
+    return stopped is None or (budget is not None and budget <= stopped)
+
+
 def cached_records(net: Network, fmts: list[Format], size: tuple[int, int], size_why: str, seed: int,
-                   out_dir: Path, cache: cachemod.ArtifactCache, weights_dir: Path | None = None
+                   out_dir: Path, cache: cachemod.ArtifactCache, weights_dir: Path | None = None,
+                   route_budget: float | None = None
                    ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, dict[str, Any]]]]:
     """The records of ``fmts`` the cache holds (their files restored under ``out_dir``), by
-    format, and every format's (key, ingredients)."""
+    format, and every format's (key, ingredients); a route stopped by a smaller time budget than
+    ``route_budget`` (None: no budget) is not taken (``within_budget``)."""
     identity = cachemod.weights_identity(net.name, weights_dir)
     keys = {fmt.name: export_key(net, fmt, size, seed, identity) for fmt in fmts}
     hits: dict[str, dict[str, Any]] = {}
     for fmt in fmts:
         key = keys[fmt.name][0]
         hit = cache.restore(key, out_dir)
-        if hit is not None:
+        if hit is not None and within_budget(hit.record, route_budget):
             rec = hit.record
             rec["input"]["size_from"] = size_why         # the same size, perhaps asked for otherwise
             rec["cache"] = {"hit": True, "key": key, "stored": hit.stored}
@@ -343,11 +356,13 @@ def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | Non
                    out_dir: Path, on_record: Callable[[dict[str, Any]], None] | None = None,
                    on_start: Callable[[Format], None] | None = None,
                    weights_dir: Path | None = None,
-                   cache: cachemod.ArtifactCache | None = None, alone: bool = True) -> list[dict[str, Any]]:
+                   cache: cachemod.ArtifactCache | None = None, alone: bool = True,
+                   route_budget: float | None = None) -> list[dict[str, Any]]:
     """Every requested format of one network; a failure to prepare the twins (a network with no
     certified port in ``weights_dir`` among them) is recorded on each. With a ``cache``, the
     formats it holds are restored first, and the twins are built only if some format is missing.
-    ``alone``: no other job runs beside this one (``mark_alone``)."""
+    ``alone``: no other job runs beside this one (``mark_alone``). ``route_budget``: the seconds
+    the caller lets a route run (it enforces them; here only for ``within_budget``)."""
     sz, why = export_size(net, size)
     done: dict[str, dict[str, Any]] = {}
     keys: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -358,7 +373,7 @@ def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | Non
             on_record(rec)
 
     if cache is not None:
-        hits, keys = cached_records(net, fmts, sz, why, seed, out_dir, cache, weights_dir)
+        hits, keys = cached_records(net, fmts, sz, why, seed, out_dir, cache, weights_dir, route_budget)
         for fmt in fmts:
             if fmt.name in hits:
                 if on_start:                 # the journal pairs each record with its start

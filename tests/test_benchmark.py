@@ -240,7 +240,7 @@ def test_a_worker_killed_mid_network_keeps_the_formats_it_finished(tmp_path):
 def test_a_worker_killed_before_its_first_format_fails_the_network(tmp_path):
     from benchmark import parallel
     res = parallel.recovered_export(("srcnn", (64, 64), ["ptl"], 0, str(tmp_path)), "worker process died")
-    assert res == {"kind": "export", "name": "srcnn", "error": "worker process died"}
+    assert res == {"kind": "export", "name": "srcnn", "error": "worker process died", "seconds": None}
 
 
 def test_an_export_job_makes_its_work_directory(tmp_path):

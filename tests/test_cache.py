@@ -221,6 +221,101 @@ def test_a_worker_the_guard_killed_alone_is_cached_by_the_main_process(tmp_path)
     assert list(hits) == ["onnx_keras"] and MEMORY_GUARD in hits["onnx_keras"]["error"]
 
 
+def test_a_route_past_the_time_budget_is_named_from_the_journal_and_cached_with_its_budget(tmp_path):
+    """route_overdue reads the route in flight from the job's journal: past the budget it names
+    it; a route under the budget, a finished route, a journal older than the job, no budget: no
+    kill. The killed route is cached with its budget (its leftover temporary file removed), a
+    hit for that budget or a smaller one and a miss for a larger one or none, so raising
+    --route-budget tries it again; the routes after it are not attempted and not cached."""
+    import time
+
+    from benchmark import parallel
+    from twinzoo.workers import TIME_BUDGET
+    work, cache_dir = tmp_path / "work", tmp_path / "cache"
+    fmts = ["onnx_keras", "tflite_fp32"]
+    args = (NET.name, SMALL, fmts, 0, str(work), None, str(cache_dir), False, 600.0)
+    journal = parallel._journal(str(work), NET.name)
+    journal.parent.mkdir(parents=True)
+    overdue = parallel.route_overdue(600.0)
+    job = (parallel.export_job, args)
+    now = time.time()
+    journal.write_text(json.dumps({"begin": now - 900}) + "\n" + json.dumps({"start": "onnx_keras", "t": now - 700}) + "\n")
+    why = overdue(job, 900)
+    assert TIME_BUDGET in why and "onnx_keras" in why and "10 min" in why
+    assert overdue(job, 100) is None                       # the journal predates this job
+    assert parallel.route_overdue(900.0)(job, 900) is None and parallel.route_overdue(None) is None
+    assert overdue((parallel.conformance_job, ([NET.name], (), 0)), 900) is None
+    with journal.open("a") as f:
+        f.write(json.dumps({"record": {"format": "onnx_keras"}}) + "\n")
+    assert overdue(job, 900) is None                       # between routes
+    journal.write_text(json.dumps({"begin": now - 900}) + "\n" + json.dumps({"start": "onnx_keras", "t": now - 700}) + "\n")
+    leftover = work / NET.name / f".{NET.name}_{SMALL[0]}x{SMALL[1]}.onnx_keras.abc123.onnx"
+    leftover.parent.mkdir()
+    leftover.write_bytes(b"")
+    res = parallel.recovered_export(args, why)
+    assert not leftover.exists()
+    assert [r.get("stage") for r in res["records"]] == ["export or verification", "not attempted"]
+    assert res["records"][0]["budget_seconds"] == 600.0 and 890 < res["seconds"] < 1000
+    cache = ArtifactCache(cache_dir)
+    for budget, hit in ((600.0, True), (300.0, True), (900.0, False), (None, False)):
+        hits, _ = pipeline.cached_records(NET, _fmts(*fmts), SMALL, "", 0, tmp_path / "out", cache, route_budget=budget)
+        assert list(hits) == (["onnx_keras"] if hit else []), budget
+
+
+def test_a_network_whose_worker_died_is_finished_in_a_fresh_worker():
+    """retry_groups: the routes not attempted, with the cached ones so cross-route pairs meet
+    (without a cache only those), one per job for a network exported per format; routes that
+    failed otherwise, and a network with nothing left, are not retried."""
+    from benchmark.cli import retry_groups
+    fmts = ["onnx_torch", "onnx_keras", "tflite_fp32", "ptl"]
+    recs = {"onnx_torch": {"outcome": PASS, "verification": {"status": "pass"}},
+            "onnx_keras": {"outcome": pipeline.EXPORT_FAILED, "stage": "export or verification",
+                           "error": "worker process died (exit code -9: killed, e.g. by the OOM killer)"},
+            "tflite_fp32": {"outcome": pipeline.EXPORT_FAILED, "stage": "not attempted", "error": "not attempted"},
+            "ptl": {"outcome": pipeline.EXPORT_FAILED, "stage": "not attempted", "error": "not attempted"}}
+    assert retry_groups(recs, fmts, True, False) == [["onnx_torch", "tflite_fp32", "ptl"]]
+    assert retry_groups(recs, fmts, False, False) == [["tflite_fp32", "ptl"]]
+    assert retry_groups(recs, fmts, True, True) == [["tflite_fp32"], ["ptl"]]
+    assert retry_groups({f: recs["onnx_torch"] for f in fmts}, fmts, True, False) == []
+
+
+def test_the_main_job_sends_routes_not_attempted_to_a_fresh_worker_until_none_is_left(tmp_path, monkeypatch):
+    """untimed_phase with the worker pool faked: the first job's worker "dies" during its first
+    route (the records recovered_export makes from the journal), the retry job gets the route
+    not attempted and finishes it; the records merge, the network's seconds add up, and the
+    time budget reaches the jobs."""
+    import argparse
+
+    from rich.progress import Progress
+
+    from benchmark import cli, parallel
+    fmts = ["onnx_torch", "tflite_fp32"]
+    sent: list[list[str]] = []
+
+    def fake_pool(jobs, workers, on_result, alone=None, route_budget=None):
+        for fn, args in jobs:
+            assert fn is parallel.export_job and args[8] == route_budget == 120.0
+            sent.append(list(args[2]))
+            if len(sent) == 1:
+                journal = parallel._journal(args[4], args[0])
+                journal.parent.mkdir(parents=True, exist_ok=True)
+                journal.write_text(json.dumps({"begin": 0}) + "\n" + json.dumps({"start": "onnx_torch"}) + "\n")
+                res = parallel.recovered_export(args, "worker process died (exit code -9: killed)")
+                res["seconds"] = 5.0
+            else:
+                res = {"kind": "export", "name": args[0], "seconds": 7.0,
+                       "records": [{"format": f, "outcome": PASS} for f in args[2]]}
+            on_result(res)
+    monkeypatch.setattr(parallel, "run_jobs", fake_pool)
+    args = argparse.Namespace(cache=None, weights=None, seed=0, route_budget=2.0, jobs=1)
+    with Progress(disable=True) as progress:
+        done = cli.untimed_phase([NET.name], {NET.name: SMALL}, fmts, [], (), args, tmp_path / "work", progress)
+    assert sent == [fmts, ["tflite_fp32"]]
+    recs = done["exported"][NET.name]
+    assert recs["onnx_torch"]["stage"] == "export or verification" and recs["tflite_fp32"]["outcome"] == PASS
+    assert done["seconds"][NET.name] == 12.0
+
+
 def test_an_unwritable_cache_is_a_usage_error(tmp_path, capsys):
     from benchmark import cli as bcli
     from export import cli as ecli

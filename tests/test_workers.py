@@ -69,6 +69,50 @@ def test_the_memory_guard_kills_the_process_that_took_the_memory_and_names_why()
     assert list(got.values()).count("slept") == 1
 
 
+def parent_of_a_sleeper(pid_file: str) -> str:
+    """A job that starts a process of its own (as the full-int8 and ExecuTorch routes do), writes
+    its pid to ``pid_file`` and waits on it."""
+    import subprocess
+    import sys
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    with open(pid_file, "w") as f:
+        f.write(str(child.pid))
+    child.wait()
+    return "waited"
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] in ("Z", "X")       # a zombie is dead
+    except OSError:
+        return True
+
+
+def test_a_job_past_its_time_budget_is_killed_with_the_processes_under_it(tmp_path):
+    """``overdue`` names a reason once the sleeper's job has started its process: that job fails
+    with the reason, the process it started dies with it (not left running, orphaned), the other
+    job finishes; a job that ``overdue`` leaves alone is never killed."""
+    import time
+    pid_file = tmp_path / "child.pid"
+
+    def overdue(job, seconds):
+        return f"past the {workers.TIME_BUDGET} ({seconds:.1f} s)" if job[0] is parent_of_a_sleeper and \
+            pid_file.exists() and pid_file.read_text() else None
+    t0 = time.monotonic()
+    got = _run([(parent_of_a_sleeper, (str(pid_file),)), (sleep_job, (2,))], overdue=overdue, poll_seconds=0.1,
+               guard=None)
+    assert got[1] == "slept"
+    assert got[0][:2] == ("failed", "parent_of_a_sleeper") and workers.TIME_BUDGET in got[0][2]
+    assert time.monotonic() - t0 < 60                             # not the sleeper's 120 s
+    child = int(pid_file.read_text())
+    for _ in range(50):                                          # SIGKILL is delivered at once; reaping may lag
+        if _gone(child):
+            break
+        time.sleep(0.1)
+    assert _gone(child), "the killed job's own process is still running"
+
+
 def test_the_memory_guard_spares_a_small_process_and_acts_only_when_memory_is_short():
     tight = workers.MemoryGuard(meminfo=lambda: (1000, 30), rss_of=lambda pid: {1: 400, 2: 100}[pid])
     assert tight.victim([1, 2]) is None                          # nobody holds half: the kernel decides

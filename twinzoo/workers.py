@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -70,6 +71,41 @@ def meminfo() -> tuple[int, int] | None:
 
 # Words every memory-guard kill's message carries (``export.pipeline.cacheable`` looks for them).
 MEMORY_GUARD = "memory guard"
+# Words every kill for running past a time budget carries (``run_jobs``'s ``overdue``).
+TIME_BUDGET = "time budget"
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid`` (Linux ``/proc/<pid>/task/*/children``; [] elsewhere)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def kill_tree(proc: Any) -> None:
+    """SIGKILL a worker and every process under it (a route's isolated child, a converter's own
+    subprocess): killing the worker alone would leave them running on, orphaned."""
+    import signal
+    for pid in descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    proc.kill()
 
 
 @dataclass(frozen=True)
@@ -83,10 +119,13 @@ class MemoryGuard:
     when the machine's available memory is below ``min_available`` of its total, the busy process
     with the largest resident set is killed if that set is at least ``min_share`` of the total (so
     only a process that is itself the cause is killed, never a small worker that waits on a big
-    child: the child's own runner, which watches it, kills it). Linux only (``/proc``)."""
-    min_available: float = 0.04
+    child: the child's own runner, which watches it, kills it). Linux only (``/proc``). Every
+    0.25 s at 5%: at once a second and 4% (0.94 GB here), tf2onnx converting GNMT went from there
+    to the OOM killer between two looks (23.8 GB, 2026-12-04), and that kill, the kernel's, is not
+    cached. One look reads ``/proc/meminfo``: 32 µs here, four times a second."""
+    min_available: float = 0.05
     min_share: float = 0.5
-    poll_seconds: float = 1.0
+    poll_seconds: float = 0.25
     meminfo: Callable[[], tuple[int, int] | None] = meminfo
     rss_of: Callable[[int], int | None] = rss_bytes
 
@@ -156,7 +195,8 @@ def death_reason(exitcode: int | None) -> str:
 def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None],
              failed: Callable[[Job, str], Any], threads: int = 1, alone: Callable[[Job], bool] | None = None,
              reuse: bool = False, retire_bytes: int | None = None,
-             guard: MemoryGuard | None = MemoryGuard()) -> None:
+             guard: MemoryGuard | None = MemoryGuard(),
+             overdue: Callable[[Job, float], str | None] | None = None, poll_seconds: float = 1.0) -> None:
     """Run ``jobs`` in at most ``workers`` spawned processes, calling ``on_result(index, result)``
     as each finishes (in completion order). A job that raises, or whose process dies (crash, OOM
     kill), gets ``failed(job, why)`` as its result; the other jobs go on. ``threads``: each
@@ -164,7 +204,10 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
     paid once), retired once its RSS exceeds ``retire_bytes``; otherwise one fresh process per job
     (every converter's memory back to the system after each). ``workers`` 0: in this process.
     ``alone(job)``: the job runs with no other job beside it. ``guard``: kills a process that has
-    taken the machine's memory (``MemoryGuard``; its job fails with the guard's message)."""
+    taken the machine's memory (``MemoryGuard``; its job fails with the guard's message).
+    ``overdue(job, seconds)``: asked every ``poll_seconds`` of a job that has run ``seconds``;
+    a reason it returns kills the job's process (and everything under it) and fails the job with
+    that reason. A killed process's children are killed with it (``kill_tree``)."""
     if workers <= 0:
         for i, job in enumerate(jobs):
             fn, args = job
@@ -178,7 +221,11 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
     pending = list(enumerate(jobs))
     idle: list[tuple[Any, Any]] = []                            # (process, connection)
     busy: dict[Any, tuple[Any, Any, int, Job]] = {}             # sentinel -> (process, conn, index, job)
-    guarded: dict[Any, str] = {}                                # sentinel -> why the guard killed it
+    started: dict[Any, float] = {}                              # sentinel -> monotonic start of its job
+    guarded: dict[Any, str] = {}                                # sentinel -> why the guard or a budget killed it
+    watched = guard is not None or overdue is not None
+    poll = min(guard.poll_seconds if guard else poll_seconds, poll_seconds if overdue else float("inf"))
+    last_check = time.monotonic()
 
     def start_worker() -> tuple[Any, Any]:
         parent, child = ctx.Pipe(duplex=True)
@@ -201,15 +248,24 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
                     proc, conn = start_worker()
                     conn.send(job)
                 busy[proc.sentinel] = (proc, conn, index, job)
+                started[proc.sentinel] = time.monotonic()
             ready = multiprocessing.connection.wait([*busy, *(c for _, c, _, _ in busy.values())],
-                                                    timeout=guard.poll_seconds if guard else None)
-            if guard is not None and not ready:
-                found = guard.victim([proc.pid for proc, *_ in busy.values()])
+                                                    timeout=poll if watched else None)
+            if watched and time.monotonic() - last_check >= poll:
+                last_check = time.monotonic()
+                kills: list[tuple[Any, str]] = []
+                found = guard.victim([proc.pid for proc, *_ in busy.values()]) if guard else None
                 if found is not None:
-                    pid, why = found
-                    key = next(k for k, (proc, *_) in busy.items() if proc.pid == pid)
-                    guarded[key] = why
-                    busy[key][0].kill()
+                    kills.append((next(k for k, (proc, *_) in busy.items() if proc.pid == found[0]), found[1]))
+                for key, (_, _, _, job) in busy.items() if overdue else ():
+                    why = overdue(job, time.monotonic() - started[key]) if key not in guarded else None
+                    if why:
+                        kills.append((key, why))
+                for key, why in kills:
+                    if key not in guarded:
+                        guarded[key] = why
+                        kill_tree(busy[key][0])
+            if not ready:
                 continue
             for key in list(busy):
                 proc, conn, index, job = busy[key]
@@ -224,12 +280,14 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
                 if message is None and proc.is_alive():
                     continue                                   # woke for another process
                 del busy[key]
+                started.pop(key, None)
                 if message is None:                            # died mid-job
                     proc.join()
                     conn.close()
                     on_result(index, failed(job, guarded.pop(key, None) or death_reason(proc.exitcode)))
                     continue
                 kind, payload, retire = message
+                guarded.pop(key, None)                         # finished before its kill took effect
                 if retire:
                     proc.join()
                     conn.close()
@@ -245,7 +303,7 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
                 pass
             proc.join(timeout=30)
         for proc, _, _, _ in busy.values():                    # interrupted: nothing waits for these
-            proc.kill()
+            kill_tree(proc)
             proc.join()
 
 
