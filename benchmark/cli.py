@@ -663,13 +663,16 @@ def plan_main(argv: list[str]) -> int:
     passthrough += ["--quick"] if pargs.quick else []
     cmds = plan.commands(shards, passthrough, pargs.out_prefix)
     measured = sum(v == "measured" for v in source.values())
+    rebuilt = sum(v == "records" for v in source.values())
     if pargs.json:
         print(json.dumps({"shards": [{"command": c, "networks": s.bench, "conformance_only": s.conformance,
                                       "cost_seconds": round(s.cost, 1)} for c, s in zip(cmds, shards)],
                           "imbalance": round(plan.imbalance(shards), 3), "cost_sources": source}, indent=1))
         return 0
     console.print(f"{len(shards)} shards; costs: {measured} of {len(source)} measured "
-                  f"({pargs.source if report else 'no report'}), the rest estimated; "
+                  f"({pargs.source if report else 'no report'})"
+                  + (f", {rebuilt} from the cached records of the run that measured them" if rebuilt else "")
+                  + ", the rest estimated; "
                   f"longest shard / mean = {plan.imbalance(shards):.2f}", highlight=False)
     for c, s in zip(cmds, shards):
         print(f"{c}    # ~{s.cost / 60:.0f} min")

@@ -128,7 +128,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     budget = args[8] if len(args) > 8 else None
     journal = _journal(work, name)
     records: list[dict[str, Any]] = []
-    started = begin = None
+    started = begin = started_at = None
     if journal.exists():
         for line in journal.read_text().splitlines():
             try:
@@ -138,7 +138,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
             if "record" in entry:
                 records.append(entry["record"])
             elif "start" in entry:
-                started = entry["start"]
+                started, started_at = entry["start"], entry.get("t")
             else:
                 begin = entry.get("begin")
     seconds = round(time.time() - begin, 1) if begin else None
@@ -159,6 +159,8 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
         rec = base_record(net, fmt_registry.get(fmt), size, size_why)
         if fmt == started:
             rec.update(outcome=EXPORT_FAILED, path=None, stage="export or verification", error=why)
+            if started_at:                  # what the route cost before it was killed (a shard plan's cost)
+                rec["export_seconds"] = round(time.time() - started_at, 1)
             remove_leftovers(Path(work) / name / fmt_registry.get(fmt).filename(f"{name}_{size[0]}x{size[1]}"))
             if TIME_BUDGET in why:
                 rec["budget_seconds"] = budget

@@ -31,17 +31,37 @@ class Shard:
     cost: float = 0.0
 
 
-def measured_costs(report: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
-    """Seconds per benchmarked network and per conformance-only row, as a report measured them."""
-    bench: dict[str, float] = {}
-    for n in report.get("networks", []):
-        t = n.get("timing") or {}
-        parts = [t.get("export_job_seconds"), t.get("bench_seconds")]
-        if any(p is not None for p in parts):
-            bench[n["network"]] = sum(p for p in parts if p is not None)
+def measured_costs(report: dict[str, Any]) -> tuple[dict[str, tuple[float, str]], dict[str, float]]:
+    """Seconds per benchmarked network (with how they are known: ``network_cost``) and per
+    conformance-only row, as a report measured them."""
+    warmup = ((report.get("settings") or {}).get("timing_plan") or {}).get("warmup", 0)
+    bench = {n["network"]: c for n in report.get("networks", []) if (c := network_cost(n, warmup)) is not None}
     conf = {r["model"]: r["timing"]["seconds"] for r in (report.get("conformance") or {}).get("rows", [])
             if (r.get("timing") or {}).get("seconds") is not None}
     return bench, conf
+
+
+def network_cost(net: dict[str, Any], warmup: int) -> tuple[float, str] | None:
+    """What one network's share of a run costs when nothing comes from the cache, and how that is
+    known: "measured" (its export jobs and its timing phase, as this run ran them), or "records"
+    when a runtime's timing came from the cache (a warm run's seconds would plan nothing): each
+    route's export and verification seconds and each timing's calls (warm-up and timed runs at
+    their mean, a compile's first call), as the records of the run that measured them say; the
+    twins' construction is not in them. None: nothing measured."""
+    t = net.get("timing") or {}
+    rts = list((net.get("runtimes") or {}).values())
+    export, bench = t.get("export_job_seconds"), t.get("bench_seconds")
+    if not any((r.get("timing") or {}).get("from_cache") for r in rts):
+        return (None if export is None and bench is None else ((export or 0.0) + (bench or 0.0), "measured"))
+    routes = {r["format"]: r.get("timing") or {} for r in rts if r.get("format")}
+    cost = export if export is not None else sum((rt.get("export_seconds") or 0.0) + (rt.get("verify_seconds") or 0.0)
+                                                 for rt in routes.values())
+    for r in rts:
+        rt = r.get("timing") or {}
+        cost += rt.get("first_call_seconds") or 0.0
+        if rt.get("mean_ms") and rt.get("runs"):
+            cost += (rt["runs"] + warmup) * rt["mean_ms"] / 1e3
+    return (cost, "records") if cost > 0 else None
 
 
 def estimated_cost(name: str, quick: bool) -> float:
@@ -69,14 +89,15 @@ def balance(costs: dict[str, float], shards: int) -> list[list[str]]:
 
 def make_plan(bench: list[str], conformance_only: list[str], shards: int, report: dict[str, Any] | None,
               quick: bool) -> tuple[list[Shard], dict[str, str]]:
-    """The shards, and where each network's cost came from ("measured" / "MACs")."""
+    """The shards, and where each network's cost came from ("measured", "records": ``network_cost``;
+    "MACs": ``estimated_cost``; "fixed")."""
     if not 1 <= shards <= len(bench):
         raise ValueError(f"--shards {shards}: must be 1 to {len(bench)} (every shard times at least one network)")
     measured_bench, measured_conf = measured_costs(report) if report else ({}, {})
     costs: dict[str, float] = {}
     source: dict[str, str] = {}
     for n in bench:
-        costs[n], source[n] = (measured_bench[n], "measured") if n in measured_bench else (estimated_cost(n, quick), "MACs")
+        costs[n], source[n] = measured_bench[n] if n in measured_bench else (estimated_cost(n, quick), "MACs")
     for n in conformance_only:
         costs[n], source[n] = (measured_conf[n], "measured") if n in measured_conf else (CONFORMANCE_ONLY_SECONDS, "fixed")
     plan = [Shard() for _ in range(shards)]

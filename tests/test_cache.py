@@ -256,6 +256,7 @@ def test_a_route_past_the_time_budget_is_named_from_the_journal_and_cached_with_
     assert not leftover.exists()
     assert [r.get("stage") for r in res["records"]] == ["export or verification", "not attempted"]
     assert res["records"][0]["budget_seconds"] == 600.0 and 890 < res["seconds"] < 1000
+    assert 690 < res["records"][0]["export_seconds"] < 800             # the route's own time, from the journal
     cache = ArtifactCache(cache_dir)
     for budget, hit in ((600.0, True), (300.0, True), (900.0, False), (None, False)):
         hits, _ = pipeline.cached_records(NET, _fmts(*fmts), SMALL, "", 0, tmp_path / "out", cache, route_budget=budget)

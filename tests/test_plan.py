@@ -37,6 +37,29 @@ def test_plan_uses_measured_costs_and_says_where_they_came_from():
     assert plan.imbalance(shards) == pytest.approx(120.0 / 112.5)
 
 
+def test_a_warm_report_plans_with_the_costs_its_cached_records_carry():
+    """A network whose timings came from the cache (a warm run: no export job, a few seconds of
+    timing phase) is costed from its records: each route's export and verification seconds, each
+    timing's warm-up and runs at their mean, a compile's first call; not from the warm seconds."""
+    def rt(fmt, export, verify, mean_ms, runs, cached=True, first=None):
+        t = {"export_seconds": export, "verify_seconds": verify, "mean_ms": mean_ms, "runs": runs,
+             "first_call_seconds": first}
+        if cached:
+            t["from_cache"] = {"measured": "2026-12-04T20:00:00+00:00"}
+        return {"format": fmt, "timing": t}
+    warm = {"network": "srcnn", "timing": {"bench_seconds": 0.5},
+            "runtimes": {"tflite_fp32": rt("tflite_fp32", 40.0, 8.0, 100.0, 20),
+                         "torch_compile": rt(None, None, None, 50.0, 10, first=30.0)}}
+    report = {"settings": {"timing_plan": {"warmup": 2}}, "networks": [warm]}
+    bench, _ = plan.measured_costs(report)
+    assert bench["srcnn"] == (pytest.approx(40 + 8 + 22 * 0.1 + 30 + 12 * 0.05), "records")
+    cold = {**warm, "runtimes": {"tflite_fp32": rt("tflite_fp32", 40.0, 8.0, 100.0, 20, cached=False)},
+            "timing": {"export_job_seconds": 60.0, "bench_seconds": 5.0}}
+    assert plan.measured_costs({**report, "networks": [cold]})[0]["srcnn"] == (65.0, "measured")
+    _, source = plan.make_plan(["srcnn", "vdsr"], [], 2, report, quick=False)
+    assert source == {"srcnn": "records", "vdsr": "MACs"}
+
+
 def test_plan_estimates_unmeasured_networks_from_macs():
     shards, source = plan.make_plan(["mobilenet_v1", "vgg_16"], [], 2, None, quick=False)
     assert source == {"mobilenet_v1": "MACs", "vgg_16": "MACs"}
