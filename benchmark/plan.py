@@ -22,7 +22,7 @@ from typing import Any
 # 2026-12-04 (benchmark shards 1, 2 and part of 3; export job + timing phase seconds, every runtime):
 # 55 s (SRCNN) to 899 s (SPADE), each within 0.4-2.1x of the fit. The old constants (40 s/GMAC +
 # 30 s) gave PSPNet 108 min for a measured 9.9. MACs miss what an export costs: the recurrent
-# networks (GNMT's exports alone 35 min for a few GMAC) are planned right only from a report.
+# networks (GNMT's exports alone took 35 min) are planned right only from a report.
 # Conformance-only rows: the median of the 33 measured the same day (0.3-4.6 s, median 1.5).
 SECONDS_PER_GMAC = 4.2
 FIXED_SECONDS = 117.0
