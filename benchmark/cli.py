@@ -167,6 +167,11 @@ def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[int, 
     return names, rts, size, out
 
 
+def route_budget_seconds(args: argparse.Namespace) -> float | None:
+    """``--route-budget`` in seconds, as the export jobs and the cache lookups take it; None: no budget."""
+    return args.route_budget * 60 or None
+
+
 def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: list[str], conf_names: list[str],
                   checks: tuple[str, ...], args: argparse.Namespace, work: Path, progress: Progress) -> dict[str, Any]:
     """Exports (with export's verification) and conformance rows, in worker processes; what the
@@ -178,7 +183,7 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
     heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
     weights = str(args.weights) if args.weights else None
     cache_dir = str(args.cache) if args.cache else None
-    budget = args.route_budget * 60 or None
+    budget = route_budget_seconds(args)
     done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}, "conformance_hits": 0}
 
     def export_jobs(n: str, groups: list[list[str]]) -> list[parallel.Job]:
@@ -275,7 +280,7 @@ def cached_exports(name: str, size: tuple[int, int], formats: list[str], args: a
     net = catalogue.get(name)
     size_, why = export_size(net, size)
     hits, _ = cached_records(net, [registry.get(f) for f in formats], size_, why, args.seed, work, cache, args.weights,
-                             args.route_budget * 60 or None)
+                             route_budget_seconds(args))
     return hits
 
 
