@@ -9,7 +9,11 @@ threads and locks a fork would copy) and run their frameworks at one thread each
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -22,6 +26,32 @@ def _journal(work: str, name: str) -> Path:
     return Path(work) / f".{name}.export-journal.jsonl"
 
 
+def _scratch(work: str, name: str) -> Path:
+    return Path(work) / f".{name}.export-tmp"
+
+
+@contextlib.contextmanager
+def scratch_tempdir(path: Path):
+    """Every temporary file of the block, and of the processes it starts (``TMPDIR``), goes under
+    ``path``, removed afterwards. A worker killed mid-route (the memory guard, the time budget)
+    cannot clean up after itself: its leftovers stay under ``path``, which ``recovered_export``
+    removes. Before this, each killed TFLite route left its SavedModel (1-2 GB) in /tmp: 9 GB in
+    one day's runs, and the next CI run found the disk full."""
+    shutil.rmtree(path, ignore_errors=True)             # a killed run's leftovers
+    path.mkdir(parents=True)
+    before = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = os.environ["TMPDIR"] = str(path)
+    try:
+        yield path
+    finally:
+        tempfile.tempdir = before[0]
+        if before[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before[1]
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str,
                weights: str | None = None, cache: str | None = None, alone: bool = False,
                route_budget: float | None = None) -> dict[str, Any]:
@@ -32,7 +62,8 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     kill made under a smaller budget is tried again.
     Each record, and each format as it starts, is also appended to a journal in ``work``, so a
     worker killed mid-network (the OOM killer: one converter took 17 GB on VGG-16) loses only the
-    format it was in (``recovered_export``)."""
+    format it was in (``recovered_export``). Temporary files go under a directory of the job's
+    own in ``work`` (``scratch_tempdir``)."""
     from export import formats as fmt_registry
     from export.cache import open_cache
     from export.pipeline import export_network
@@ -49,11 +80,12 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     t0 = time.perf_counter()
     note({"begin": time.time()})            # a killed job's seconds (recovered_export)
     try:
-        records = export_network(catalogue.get(name), [fmt_registry.get(f) for f in formats], size, seed, Path(work),
-                                 on_record=lambda r: note({"record": r}),
-                                 on_start=lambda f: note({"start": f.name, "t": time.time()}),
-                                 weights_dir=Path(weights) if weights else None, cache=open_cache(cache),
-                                 alone=alone, route_budget=route_budget)
+        with scratch_tempdir(_scratch(work, name)):
+            records = export_network(catalogue.get(name), [fmt_registry.get(f) for f in formats], size, seed,
+                                     Path(work), on_record=lambda r: note({"record": r}),
+                                     on_start=lambda f: note({"start": f.name, "t": time.time()}),
+                                     weights_dir=Path(weights) if weights else None, cache=open_cache(cache),
+                                     alone=alone, route_budget=route_budget)
     except Exception as exc:  # noqa: BLE001 — returned as the job's error
         return {"kind": "export", "name": name, "error": f"{type(exc).__name__}: {exc}"[:500],
                 "traceback": "".join(traceback.format_exception(exc)[-3:])[-2000:]}
@@ -127,6 +159,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     alone = len(args) > 7 and args[7]
     budget = args[8] if len(args) > 8 else None
     journal = _journal(work, name)
+    shutil.rmtree(_scratch(work, name), ignore_errors=True)     # what the dead worker left half-written
     records: list[dict[str, Any]] = []
     started = begin = started_at = None
     if journal.exists():

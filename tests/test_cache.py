@@ -252,8 +252,11 @@ def test_a_route_past_the_time_budget_is_named_from_the_journal_and_cached_with_
     leftover = work / NET.name / f".{NET.name}_{SMALL[0]}x{SMALL[1]}.onnx_keras.abc123.onnx"
     leftover.parent.mkdir()
     leftover.write_bytes(b"")
+    saved_model = parallel._scratch(str(work), NET.name) / "twinzoo-savedmodel-x" / "saved_model.pb"
+    saved_model.parent.mkdir(parents=True)
+    saved_model.write_bytes(b"")                            # what the killed worker's converter left
     res = parallel.recovered_export(args, why)
-    assert not leftover.exists()
+    assert not leftover.exists() and not parallel._scratch(str(work), NET.name).exists()
     assert [r.get("stage") for r in res["records"]] == ["export or verification", "not attempted"]
     assert res["records"][0]["budget_seconds"] == 600.0 and 890 < res["seconds"] < 1000
     assert 690 < res["records"][0]["export_seconds"] < 800             # the route's own time, from the journal
@@ -261,6 +264,28 @@ def test_a_route_past_the_time_budget_is_named_from_the_journal_and_cached_with_
     for budget, hit in ((600.0, True), (300.0, True), (900.0, False), (None, False)):
         hits, _ = pipeline.cached_records(NET, _fmts(*fmts), SMALL, "", 0, tmp_path / "out", cache, route_budget=budget)
         assert list(hits) == (["onnx_keras"] if hit else []), budget
+
+
+def test_an_export_job_keeps_its_temporary_files_in_its_own_directory_and_removes_them(tmp_path):
+    """scratch_tempdir: tempfile and a child process (TMPDIR) both write under the job's directory,
+    removed on leaving, with tempfile's directory and TMPDIR as they were before."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from benchmark import parallel
+    before = tempfile.gettempdir(), os.environ.get("TMPDIR")
+    scratch = tmp_path / ".net.export-tmp"
+    (scratch / "stale").mkdir(parents=True)                # a killed run's leftover
+    with parallel.scratch_tempdir(scratch):
+        assert not (scratch / "stale").exists()
+        assert Path(tempfile.mkdtemp(prefix="twinzoo-savedmodel-")).parent == scratch
+        child = subprocess.run([sys.executable, "-c", "import tempfile; print(tempfile.gettempdir())"],
+                               capture_output=True, text=True, check=True)
+        assert Path(child.stdout.strip()) == scratch
+    assert not scratch.exists()
+    assert (tempfile.gettempdir(), os.environ.get("TMPDIR")) == before
 
 
 def test_a_network_whose_worker_died_is_finished_in_a_fresh_worker():
