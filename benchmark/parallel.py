@@ -194,7 +194,10 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
             rec.update(outcome=EXPORT_FAILED, path=None, stage="export or verification", error=why)
             if started_at:                  # what the route cost before it was killed (a shard plan's cost)
                 rec["export_seconds"] = round(time.time() - started_at, 1)
-            remove_leftovers(Path(work) / name / fmt_registry.get(fmt).filename(f"{name}_{size[0]}x{size[1]}"))
+            final = Path(work) / name / fmt_registry.get(fmt).filename(f"{name}_{size[0]}x{size[1]}")
+            remove_leftovers(final)
+            # written but killed while verifying (GNMT's 1.1 GB LiteRT files): no record names it
+            final.unlink(missing_ok=True)
             if TIME_BUDGET in why:
                 rec["budget_seconds"] = budget
             if cacheable(mark_alone(rec, alone)):

@@ -224,7 +224,8 @@ def test_a_worker_the_guard_killed_alone_is_cached_by_the_main_process(tmp_path)
 def test_a_route_past_the_time_budget_is_named_from_the_journal_and_cached_with_its_budget(tmp_path):
     """route_overdue reads the route in flight from the job's journal: past the budget it names
     it; a route under the budget, a finished route, a journal older than the job, no budget: no
-    kill. The killed route is cached with its budget (its leftover temporary file removed), a
+    kill. The killed route is cached with its budget (its leftover temporary files, and the
+    artifact it had written but not verified, removed), a
     hit for that budget or a smaller one and a miss for a larger one or none, so raising
     --route-budget tries it again; the routes after it are not attempted and not cached."""
     import time
@@ -255,8 +256,11 @@ def test_a_route_past_the_time_budget_is_named_from_the_journal_and_cached_with_
     saved_model = parallel._scratch(str(work), NET.name) / "twinzoo-savedmodel-x" / "saved_model.pb"
     saved_model.parent.mkdir(parents=True)
     saved_model.write_bytes(b"")                            # what the killed worker's converter left
+    unverified = work / NET.name / f"{NET.name}_{SMALL[0]}x{SMALL[1]}.onnx_keras.onnx"
+    unverified.write_bytes(b"")                             # written, killed while verifying: no record names it
     res = parallel.recovered_export(args, why)
     assert not leftover.exists() and not parallel._scratch(str(work), NET.name).exists()
+    assert not unverified.exists()
     assert [r.get("stage") for r in res["records"]] == ["export or verification", "not attempted"]
     assert res["records"][0]["budget_seconds"] == 600.0 and 890 < res["seconds"] < 1000
     assert 690 < res["records"][0]["export_seconds"] < 800             # the route's own time, from the journal
