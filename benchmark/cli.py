@@ -186,9 +186,9 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
     budget = route_budget_seconds(args)
     done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}, "conformance_hits": 0}
 
-    def export_jobs(n: str, groups: list[list[str]]) -> list[parallel.Job]:
+    def export_jobs(n: str, groups: list[list[str]], alone: bool = False) -> list[parallel.Job]:
         return [(parallel.export_job, (n, sizes[n], group, args.seed, str(work), weights, cache_dir,
-                                       n in EXPORT_ALONE, budget)) for group in groups]
+                                       alone or n in EXPORT_ALONE, budget)) for group in groups]
 
     jobs: list[parallel.Job] = []
     for n in heavy_first if formats else []:
@@ -239,29 +239,43 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
     tried: dict[str, list[str]] = {}
     while jobs:
         parallel.run_jobs(jobs, args.jobs, on_result, route_budget=budget,
-                          alone=lambda job: job[0] is parallel.export_job and job[1][0] in EXPORT_ALONE)
+                          alone=lambda job: job[0] is parallel.export_job and bool(job[1][7]))
         # a worker killed mid-network (the time budget, the memory guard, a crash) left routes not
-        # attempted: they get a fresh worker, and a network whose retry made no progress stops
+        # attempted: they get a fresh worker; a route the memory guard stopped while another job
+        # ran beside it is tried again alone; a network whose retry made no progress stops
         jobs = []
         for n, recs in done["exported"].items():
             groups = retry_groups(recs, formats, cache is not None, n in EXPORT_PER_FORMAT)
             if groups and tried.get(n) != groups:
                 tried[n] = groups
-                jobs += export_jobs(n, groups)
+                for group in groups:
+                    jobs += export_jobs(n, [group], alone=any(guarded_beside(recs.get(f) or {}) for f in group))
         if jobs:
-            task = progress.add_task("routes not attempted, in fresh workers", total=len(jobs))
+            task = progress.add_task("routes not attempted or stopped beside another job, again", total=len(jobs))
     return done
+
+
+def guarded_beside(rec: dict[str, Any]) -> bool:
+    """A route the memory guard stopped while another job ran beside it: not its own verdict (the
+    other job's memory counted), so not cached, and every run would pay for it again: Pixel-RNN's
+    ExecuTorch lowering, 570 s until the guard, in each warm run of 2026-12-04. It is tried again
+    alone (``untimed_phase``), and that outcome is cached."""
+    from export.pipeline import MEMORY_GUARD
+    text = rec.get("error") or (rec.get("verification") or {}).get("error") or ""
+    return MEMORY_GUARD in text and not rec.get("ran_alone")
 
 
 def retry_groups(records: dict[str, dict[str, Any]], formats: list[str], cached: bool,
                  per_format: bool) -> list[list[str]]:
     """The export jobs (format groups) that finish a network whose worker died before some of its
-    routes: those routes, one per job for a network exported per format; otherwise in one job,
-    with (when there is a cache) every route whose record the cache keeps, restored there, so
-    cross-route pairs are compared as in one run. Routes that failed otherwise are not retried."""
+    routes, or whose route the memory guard stopped beside another job (``guarded_beside``): those
+    routes, one per job for a network exported per format; otherwise in one job, with (when there
+    is a cache) every route whose record the cache keeps, restored there, so cross-route pairs are
+    compared as in one run. Routes that failed otherwise are not retried."""
     from export.pipeline import cacheable
 
-    todo = [f for f in formats if (records.get(f) or {}).get("stage") == "not attempted"]
+    todo = [f for f in formats if (records.get(f) or {}).get("stage") == "not attempted"
+            or guarded_beside(records.get(f) or {})]
     if not todo or per_format:
         return [[f] for f in todo]
     return [[f for f in formats if f in todo or (cached and f in records and cacheable(records[f]))]]

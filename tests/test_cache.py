@@ -307,6 +307,10 @@ def test_a_network_whose_worker_died_is_finished_in_a_fresh_worker():
     assert retry_groups(recs, fmts, False, False) == [["tflite_fp32", "ptl"]]
     assert retry_groups(recs, fmts, True, True) == [["tflite_fp32"], ["ptl"]]
     assert retry_groups({f: recs["onnx_torch"] for f in fmts}, fmts, True, False) == []
+    guarded = {"outcome": pipeline.EXPORT_FAILED, "error": "killed by the memory guard: 22.5 GB"}
+    beside = {**{f: recs["onnx_torch"] for f in fmts}, "tflite_fp32": guarded}
+    assert retry_groups(beside, fmts, True, True) == [["tflite_fp32"]]
+    assert retry_groups({**beside, "tflite_fp32": {**guarded, "ran_alone": True}}, fmts, True, True) == []
 
 
 def test_the_main_job_sends_routes_not_attempted_to_a_fresh_worker_until_none_is_left(tmp_path, monkeypatch):
@@ -344,6 +348,37 @@ def test_the_main_job_sends_routes_not_attempted_to_a_fresh_worker_until_none_is
     recs = done["exported"][NET.name]
     assert recs["onnx_torch"]["stage"] == "export or verification" and recs["tflite_fp32"]["outcome"] == PASS
     assert done["seconds"][NET.name] == 12.0
+
+
+def test_a_route_the_memory_guard_stopped_beside_another_job_is_tried_again_alone(tmp_path, monkeypatch):
+    """untimed_phase with the worker pool faked: a route the guard stopped while the job was not
+    alone (not cacheable: every run would pay for it again) goes to a job that runs alone, once;
+    killed again there, it is the route's own outcome (ran_alone, cacheable) and not retried."""
+    import argparse
+
+    from rich.progress import Progress
+
+    from benchmark import cli, parallel
+    from export.pipeline import cacheable, mark_alone
+    fmts = ["onnx_torch", "pte"]
+    sent: list[tuple[list[str], bool, bool]] = []
+    guard = "IsolatedJobFailed: killed by the memory guard: its resident set reached 21.3 GB"
+
+    def fake_pool(jobs, workers, on_result, alone=None, route_budget=None):
+        for job in jobs:
+            fn, args = job
+            sent.append((list(args[2]), args[7], alone(job)))
+            recs = [mark_alone({"format": f, "outcome": PASS} if f == "onnx_torch" else
+                               {"format": f, "outcome": pipeline.EXPORT_FAILED, "error": guard}, args[7])
+                    for f in args[2]]
+            on_result({"kind": "export", "name": args[0], "seconds": 1.0, "records": recs})
+    monkeypatch.setattr(parallel, "run_jobs", fake_pool)
+    args = argparse.Namespace(cache=None, weights=None, seed=0, route_budget=2.0, jobs=2)
+    with Progress(disable=True) as progress:
+        done = cli.untimed_phase([NET.name], {NET.name: SMALL}, fmts, [], (), args, tmp_path / "work", progress)
+    assert sent == [(fmts, False, False), (["pte"], True, True)]
+    pte = done["exported"][NET.name]["pte"]
+    assert pte["ran_alone"] is True and cacheable(pte) and not cli.guarded_beside(pte)
 
 
 def test_an_unwritable_cache_is_a_usage_error(tmp_path, capsys):
