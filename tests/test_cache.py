@@ -353,7 +353,8 @@ def test_the_main_job_sends_routes_not_attempted_to_a_fresh_worker_until_none_is
 def test_a_route_the_memory_guard_stopped_beside_another_job_is_tried_again_alone(tmp_path, monkeypatch):
     """untimed_phase with the worker pool faked: a route the guard stopped while the job was not
     alone (not cacheable: every run would pay for it again) goes to a job that runs alone, once;
-    killed again there, it is the route's own outcome (ran_alone, cacheable) and not retried."""
+    killed again there, it is the route's own outcome (ran_alone, cacheable) and not retried. The
+    only job of a run runs alone from the start."""
     import argparse
 
     from rich.progress import Progress
@@ -375,10 +376,15 @@ def test_a_route_the_memory_guard_stopped_beside_another_job_is_tried_again_alon
     monkeypatch.setattr(parallel, "run_jobs", fake_pool)
     args = argparse.Namespace(cache=None, weights=None, seed=0, route_budget=2.0, jobs=2)
     with Progress(disable=True) as progress:
-        done = cli.untimed_phase([NET.name], {NET.name: SMALL}, fmts, [], (), args, tmp_path / "work", progress)
-    assert sent == [(fmts, False, False), (["pte"], True, True)]
+        done = cli.untimed_phase([NET.name, "vdsr"], {NET.name: SMALL, "vdsr": SMALL}, fmts, [], (), args,
+                                 tmp_path / "work", progress)
+    assert sorted(sent) == sorted([(fmts, False, False)] * 2 + [(["pte"], True, True)] * 2)
     pte = done["exported"][NET.name]["pte"]
     assert pte["ran_alone"] is True and cacheable(pte) and not cli.guarded_beside(pte)
+    sent.clear()                    # one job in all (or one worker): nothing runs beside it, no retry
+    with Progress(disable=True) as progress:
+        cli.untimed_phase([NET.name], {NET.name: SMALL}, fmts, [], (), args, tmp_path / "work1", progress)
+    assert sent == [(fmts, True, True)]
 
 
 def test_an_unwritable_cache_is_a_usage_error(tmp_path, capsys):
