@@ -178,7 +178,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     if started is None:
         return {"kind": "export", "name": name, "error": why, "seconds": seconds}
     from export import formats as fmt_registry
-    from export.common import remove_leftovers
+    from export.common import artifact_stem, remove_leftovers
     from export.pipeline import EXPORT_FAILED, base_record, cacheable, export_size, mark_alone
     from twinzoo.workers import TIME_BUDGET
     from twinzoo import catalogue
@@ -194,7 +194,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
             rec.update(outcome=EXPORT_FAILED, path=None, stage="export or verification", error=why)
             if started_at:                  # what the route cost before it was killed (a shard plan's cost)
                 rec["export_seconds"] = round(time.time() - started_at, 1)
-            final = Path(work) / name / fmt_registry.get(fmt).filename(f"{name}_{size[0]}x{size[1]}")
+            final = Path(work) / name / fmt_registry.get(fmt).filename(artifact_stem(name, size))
             remove_leftovers(final)
             # written but killed while verifying (GNMT's 1.1 GB LiteRT files): no record names it
             final.unlink(missing_ok=True)

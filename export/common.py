@@ -30,6 +30,11 @@ class Sample:
     nchw: np.ndarray     # (1, C, H, W) float32
 
 
+def artifact_stem(network: str, size: tuple[int, int]) -> str:
+    """The name every artifact of ``network`` at ``size`` starts with (``Format.filename``)."""
+    return f"{network}_{size[0]}x{size[1]}"
+
+
 @dataclass
 class ExportContext:
     """Everything the routes of one network need: the two twins holding the same random weights,
@@ -50,7 +55,7 @@ class ExportContext:
     weights: dict[str, Any] | None = None     # ported weights (conformance.port.ported_twins); None: random
 
     def stem(self) -> str:
-        return f"{self.net.name}_{self.size[0]}x{self.size[1]}"
+        return artifact_stem(self.net.name, self.size)
 
 
 def as_outputs(y: Any) -> Outputs:

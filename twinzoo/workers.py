@@ -220,8 +220,7 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
     ctx = multiprocessing.get_context("spawn")
     pending = list(enumerate(jobs))
     idle: list[tuple[Any, Any]] = []                            # (process, connection)
-    busy: dict[Any, tuple[Any, Any, int, Job]] = {}             # sentinel -> (process, conn, index, job)
-    started: dict[Any, float] = {}                              # sentinel -> monotonic start of its job
+    busy: dict[Any, tuple[Any, Any, int, Job, float]] = {}      # sentinel -> (process, conn, index, job, start)
     guarded: dict[Any, str] = {}                                # sentinel -> why the guard or a budget killed it
     watched = guard is not None or overdue is not None
     poll = min(guard.poll_seconds if guard else poll_seconds, poll_seconds if overdue else float("inf"))
@@ -238,7 +237,7 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
 
     try:
         while pending or busy:
-            while pending and may_start(pending[0][1], [j for *_, j in busy.values()], workers, alone):
+            while pending and may_start(pending[0][1], [b[3] for b in busy.values()], workers, alone):
                 index, job = pending.pop(0)
                 proc, conn = idle.pop() if idle else start_worker()
                 try:
@@ -247,9 +246,8 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
                     proc.join()
                     proc, conn = start_worker()
                     conn.send(job)
-                busy[proc.sentinel] = (proc, conn, index, job)
-                started[proc.sentinel] = time.monotonic()
-            ready = multiprocessing.connection.wait([*busy, *(c for _, c, _, _ in busy.values())],
+                busy[proc.sentinel] = (proc, conn, index, job, time.monotonic())
+            ready = multiprocessing.connection.wait([*busy, *(b[1] for b in busy.values())],
                                                     timeout=poll if watched else None)
             if watched and time.monotonic() - last_check >= poll:
                 last_check = time.monotonic()
@@ -257,8 +255,8 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
                 found = guard.victim([proc.pid for proc, *_ in busy.values()]) if guard else None
                 if found is not None:
                     kills.append((next(k for k, (proc, *_) in busy.items() if proc.pid == found[0]), found[1]))
-                for key, (_, _, _, job) in busy.items() if overdue else ():
-                    why = overdue(job, time.monotonic() - started[key]) if key not in guarded else None
+                for key, (_, _, _, job, t0) in busy.items() if overdue else ():
+                    why = overdue(job, time.monotonic() - t0) if key not in guarded else None
                     if why:
                         kills.append((key, why))
                 for key, why in kills:
@@ -268,7 +266,7 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
             if not ready:
                 continue
             for key in list(busy):
-                proc, conn, index, job = busy[key]
+                proc, conn, index, job, _ = busy[key]
                 if conn not in ready and key not in ready:
                     continue
                 message = None
@@ -280,7 +278,6 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
                 if message is None and proc.is_alive():
                     continue                                   # woke for another process
                 del busy[key]
-                started.pop(key, None)
                 if message is None:                            # died mid-job
                     proc.join()
                     conn.close()
@@ -302,7 +299,7 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[int, Any], None
             except (OSError, BrokenPipeError):
                 pass
             proc.join(timeout=30)
-        for proc, _, _, _ in busy.values():                    # interrupted: nothing waits for these
+        for proc, *_ in busy.values():                    # interrupted: nothing waits for these
             kill_tree(proc)
             proc.join()
 
