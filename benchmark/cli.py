@@ -262,9 +262,8 @@ def guarded_beside(rec: dict[str, Any]) -> bool:
     other job's memory counted), so not cached, and every run would pay for it again: Pixel-RNN's
     ExecuTorch lowering, 570 s until the guard, in each warm run of 2026-12-04. It is tried again
     alone (``untimed_phase``), and that outcome is cached."""
-    from export.pipeline import MEMORY_GUARD
-    text = rec.get("error") or (rec.get("verification") or {}).get("error") or ""
-    return MEMORY_GUARD in text and not rec.get("ran_alone")
+    from export.pipeline import MEMORY_GUARD, failure_text
+    return MEMORY_GUARD in failure_text(rec) and not rec.get("ran_alone")
 
 
 def retry_groups(records: dict[str, dict[str, Any]], formats: list[str], cached: bool,

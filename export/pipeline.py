@@ -267,10 +267,14 @@ def cacheable(rec: dict[str, Any]) -> bool:
     return stage is None and not any(marker in text for marker in TRANSIENT)
 
 
+def failure_text(rec: dict[str, Any]) -> str:
+    """The error a record carries: its own, else its verification's ("" if none)."""
+    return rec.get("error") or (rec.get("verification") or {}).get("error") or ""
+
+
 def mark_alone(rec: dict[str, Any], alone: bool) -> dict[str, Any]:
     """Note on a record the memory guard made that its route ran with no other job beside it."""
-    text = rec.get("error") or (rec.get("verification") or {}).get("error") or ""
-    if alone and MEMORY_GUARD in text:
+    if alone and MEMORY_GUARD in failure_text(rec):
         rec["ran_alone"] = True
     return rec
 
