@@ -144,13 +144,17 @@ def environment(peak: peak_mod.Peak) -> dict[str, Any]:
 def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[int, int] | None, Path]:
     from export.cli import UsageError as ExportUsage
     from export.cli import check_weights_dir, parse_size
+    from twinzoo.arguments import ArgumentError, seed, selection
     try:
-        names = [catalogue.get(n).name for n in args.model] if args.model else list(BENCH_NETWORKS)
-        rts = [get_runtime(r).name for a in args.runtime for r in a.split(",") if r] if args.runtime \
-            else list(QUICK_RUNTIMES if args.quick else RUNTIMES)
+        models = selection("--model", args.model, catalogue.names())
+        chosen = selection("--runtime", args.runtime, list(RUNTIMES))
+        names = [catalogue.get(n).name for n in models] if models else list(BENCH_NETWORKS)
+        rts = [get_runtime(r).name for r in chosen] if chosen else list(QUICK_RUNTIMES if args.quick else RUNTIMES)
         size = parse_size(args.size)
-        args.weights = check_weights_dir(args.weights)
-    except (catalogue.UnknownModelError, UnknownRuntimeError, ExportUsage) as exc:
+        seed(args.seed)
+        args.model = models
+        args.weights = check_weights_dir(args.weights, names)
+    except (catalogue.UnknownModelError, UnknownRuntimeError, ArgumentError) as exc:
         raise UsageError(str(exc)) from None
     if args.jobs < 0:
         raise UsageError(f"--jobs {args.jobs}: must be 0 or more")

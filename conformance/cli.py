@@ -23,7 +23,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twinzoo import catalogue, workers
+from twinzoo import arguments, catalogue, files, workers
 
 console = Console(stderr=True)
 
@@ -110,20 +109,11 @@ def _check_writable(path: Path) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename,
-    so a reader never sees a half-written report."""
-    path = path.expanduser()
-    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp")
+    """A report written atomically (``twinzoo.files``); a full disk is a UsageError (exit 2)."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)          # mkstemp makes 0600; a report gets the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        files.atomic_write(path, text)
+    except files.WriteFailed as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _fmt_int(n: Any) -> str:
@@ -234,9 +224,12 @@ def _table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    args.model = arguments.selection("--model", args.model, catalogue.names())
     for n in args.model or ():
         catalogue.get(n)          # unknown names fail here, before any work, listing the known ones
-    checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
+    arguments.seed(args.seed)
+    from conformance.checks import CHECKS
+    checks = tuple(arguments.selection("--checks", args.checks, list(CHECKS)))
     if args.reference:
         from conformance.reference import graph_networks
         checks = ("reference",)
@@ -247,7 +240,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         if out is not None:
             _check_writable(out)
 
-    from conformance.checks import CHECKS   # heavy imports after argument checks
     bad = set(checks) - set(CHECKS)
     if bad:
         raise UsageError(f"unknown check(s) {sorted(bad)}; known: {', '.join(CHECKS)}")
@@ -394,6 +386,7 @@ def cmd_port(args: argparse.Namespace) -> int:
     from export.cli import UsageError as SizeError
     from export.cli import parse_size
     catalogue.get(args.model)
+    arguments.seed(args.seed)
     try:
         size = parse_size(args.size)
     except SizeError as exc:
@@ -419,7 +412,7 @@ def cmd_port(args: argparse.Namespace) -> int:
                   f"parity {cert['parity']['status']} (max rel {cert['parity']['max_rel']:.1e}); reference "
                   f"{cert['reference']['status']}" + (f"; top-1 agree {cert['top1']['agree']}/{cert['top1']['images']}"
                                                       if "top1" in cert else ""), highlight=False, soft_wrap=True)
-    console.print(f"wrote {', '.join(cert['written'] + cert['certificates'])} in {out}")
+    console.print(f"wrote {', '.join([b['name'] for b in cert['written']] + cert['certificates'])} in {out}")
     return 0 if cert["passed"] else 1
 
 
@@ -433,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "port":
             return cmd_port(args)
         return cmd_check(args)
-    except (catalogue.UnknownModelError, UsageError) as exc:
+    except (catalogue.UnknownModelError, UsageError, arguments.ArgumentError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
 

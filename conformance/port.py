@@ -48,8 +48,9 @@ from typing import Any
 
 import numpy as np
 
+from conformance import dtypes
 from export.common import sha256
-from twinzoo import catalogue
+from twinzoo import catalogue, files
 from twinzoo.catalogue import Network
 
 FORMATS = ("auto", "tf-checkpoint", "keras-h5", "torch-state-dict", "twinzoo")
@@ -71,6 +72,7 @@ class Source:
     tensors: dict[str, np.ndarray]          # in the file's order
     files: list[dict[str, Any]]             # every file read: path, bytes, sha256
     meta: dict[str, Any] = field(default_factory=dict)
+    dtypes: dict[str, str] = field(default_factory=dict)    # each tensor's dtype in the file
 
 
 def _file_record(path: Path) -> dict[str, Any]:
@@ -133,13 +135,13 @@ def read_tf_checkpoint(path: Path) -> Source:
     try:
         reader = tf.train.load_checkpoint(str(prefix))
         shapes = reader.get_variable_to_shape_map()
-        dtypes = reader.get_variable_to_dtype_map()
+        kinds = reader.get_variable_to_dtype_map()
         tensors = {}
         for name in sorted(shapes):
-            if name == "_CHECKPOINTABLE_OBJECT_GRAPH" or dtypes[name] == tf.string:
+            if name == "_CHECKPOINTABLE_OBJECT_GRAPH" or kinds[name] == tf.string:
                 continue
             tensors[name] = np.asarray(reader.get_tensor(name))
-    except (tf.errors.OpError, ValueError, IndexError) as exc:      # IndexError: a short data file
+    except Exception as exc:  # noqa: BLE001 — TF's reader on a hostile or short file: any failure is the file's
         first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise PortError(f"{prefix}: unreadable TF checkpoint (truncated or corrupt?): {first}") from None
     if any("/.ATTRIBUTES/" in n for n in tensors):
@@ -158,7 +160,7 @@ def read_keras_h5(path: Path) -> Source:
     import h5py
     try:
         f = h5py.File(path, "r")
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001 — h5py on a damaged file
         raise PortError(f"{path}: unreadable HDF5 file (truncated or corrupt?): {exc}") from None
     tensors: dict[str, np.ndarray] = {}
     try:
@@ -182,8 +184,10 @@ def read_keras_h5(path: Path) -> Source:
             else:
                 raise PortError(f"{path}: an HDF5 file without Keras weights (no 'layer_names' attribute, "
                                 "no 'model_weights' or 'layers' group)")
-    except (OSError, KeyError) as exc:
-        raise PortError(f"{path}: damaged Keras HDF5 file: {exc}") from None
+    except PortError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — h5py on a damaged file: any failure is the file's
+        raise PortError(f"{path}: damaged Keras HDF5 file: {type(exc).__name__}: {exc}") from None
     return Source(path, "keras-h5", tensors, [_file_record(path)], {"layout": kind})
 
 
@@ -200,7 +204,7 @@ def read_torch_state_dict(path: Path) -> Source:
         raise PortError(f"{path}: refused: the file holds Python objects beyond tensors, which "
                         f"torch.load(weights_only=True) will not unpickle ({first}); twinzoo never "
                         "executes code from a file: save model.state_dict() instead") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 — torch's restricted reader on a hostile file: any failure is the file's
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise PortError(f"{path}: unreadable torch file (truncated or corrupt?): {first}") from None
     wrapped = None
@@ -212,28 +216,37 @@ def read_torch_state_dict(path: Path) -> Source:
     if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise PortError(f"{path}: not a state dict (expected a mapping of names to tensors, got "
                         f"{type(obj).__name__})")
-    tensors = {k: v.detach().to(torch.float32 if v.is_floating_point() else v.dtype).numpy() for k, v in obj.items()}
+    tensors, names = {}, {}
+    for k, v in obj.items():
+        names[k] = dtypes.name_of(v.dtype)
+        v = v.detach()
+        if names[k] in dtypes.CONVERTED:
+            v = v.to(torch.float32)          # numpy has no bfloat16: converted here, recorded by name
+        try:
+            tensors[k] = v.numpy()
+        except (TypeError, RuntimeError):    # quantised or sparse storage: no plain array
+            raise PortError(f"{path}: tensor {k!r} is {names[k]} ({v.layout}), not plain dense numbers; "
+                            "dequantise or densify it first") from None
     return Source(path, "torch-state-dict", tensors, [_file_record(path)],
-                  {"wrapped_in": wrapped} if wrapped else {})
+                  {"wrapped_in": wrapped} if wrapped else {}, names)
 
 
 def read_twinzoo(path: Path) -> Source:
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
     from conformance import weights
     try:
-        header = weights.read_header(path)
-        arrays = load_file(str(path))
+        data = weights.read_bytes(path)
+        header = weights.header_of(path, data)
+        meta = header.get("__metadata__") or {}
+        if meta.get("format") != weights.FORMAT:
+            raise PortError(f"{path}: a safetensors file without twinzoo metadata (format {meta.get('format')!r}); "
+                            "only twinzoo's own weight files are read in this format")
+        weights.file_options(path, header)
+        arrays, converted = weights.read_tensors(path, data, header)
     except weights.WeightFileError as exc:
         raise PortError(str(exc)) from None
-    except SafetensorError as exc:
-        raise PortError(f"{path}: unreadable safetensors data: {exc}") from None
-    meta = header.get("__metadata__") or {}
-    if meta.get("format") != weights.FORMAT:
-        raise PortError(f"{path}: a safetensors file without twinzoo metadata (format {meta.get('format')!r}); "
-                        "only twinzoo's own weight files are read in this format")
-    return Source(path, "twinzoo", dict(arrays), [_file_record(path)], dict(meta))
+    names = {k: v["dtype"] for k, v in header.items() if k != "__metadata__"}
+    return Source(path, "twinzoo", arrays, [_file_record(path)], dict(meta),
+                  {k: dtypes.SAFETENSORS.get(v, v) for k, v in names.items()})
 
 
 READERS = {"tf-checkpoint": read_tf_checkpoint, "keras-h5": read_keras_h5,
@@ -246,7 +259,36 @@ def read_source(path: str | Path, fmt: str = "auto") -> Source:
         raise PortError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if fmt == "auto":
         fmt = detect_format(path)
-    return READERS[fmt](path)
+    return admit(READERS[fmt](path))
+
+
+def admit(source: Source) -> Source:
+    """The dtype policy (``conformance.dtypes``) on every tensor read: float16/bfloat16/float64
+    made float32 (recorded in ``source.dtypes``); non-numeric data refused now; other numbers
+    (integers, bool, complex) kept until placed (``refuse_placed``: a TF checkpoint's int64
+    ``global_step`` is read and ignored by rule)."""
+    for k, arr in source.tensors.items():
+        name = source.dtypes.setdefault(k, dtypes.name_of(arr.dtype))
+        if not dtypes.is_numeric(arr):
+            raise PortError(f"{source.path}: tensor {k!r} is {dtypes.why_refused(name)}")
+        if name in dtypes.CONVERTED:
+            source.tensors[k] = dtypes.to_float32(arr)
+    return source
+
+
+def refuse_placed(source: Source, plan: "Plan") -> list[dict[str, str]]:
+    """Refuse a placed tensor whose dtype the policy refuses (PortError naming it); the
+    conversions made to the placed tensors, for the certificate."""
+    conversions = []
+    for name in dict.fromkeys(p["source"] for p in plan.placements):
+        dtype = source.dtypes.get(name, "float32")
+        try:
+            dtypes.check(name, dtype, f"{source.path}: ")
+        except dtypes.DtypeRefused as exc:
+            raise PortError(str(exc)) from None
+        if (c := dtypes.conversion(name, dtype)) is not None:
+            conversions.append(c)
+    return conversions
 
 
 # ------------------------------------------------------------------------------------------
@@ -532,13 +574,14 @@ def plan_torch_state_dict(net: Network, source: Source) -> Plan:
 
 
 def plan_twinzoo(net: Network, source: Source) -> Plan:
+    from conformance import weights
     meta = source.meta
     if meta.get("network") != net.name:
         raise PortError(f"{source.path}: twinzoo weights of {meta.get('network')!r}, not {net.name!r}")
     framework = meta.get("framework")
     if framework not in ("torch", "keras"):
         raise PortError(f"{source.path}: unknown framework {framework!r} in its metadata")
-    opts = json.loads(meta.get("options", "{}"))
+    opts = weights.file_options(source.path, {"__metadata__": meta})
     values = {tuple(k.split("/", 1)) if framework == "keras" else k: v for k, v in source.tensors.items()}
     return Plan(framework, opts, f"twinzoo safetensors ({framework})", values,
                 [{"source": k, "shape": list(v.shape), "target": f"{framework}:{k}", "how": "as is"}
@@ -730,7 +773,6 @@ def port(model: str, src: str | Path, out: str | Path, fmt: str = "auto", ema: s
     whether the weight files were written)."""
     import keras
 
-    from conformance import weights
     net = catalogue.get(model)
     if ema not in EMA_MODES:
         raise PortError(f"unknown --ema {ema!r}; known: {', '.join(EMA_MODES)}")
@@ -746,36 +788,58 @@ def port(model: str, src: str | Path, out: str | Path, fmt: str = "auto", ema: s
         plan = plan_tf_checkpoint(net, source, keras_models.build(net.name, input_size=psize), ema)
     else:
         plan = PLANNERS[source.format](net, source)
+    conversions = refuse_placed(source, plan)
     tmodel, kmodel = twins_from_plan(net, plan, psize)
     cert = {
         "tool": "twinzoo conformance port", "network": net.name, "options": plan.opts,
         "source": {"path": str(source.path), "format": source.format, "dialect": plan.dialect,
-                   "files": source.files, "meta": {k: v for k, v in source.meta.items() if k != "shapes"}},
+                   "files": source.files, "meta": {k: v for k, v in source.meta.items() if k != "shapes"},
+                   "conversions": conversions},
         "tensors": {"in_file": len(source.tensors), "placed": len({p["source"] for p in plan.placements}), "ignored": len(plan.ignored),
                     "filled": len(plan.filled), "placements": plan.placements, "ignored_tensors": plan.ignored,
                     "filled_weights": plan.filled},
         **certify(net, plan, tmodel, kmodel, size, seed, source, images),
         "seed": seed,
     }
-    stage = Path(tempfile.mkdtemp(dir=out, prefix=".port-"))
+    return write_port(net, plan, cert, tmodel, kmodel, out)
+
+
+def write_port(net: Network, plan: Plan, cert: dict[str, Any], tmodel: Any, kmodel: Any, out: Path) -> dict[str, Any]:
+    """The weight files (when certified) and the certificate sealed over them, staged in ``out``
+    and moved in together; then re-read through ``certificate.open_port`` as every user of the
+    port reads it. A failed write (a full disk) is a PortError and leaves nothing."""
+    from conformance import certificate, weights
     try:
-        written = []
+        stage = Path(tempfile.mkdtemp(dir=out, prefix=".port-"))
+    except OSError as exc:
+        raise PortError(f"cannot write in {out}: {files.why(exc)}") from None
+    try:
+        bindings = []
         if cert["passed"]:
             for framework, model_ in (("torch", tmodel), ("keras", kmodel)):
-                path = stage / f"{net.name}.{framework}.safetensors"
+                path = stage / certificate.weight_file(net.name, framework)
                 weights.save(model_, net.name, path, framework, plan.opts)
-                written.append(path.name)
-        cert["written"] = written
-        cert["certificates"] = [f"{net.name}.certificate.json", f"{net.name}.certificate.md"]
-        (stage / cert["certificates"][0]).write_text(json.dumps(cert, indent=2, default=_json) + "\n")
-        (stage / cert["certificates"][1]).write_text(markdown(cert))
-        mask = os.umask(0)
-        os.umask(mask)
-        for f in stage.iterdir():
-            os.chmod(f, 0o666 & ~mask)
+                bindings.append(certificate.bind(path).as_dict())
+        cert["written"] = bindings
+        cert["certificates"] = [certificate.certificate_file(net.name), f"{net.name}.certificate.md"]
+        cert = certificate.seal(cert)
+        files.atomic_write(stage / cert["certificates"][0], certificate.dumps(cert))
+        files.atomic_write(stage / cert["certificates"][1], markdown(cert))
+        # the weight files first, the certificate that binds them last: a reader never finds a
+        # certificate naming files that are not in place yet
+        for f in sorted(stage.iterdir(), key=lambda f: f.name.endswith(".json")):
             os.replace(f, out / f.name)
+    except (weights.WeightFileError, files.WriteFailed) as exc:
+        raise PortError(str(exc)) from None
+    except OSError as exc:
+        raise PortError(f"cannot write the port into {out}: {files.why(exc)}") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    if cert["passed"]:
+        try:
+            certificate.open_port(out, net.name)
+        except certificate.CertificateError as exc:
+            raise PortError(f"the port just written does not read back: {exc}") from None
     return cert
 
 
@@ -793,6 +857,9 @@ def markdown(cert: dict[str, Any]) -> str:
     lines = [f"# twinzoo port certificate: {cert['network']}", "", verdict, "",
              f"- source: `{src['path']}` ({src['format']}; dialect: {src['dialect']})"]
     lines += [f"  - `{f['path']}`: {f['bytes']:,} bytes, sha256 `{f['sha256']}`" for f in src["files"]]
+    lines += [f"  - converted to float32: `{c['tensor']}` ({c['from']})" for c in src.get("conversions", [])]
+    lines += [f"- vouches for `{b['name']}`: {b['bytes']:,} bytes, sha256 `{b['sha256']}`" for b in cert["written"]]
+    lines += [f"- sealed: digest `{cert['digest']}` (sha256 of the JSON certificate's content)"] if "digest" in cert else []
     lines += [f"- options: `{json.dumps(cert['options'], sort_keys=True)}`",
               f"- tensors: {t['in_file']} in the file; {t['placed']} placed, {t['ignored']} ignored by rule, "
               f"{t['filled']} weights filled by rule; none left over, none missing",
@@ -826,28 +893,45 @@ def markdown(cert: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------
 def ported_twins(net: Network, weights_dir: str | Path, size: tuple[int, int]) -> tuple[Any, Any, dict[str, Any]]:
     """Both twins of ``net`` holding the weights ``port`` wrote into ``weights_dir`` (built with
-    the options in the files' metadata, the Keras twin at ``size``), and what was loaded (files,
-    sha256, the certificate's verdict). A network with no certified port there is a PortError."""
+    the options in the files' metadata, the Keras twin at ``size``), and what was loaded. Each file
+    is checked against the certificate (``certificate.open_port``) and the checked bytes are what
+    is loaded; "certified" in the record is that check's outcome. A network with no port there, or
+    one whose files do not check out, is a PortError naming the file."""
     import keras_models
     import torch_models
-    from conformance import weights
+    from conformance import certificate, weights
     d = Path(weights_dir).expanduser()
-    cert_path = d / f"{net.name}.certificate.json"
-    files = {fw: d / f"{net.name}.{fw}.safetensors" for fw in ("torch", "keras")}
-    if not cert_path.exists() or not all(f.exists() for f in files.values()):
+    if not (d / certificate.certificate_file(net.name)).exists():
         raise PortError(f"no certified port of {net.name} in {d} (expected {net.name}.certificate.json and "
                         f"{net.name}.{{torch,keras}}.safetensors: python -m conformance port --model {net.name} ...)")
-    cert = json.loads(cert_path.read_text())
-    if not cert.get("passed"):
-        raise PortError(f"{cert_path}: the port of {net.name} was not certified")
     try:
-        opts = json.loads(weights.read_header(files["torch"])["__metadata__"]["options"])
-        tmodel = weights.load_torch(torch_models.build(net.name, **opts), net.name, files["torch"], opts).eval()
-        kmodel = weights.load_keras(keras_models.build(net.name, input_size=size, **opts), net.name,
-                                    files["keras"], opts)
-    except (weights.WeightFileError, KeyError, ValueError) as exc:
+        opened = certificate.open_port(d, net.name)
+    except certificate.CertificateError as exc:
+        raise PortError(str(exc)) from None
+    tpath, kpath = opened.path("torch"), opened.path("keras")
+    try:
+        opts = weights.file_options(tpath, weights.header_of(tpath, opened.data["torch"]))
+        tmodel = weights.load_torch(torch_models.build(net.name, **opts), net.name, tpath, opts,
+                                    opened.data["torch"]).eval()
+        kmodel = weights.load_keras(keras_models.build(net.name, input_size=size, **opts), net.name, kpath, opts,
+                                    opened.data["keras"])
+    except (weights.WeightFileError, TypeError, ValueError) as exc:
         raise PortError(f"{d}: the ported weights of {net.name} do not load: {exc}") from None
-    info = {"dir": str(d), "options": opts, "source": cert["source"]["path"], "dialect": cert["source"]["dialect"],
-            "certificate": str(cert_path), "certified": True,
-            "files": {fw: {"path": str(f), "sha256": sha256(f)} for fw, f in files.items()}}
+    cert = opened.certificate
+    source = cert.get("source") if isinstance(cert.get("source"), dict) else {}
+    info = {"dir": str(d), "options": opts, "source": source.get("path"), "dialect": source.get("dialect"),
+            "certificate": str(opened.certificate_path), "certificate_sha256": opened.certificate_sha256,
+            "certified": True, "verified": "every file's size and sha256 against the sealed certificate, at load",
+            "files": {fw: {"path": str(opened.path(fw)), "sha256": b.sha256, "bytes": b.bytes}
+                      for fw, b in opened.files.items()}}
     return tmodel, kmodel, info
+
+
+def verify_ports(weights_dir: str | Path, networks: list[str]) -> dict[str, str]:
+    """Each of ``networks`` that has a certificate in ``weights_dir`` checked against it; the
+    sha256 of each certificate by network. Raises ``certificate.CertificateError`` on the first
+    that does not check out (the CLIs' exit 2, before any work)."""
+    from conformance import certificate
+    d = Path(weights_dir).expanduser()
+    return {n: certificate.open_port(d, n).certificate_sha256 for n in networks
+            if (d / certificate.certificate_file(n)).exists()}

@@ -17,28 +17,27 @@ tensors: nothing to unpickle). The header's metadata says what the file is for:
 ``load_*`` checks, in order, before touching the model: the file is whole (its size equals the
 header's claim: a truncated download is named as such), it is a safetensors file at all (a pickle
 is refused unread), it is for this network, this variant and this framework, and every tensor
-matches the model's names and shapes. Only then is anything assigned. Full ``.keras`` model files
+matches the model's names and shapes, and every dtype is admitted by ``conformance.dtypes``
+(float16/bfloat16/float64 converted to float32; anything else refused). Only then is anything
+assigned. Full ``.keras`` model files
 are loaded with ``safe_mode=True`` (no Lambda code deserialised); ``torch.load`` is never used.
 Files are written atomically (temporary file + rename): a full disk or Ctrl-C leaves nothing.
 """
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from twinzoo import __version__, catalogue
+from conformance import dtypes
+from twinzoo import __version__, catalogue, files
 
 FORMAT = "twinzoo-weights/1"
 FRAMEWORKS = ("torch", "keras")
-_CHUNK = 1 << 20
 
 
 class WeightFileError(ValueError):
@@ -77,31 +76,14 @@ def _options(name: str, opts: dict[str, Any] | None) -> str:
 # writing
 # ------------------------------------------------------------------------------------------
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same directory and an ``os.replace``; on any error
-    (a full disk: ENOSPC) or Ctrl-C the temporary file is removed and the target left as it was."""
+    """``twinzoo.files.atomic_write``, its failures as ``WeightFileError``: nothing is left behind."""
     path = Path(path).expanduser()
     if not path.parent.is_dir():
         raise WeightFileError(f"cannot write {path}: directory {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view[:_CHUNK])
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)          # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise WeightFileError(f"cannot write {path}: no space left on the device "
-                                  f"(nothing was written)") from exc
-        raise
+        files.atomic_write(path, data)
+    except files.WriteFailed as exc:
+        raise WeightFileError(str(exc)) from None
 
 
 def save(model: Any, name: str, path: str | Path, framework: str, opts: dict[str, Any] | None = None) -> Path:
@@ -131,33 +113,77 @@ def save_keras(model: Any, name: str, path: str | Path, opts: dict[str, Any] | N
 # reading
 # ------------------------------------------------------------------------------------------
 def read_header(path: str | Path) -> dict[str, Any]:
-    """The safetensors header of ``path``, after proving the file is whole. Reads only the
-    header bytes; never unpickles anything."""
+    """The safetensors header of ``path``, after proving the file is whole and the header well
+    formed. Reads only the header bytes; never unpickles anything."""
     path = Path(path)
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
             head = fh.read(8)
-            if len(head) < 8:
-                raise WeightFileError(f"{path}: {size} bytes is too short for a safetensors file "
-                                      "(truncated or empty)")
-            (n,) = struct.unpack("<Q", head)
-            if n > size - 8:
-                if head[:2] == b"\x80\x02" or head[:1] == b"\x80" or head[:2] == b"PK":
-                    raise WeightFileError(f"{path}: not a safetensors file (it looks like a pickle / "
-                                          "torch.save zip); twinzoo never unpickles weight files")
-                raise WeightFileError(f"{path}: not a safetensors file, or truncated inside its header "
-                                      f"(header claims {n} bytes, the file has {size})")
+            n = _header_length(path, head, size)
             raw = fh.read(n)
     except OSError as exc:
         raise WeightFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return _parse_header(path, raw, n, size)
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The whole file, read once: what is checked (its sha256) is what is parsed."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise WeightFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def header_of(path: Path, data: bytes) -> dict[str, Any]:
+    """``read_header`` on bytes already in memory."""
+    n = _header_length(path, data[:8], len(data))
+    return _parse_header(path, data[8:8 + n], n, len(data))
+
+
+def _header_length(path: Path, head: bytes, size: int) -> int:
+    if len(head) < 8:
+        raise WeightFileError(f"{path}: {size} bytes is too short for a safetensors file (truncated or empty)")
+    (n,) = struct.unpack("<Q", head)
+    if n > size - 8:
+        if head[:1] == b"\x80" or head[:2] == b"PK":
+            raise WeightFileError(f"{path}: not a safetensors file (it looks like a pickle / "
+                                  "torch.save zip); twinzoo never unpickles weight files")
+        raise WeightFileError(f"{path}: not a safetensors file, or truncated inside its header "
+                              f"(header claims {n} bytes, the file has {size})")
+    return n
+
+
+def _entry_problem(entry: Any) -> str | None:
+    """What is wrong with one tensor's header entry, or None."""
+    if not isinstance(entry, dict):
+        return f"its entry is a {type(entry).__name__}, not an object"
+    dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+    if not isinstance(dtype, str):
+        return f"dtype {dtype!r} is not a string"
+    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+        return f"shape {shape!r} is not a list of non-negative integers"
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int and o >= 0 for o in offsets)
+            and offsets[0] <= offsets[1]):
+        return f"data_offsets {offsets!r} is not [begin, end] with integers 0 <= begin <= end"
+    return None
+
+
+def _parse_header(path: Path, raw: bytes, n: int, size: int) -> dict[str, Any]:
     try:
         header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise WeightFileError(f"{path}: not a safetensors file (its header is not JSON)") from None
     if not isinstance(header, dict):
         raise WeightFileError(f"{path}: not a safetensors file (its header is not a JSON object)")
-    ends = [int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"]
+    meta = header.get("__metadata__", {})
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise WeightFileError(f"{path}: malformed safetensors header: __metadata__ is not an object of strings")
+    for k, v in header.items():
+        problem = None if k == "__metadata__" else _entry_problem(v)
+        if problem:
+            raise WeightFileError(f"{path}: malformed safetensors header: tensor {k!r}: {problem}")
+    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
     expected = 8 + n + max(ends, default=0)
     if size < expected:
         raise WeightFileError(f"{path}: truncated: the header describes {expected:,} bytes, the file "
@@ -167,6 +193,51 @@ def read_header(path: str | Path) -> dict[str, Any]:
     return header
 
 
+def json_field(path: Path, meta: dict[str, str], key: str, default: str) -> Any:
+    """A metadata field that holds JSON (``options``, ``shapes``), parsed, or a WeightFileError."""
+    try:
+        return json.loads(meta.get(key, default))
+    except (json.JSONDecodeError, RecursionError):
+        raise WeightFileError(f"{path}: malformed twinzoo metadata: {key!r} is not JSON") from None
+
+
+def file_options(path: Path, header: dict[str, Any]) -> dict[str, Any]:
+    """The builder options a twinzoo weight file was written with."""
+    opts = json_field(path, header.get("__metadata__") or {}, "options", "{}")
+    if not isinstance(opts, dict):
+        raise WeightFileError(f"{path}: malformed twinzoo metadata: 'options' is not a JSON object")
+    return opts
+
+
+def check_dtypes(path: Path, header: dict[str, Any]) -> None:
+    """Every tensor's dtype admitted by the policy, or a WeightFileError naming the first that is not."""
+    for k, v in header.items():
+        if k != "__metadata__":
+            try:
+                dtypes.check(k, dtypes.SAFETENSORS.get(v["dtype"], v["dtype"]), f"{path}: ")
+            except dtypes.DtypeRefused as exc:
+                raise WeightFileError(str(exc)) from None
+
+
+def read_tensors(path: Path, data: bytes, header: dict[str, Any]) -> tuple[dict[str, np.ndarray], list[dict[str, str]]]:
+    """Every tensor of a safetensors file as float32 under the dtype policy (``conformance.dtypes``),
+    with the conversions made. Refuses any tensor the policy refuses before decoding anything."""
+    import torch
+    from safetensors.torch import load as st_load
+    check_dtypes(path, header)
+    try:
+        raw = st_load(data)
+    except Exception as exc:  # noqa: BLE001 — the library's parser on hostile bytes: any failure is the file's
+        raise WeightFileError(f"{path}: unreadable safetensors data: {exc}") from None
+    arrays, converted = {}, []
+    for k, t in raw.items():
+        name = dtypes.name_of(t.dtype)
+        arrays[k] = t.to(torch.float32).numpy()
+        if (c := dtypes.conversion(k, name)) is not None:
+            converted.append(c)
+    return arrays, converted
+
+
 def _check_metadata(path: Path, meta: dict[str, str], name: str, framework: str,
                     opts: dict[str, Any] | None) -> None:
     if meta.get("format") != FORMAT:
@@ -174,7 +245,7 @@ def _check_metadata(path: Path, meta: dict[str, str], name: str, framework: str,
                               f"{meta.get('format')!r}, expected {FORMAT!r})")
     net = catalogue.get(name)
     file_net = meta.get("network")
-    file_opts = json.loads(meta.get("options", "{}"))
+    file_opts = file_options(path, {"__metadata__": meta})
     want_opts = json.loads(_options(name, opts))
     if file_net != net.name:
         same_family = meta.get("family") == net.family
@@ -208,21 +279,20 @@ def _check_tensors(path: Path, file_shapes: dict[str, tuple[int, ...]], model_te
         raise WeightFileError(f"{path}: {len(problems)} tensor(s) do not fit the model: {shown}")
 
 
-def load(model: Any, name: str, path: str | Path, framework: str, opts: dict[str, Any] | None = None) -> Any:
+def load(model: Any, name: str, path: str | Path, framework: str, opts: dict[str, Any] | None = None,
+         data: bytes | None = None) -> Any:
     """Load a safetensors weight file into a twin after every check (see the module doc);
-    raises ``WeightFileError`` naming the problem, with the model left untouched."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
+    raises ``WeightFileError`` naming the problem, with the model left untouched. ``data``: the
+    file's bytes when the caller has read (and checked) them already."""
     path = Path(path)
-    header = read_header(path)
+    data = read_bytes(path) if data is None else data
+    header = header_of(path, data)
     _check_metadata(path, header.get("__metadata__") or {}, name, framework, opts)
+    check_dtypes(path, header)
     shapes = {k: tuple(v["shape"]) for k, v in header.items() if k != "__metadata__"}
     current = _tensors(model, framework)
     _check_tensors(path, shapes, current)
-    try:
-        arrays = load_file(str(path))
-    except SafetensorError as exc:
-        raise WeightFileError(f"{path}: unreadable safetensors data: {exc}") from None
+    arrays, _ = read_tensors(path, data, header)
     _assign(model, framework, arrays)
     return model
 
@@ -238,12 +308,14 @@ def _assign(model: Any, framework: str, arrays: dict[str, np.ndarray]) -> None:
             v.assign(arrays[f"{layer.name}/{v.path.rsplit('/', 1)[-1]}"])
 
 
-def load_torch(model: Any, name: str, path: str | Path, opts: dict[str, Any] | None = None) -> Any:
-    return load(model, name, path, "torch", opts)
+def load_torch(model: Any, name: str, path: str | Path, opts: dict[str, Any] | None = None,
+              data: bytes | None = None) -> Any:
+    return load(model, name, path, "torch", opts, data)
 
 
-def load_keras(model: Any, name: str, path: str | Path, opts: dict[str, Any] | None = None) -> Any:
-    return load(model, name, path, "keras", opts)
+def load_keras(model: Any, name: str, path: str | Path, opts: dict[str, Any] | None = None,
+              data: bytes | None = None) -> Any:
+    return load(model, name, path, "keras", opts, data)
 
 
 def load_keras_model(path: str | Path) -> Any:

@@ -37,11 +37,12 @@ from rich.table import Table  # noqa: E402
 from export import formats  # noqa: E402
 from export.pipeline import EXPORT_FAILED, FAIL, PASS  # noqa: E402
 from twinzoo import catalogue  # noqa: E402
+from twinzoo.arguments import ArgumentError, seed, selection  # noqa: E402
 
 console = Console(stderr=True)
 
 
-class UsageError(Exception):
+class UsageError(ArgumentError):
     pass
 
 
@@ -82,7 +83,10 @@ def check_cache_dir(args: argparse.Namespace) -> Path | None:
         raise UsageError(str(exc)) from None
 
 
-def check_weights_dir(path: Path | None) -> Path | None:
+def check_weights_dir(path: Path | None, networks: list[str]) -> Path | None:
+    """``--weights DIR`` resolved, and the certified port of each of ``networks`` found there checked
+    against its certificate before any work (a changed, swapped or truncated file: exit 2 naming
+    it). A network without a port in DIR is left to its own record's error."""
     if path is None:
         return None
     path = path.expanduser()
@@ -90,6 +94,12 @@ def check_weights_dir(path: Path | None) -> Path | None:
         raise UsageError(f"--weights {path}: not a directory (the --out of python -m conformance port)")
     if not list(path.glob("*.certificate.json")):
         raise UsageError(f"--weights {path}: no port certificate (<network>.certificate.json) in it")
+    from conformance.certificate import CertificateError
+    from conformance.port import verify_ports
+    try:
+        verify_ports(path, networks)
+    except CertificateError as exc:
+        raise UsageError(f"--weights: {exc}") from None
     return path.resolve()
 
 
@@ -112,17 +122,20 @@ def check_out_dir(out: Path) -> Path:
 
 
 def resolve(args: argparse.Namespace) -> tuple[list[catalogue.Network], list[formats.Format], tuple[int, int] | None, Path]:
+    models = selection("--model", args.model, catalogue.names())
+    chosen = selection("--format", args.format, formats.names())
     try:
-        nets = [catalogue.get(n) for n in args.model] if args.model else catalogue.networks()
+        nets = [catalogue.get(n) for n in models] if models else catalogue.networks()
     except catalogue.UnknownModelError as exc:
         raise UsageError(str(exc)) from None
     try:
-        fmts = [formats.get(f) for n in args.format for f in n.split(",") if f] if args.format \
-            else list(formats.FORMATS.values())
+        fmts = [formats.get(f) for f in chosen] if chosen else list(formats.FORMATS.values())
     except formats.UnknownFormatError as exc:
         raise UsageError(str(exc)) from None
     size = parse_size(args.size)
-    args.weights = check_weights_dir(args.weights)      # resolved once, before any work
+    seed(args.seed)
+    args.model = models
+    args.weights = check_weights_dir(args.weights, [n.name for n in nets])   # resolved once, before any work
     out = check_out_dir(args.out)
     args.cache = check_cache_dir(args)
     return nets, fmts, size, out
@@ -178,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         nets, fmts, size, out = resolve(args)
-    except UsageError as exc:
+    except ArgumentError as exc:
         console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         return 2
 

@@ -259,28 +259,9 @@ def test_ctrl_c_while_saving_weights_leaves_nothing_and_keeps_the_old_file(tmp_p
     assert target.read_bytes() == b"previous version"
 
 
-class _HalfWriter:
-    """A text file whose write puts half the text on disk, then fails like a full disk."""
-
-    def __init__(self, fh):
-        self.fh = fh
-
-    def write(self, text):
-        self.fh.write(text[: len(text) // 2])
-        self.fh.flush()
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.fh.close()
-
-
 def test_full_disk_while_writing_a_report_leaves_nothing(tmp_path, monkeypatch):
-    real = os.fdopen
-    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: _HalfWriter(real(fd, *a, **k)))
-    with pytest.raises(OSError, match="No space left"):
+    _disk_fills_after(monkeypatch, 4096, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(cli.UsageError, match=r"cannot write .*report.json: no space left on the device"):
         cli.write_atomic(tmp_path / "report.json", '{"a": 1}\n' * 1000)
     assert list(tmp_path.iterdir()) == []
 
@@ -357,3 +338,13 @@ def test_bad_token_batches_are_named(x, pattern):
     got, want = np.asarray(keras_models.predict("gnmt", k, ids)), torch_models.predict("gnmt", t, ids).numpy()
     assert got.shape == want.shape == (1, 10, 32316)
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_a_float64_input_beyond_float32_range_is_refused_after_the_cast(srcnn_twins):
+    x = _x((1, 8, 8, 3)).astype(np.float64)
+    x[0, 2, 3, 0] = 1e39                     # finite in float64, Inf in the float32 the twins compute in
+    with pytest.raises(InputError, match=r"0 NaN and 1 Inf .*first at index \(0, 2, 3, 0\); 1 of them finite as "
+                                         r"float64 but beyond float32's range"):
+        keras_models.predict("srcnn", srcnn_twins[1], x)
+    with pytest.raises(InputError, match="beyond float32's range"):
+        torch_models.predict("srcnn", srcnn_twins[0], x.transpose(0, 3, 1, 2))

@@ -76,14 +76,21 @@ def _check_size(net: Network, x: np.ndarray, layout: str, size: tuple[int, int] 
         raise InputError(f"{net.name}: input is {hw[0]}x{hw[1]}; {why} {want[0]}x{want[1]}")
 
 
-def _check_finite(net: Network, x: np.ndarray) -> None:
-    bad = ~np.isfinite(x)
+def _check_finite(net: Network, x: np.ndarray) -> np.ndarray:
+    """``x`` cast to the network's dtype, refused when that holds a NaN or Inf: a float64 value
+    beyond float32's range is finite as given and Inf in the network."""
+    with np.errstate(over="ignore"):
+        cast = x.astype(net.input_dtype, copy=False)
+    bad = ~np.isfinite(cast)
     if not bad.any():
-        return
-    n_nan, n_inf = int(np.isnan(x).sum()), int(np.isinf(x).sum())
+        return cast
+    n_nan, n_inf = int(np.isnan(cast).sum()), int(np.isinf(cast).sum())
+    overflow = int((np.isinf(cast) & np.isfinite(x)).sum())
     first = tuple(int(i) for i in np.argwhere(bad)[0])
+    beyond = (f"; {overflow} of them finite as {x.dtype} but beyond {net.input_dtype}'s range, in which the "
+              "network computes") if overflow else ""
     raise InputError(f"{net.name}: input has {n_nan} NaN and {n_inf} Inf value(s) of {x.size}; "
-                     f"first at index {first}")
+                     f"first at index {first}{beyond}")
 
 
 def _check_sequence(net: Network, x: np.ndarray, size: tuple[int | None, int | None] | None) -> None:
