@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from export.common import sha256, tool_versions
+from twinzoo.files import remove_stale, temporary_prefix
 
 SCHEMA = "twinzoo-cache/1"
 ENV_VAR = "TWINZOO_CACHE"
@@ -164,15 +165,20 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 
 def _place(src: Path, final: Path) -> None:
-    """``src`` at ``final``, atomically (a temporary name in ``final``'s directory, then rename)."""
+    """``src`` at ``final``, atomically (a temporary name in ``final``'s directory, then rename).
+    ``final`` already a hard link of ``src`` (a warm run restoring into the same --out) is left as
+    it is: rename(2) onto another link of the same file does nothing and would leave the temporary
+    name behind. What a killed restore left for ``final`` is removed first."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.restore")
+    remove_stale(final.parent, final.name, ".restore")
+    if final.exists() and os.path.samefile(src, final):
+        return
+    tmp = final.with_name(f"{temporary_prefix(final.name)}{uuid.uuid4().hex[:8]}.restore")
     try:
         _link_or_copy(src, tmp)
         os.replace(tmp, final)
-    except BaseException:
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------------------------------

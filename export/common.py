@@ -14,6 +14,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from twinzoo.files import remove_stale, temporary_prefix
+
 from twinzoo.catalogue import Network
 
 # One network output: a list of arrays (one per head), one list per input sample.
@@ -71,9 +73,11 @@ def as_outputs(y: Any) -> Outputs:
 def atomic_path(final: Path) -> Iterator[Path]:
     """A temporary path in ``final``'s directory (same file-name suffix, so converters that look at
     it are content); on success it is renamed onto ``final`` with ``os.replace``, on any failure or
-    Ctrl-C (``BaseException``) it is removed, so no half-written artifact is ever left behind."""
+    Ctrl-C (``BaseException``) it is removed, so no half-written artifact is ever left behind. What
+    a killed run left for ``final`` (its pid in the name, no longer running) is removed first."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.", suffix=final.suffix)
+    remove_stale(final.parent, final.stem, final.suffix)
+    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=temporary_prefix(final.stem), suffix=final.suffix)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -90,10 +94,7 @@ def atomic_path(final: Path) -> Iterator[Path]:
 def remove_leftovers(final: Path) -> list[Path]:
     """Remove the temporary files ``atomic_path`` made for ``final`` that a killed process (the
     OOM killer, the memory guard, a time budget: no ``finally`` runs) left behind; the removed."""
-    gone = [p for p in final.parent.glob(f".{final.stem}.*{final.suffix}") if p.is_file()]
-    for p in gone:
-        p.unlink(missing_ok=True)
-    return gone
+    return remove_stale(final.parent, final.stem, final.suffix, dead_only=False)
 
 
 def _umask() -> int:

@@ -250,7 +250,7 @@ def torch_to_nnapi(ctx: ExportContext, path: Path) -> dict[str, Any]:
         raise RuntimeError(f"static-padding rewrite changed the outputs (max rel {max(e.max_rel for e in errs):.2e})")
     traced = torch.jit.trace(model, (x,))
     nnapi_model = convert_model_to_nnapi(traced, x)
-    nnapi_model._save_for_lite_interpreter(str(path))
+    path.write_bytes(nnapi_model._save_to_buffer_for_lite_interpreter())   # native writer aborts on a full disk
     return {"converter": "torch.backends._nnapi.prepare.convert_model_to_nnapi (trace, NHWC input)",
             "preparation": "strided 'SAME' convs given constant padding at the export size; the "
                            "prepared torch model equals the twin on every sample (max rel "

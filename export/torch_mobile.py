@@ -63,7 +63,9 @@ def torch_to_ptl(ctx: ExportContext, path: Path) -> dict[str, Any]:
                                   f"conv+BN folded ({before} batch_norm nodes before, {after} after)"]
         notes["skipped"] = ("optimize_for_mobile: this torch build has no XNNPACK "
                             "(torch.backends.xnnpack.enabled is False)")
-    opt._save_for_lite_interpreter(str(path))
+    # to a buffer, written from Python: the native file writer aborts the whole process (c10::Error)
+    # on a full disk, where a Python write raises and the route is recorded as failed
+    path.write_bytes(opt._save_to_buffer_for_lite_interpreter())
     return notes
 
 

@@ -4,6 +4,7 @@ Small nets only: srcnn at 32x32, two formats, --quick; every cache lives under t
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -250,7 +251,7 @@ def test_a_route_past_the_time_budget_is_named_from_the_journal_and_cached_with_
         f.write(json.dumps({"record": {"format": "onnx_keras"}}) + "\n")
     assert overdue(job, 900) is None                       # between routes
     journal.write_text(json.dumps({"begin": now - 900}) + "\n" + json.dumps({"start": "onnx_keras", "t": now - 700}) + "\n")
-    leftover = work / NET.name / f".{NET.name}_{SMALL[0]}x{SMALL[1]}.onnx_keras.abc123.onnx"
+    leftover = work / NET.name / f".{NET.name}_{SMALL[0]}x{SMALL[1]}.onnx_keras.{os.getpid()}.abc123.onnx"
     leftover.parent.mkdir()
     leftover.write_bytes(b"")
     saved_model = parallel._scratch(str(work), NET.name) / "twinzoo-savedmodel-x" / "saved_model.pb"

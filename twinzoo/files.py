@@ -30,12 +30,45 @@ def why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def temporary_prefix(name: str) -> str:
+    """The start of a temporary file's name for ``name``, carrying this process's pid: a later run
+    removes what a killed one left (``remove_stale``) and leaves a live writer's file alone."""
+    return f".{name}.{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(directory: Path, name: str, suffix: str, dead_only: bool = True) -> list[Path]:
+    """Remove the temporary files made for ``name`` in ``directory`` (``temporary_prefix``, any
+    ``suffix``) whose writer is no longer running (every one with ``dead_only=False``: the caller
+    knows the writer was killed); the removed."""
+    gone = []
+    for p in Path(directory).glob(f".{name}.*{suffix}"):
+        pid = p.name[len(name) + 2:].split(".", 1)[0]
+        if not pid.isdigit():               # another file's temporary whose name starts like ours
+            continue
+        if p.is_file() and not (dead_only and _alive(int(pid))):
+            p.unlink(missing_ok=True)
+            gone.append(p)
+    return gone
+
+
 def atomic_write(path: str | Path, data: bytes | str) -> Path:
-    """Write ``data`` (text is UTF-8) to ``path`` atomically; raises ``WriteFailed`` naming the file."""
+    """Write ``data`` (text is UTF-8) to ``path`` atomically; raises ``WriteFailed`` naming the file.
+    Temporaries a killed writer left for ``path`` are removed first."""
     path = Path(path).expanduser()
     blob = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        remove_stale(path.parent, path.name, ".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
     except OSError as exc:
         raise WriteFailed(f"cannot write {path}: {why(exc)} (nothing was written)") from None
     try:
