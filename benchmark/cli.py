@@ -412,15 +412,16 @@ def resume_from(out: Path, request: dict[str, Any]) -> tuple[dict[str, dict[str,
     """The networks ``out/benchmark.json`` finished (those this command also asks for) and their
     export records (``out/artifacts/manifest.json``); a UsageError when there is nothing to resume
     or the settings differ."""
+    from benchmark import schema
     path = out / "benchmark.json"
     try:
-        prev = json.loads(path.read_text())
+        prev = schema.read(path)
     except FileNotFoundError:
         raise UsageError(f"--resume: {path} does not exist: nothing to resume (run without --resume)") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"--resume: {path} is not a readable benchmark report ({exc})") from None
-    old = (prev.get("settings") or {}).get("request")
-    if prev.get("schema") != rep.SCHEMA or old is None:
+    except schema.ReportError as exc:
+        raise UsageError(f"--resume: {exc}") from None
+    old = prev["settings"].get("request")
+    if old is None:
         raise UsageError(f"--resume: {path} records no settings to compare (written by another version); "
                          "run without --resume")
     differ = [k for k in RESUME_KEYS if old.get(k) != request[k]]
@@ -429,12 +430,8 @@ def resume_from(out: Path, request: dict[str, Any]) -> tuple[dict[str, dict[str,
         raise UsageError(f"--resume: {path} was run with other settings ({'; '.join(differ)}): "
                          + "; ".join(f"{k} {old.get(k)!r} there, {request[k]!r} now" for k in RESUME_KEYS if k in differ)
                          + " (run with the same settings, or without --resume into another --out)")
-    kept = {n["network"]: n for n in prev.get("networks", []) if n["network"] in request["sizes"]}
-    try:
-        manifest = json.loads((out / "artifacts" / "manifest.json").read_text())
-        records = [r for r in manifest.get("artifacts", []) if r.get("network") in kept]
-    except (OSError, json.JSONDecodeError):
-        records = []
+    kept = {n["network"]: n for n in prev["networks"] if n["network"] in request["sizes"]}
+    records = [r for r in schema.artifacts_of(out / "artifacts" / "manifest.json") if r["network"] in kept]
     return kept, records
 
 
@@ -614,14 +611,15 @@ def finish(out: Path, report: dict[str, Any]) -> int:
 def merge(paths: list[Path]) -> dict[str, Any]:
     """One report from shard reports: networks' runtime records joined (a later shard's record of
     the same network x runtime wins), witnesses and conformance rows joined by their keys."""
+    from benchmark import schema
     shards = []
     for p in paths:
         try:
-            shards.append(json.loads(p.read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UsageError(f"{p}: not a readable benchmark report ({exc})") from None
-        if shards[-1].get("schema") != rep.SCHEMA:
-            raise UsageError(f"{p}: schema {shards[-1].get('schema')!r}, expected {rep.SCHEMA!r}")
+            shards.append(schema.read(p))
+        except FileNotFoundError:
+            raise UsageError(f"{p}: no such file") from None
+        except schema.ReportError as exc:
+            raise UsageError(str(exc)) from None
     for key in ("seed", "mode"):
         if len({s[key] for s in shards}) > 1:
             raise UsageError(f"shards differ in {key}: {sorted({str(s[key]) for s in shards})}")
@@ -669,10 +667,11 @@ def plan_main(argv: list[str]) -> int:
     conf_only = [] if no_rows or shard_args.model else [n for n in catalogue.names() if n not in bench]
     report = None
     if pargs.source.exists():
+        from benchmark import schema
         try:
-            report = json.loads(pargs.source.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UsageError(f"--from {pargs.source}: not a readable benchmark report ({exc})") from None
+            report = schema.read(pargs.source, schema.COSTS)
+        except schema.ReportError as exc:
+            raise UsageError(f"--from {exc}") from None
     try:
         shards, source = plan.make_plan(bench, conf_only, pargs.shards, report, shard_args.quick)
     except ValueError as exc:

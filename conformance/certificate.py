@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from twinzoo import seal as sealing
+
 FORMAT = "twinzoo-port-certificate/1"
 FRAMEWORKS = ("torch", "keras")
 MAX_BYTES = 256 * 2 ** 20           # a certificate is text: refuse reading a huge file as one
@@ -71,28 +73,13 @@ def bind(path: Path) -> Binding:
     return Binding(path.name, len(data), hashlib.sha256(data).hexdigest())
 
 
-def _canonical(cert: dict[str, Any]) -> bytes:
-    body = {k: v for k, v in cert.items() if k != "digest"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=True).encode()
-
-
 def seal(cert: dict[str, Any]) -> dict[str, Any]:
     """``cert`` as plain JSON values with its ``format`` and ``digest`` set."""
-    plain = json.loads(json.dumps({**cert, "format": FORMAT}, default=_plain))
-    plain.pop("digest", None)
-    return {**plain, "digest": hashlib.sha256(_canonical(plain)).hexdigest()}
+    return sealing.seal({**cert, "format": FORMAT}, "digest")
 
 
 def dumps(cert: dict[str, Any]) -> bytes:
     return (json.dumps(cert, indent=2) + "\n").encode()
-
-
-def _plain(v: Any) -> Any:
-    if hasattr(v, "tolist"):
-        return v.tolist()
-    if hasattr(v, "item"):
-        return v.item()
-    return str(v)
 
 
 def read(path: Path) -> tuple[dict[str, Any], str]:
@@ -113,8 +100,7 @@ def read(path: Path) -> tuple[dict[str, Any], str]:
     if cert.get("format") != FORMAT:
         raise CertificateError(f"{path}: not a sealed port certificate (format {cert.get('format')!r}, expected "
                                f"{FORMAT!r}); a certificate from before files were bound to it: port again")
-    digest = cert.get("digest")
-    if not isinstance(digest, str) or digest != hashlib.sha256(_canonical(cert)).hexdigest():
+    if not sealing.intact(cert, "digest"):
         raise CertificateError(f"{path}: the certificate was changed after it was written (its content does "
                                "not match its digest)")
     return cert, hashlib.sha256(raw).hexdigest()

@@ -38,9 +38,10 @@ from typing import Any
 import numpy as np
 
 from export.common import sha256, tool_versions
+from twinzoo import seal as sealing
 from twinzoo.files import remove_stale, temporary_prefix
 
-SCHEMA = "twinzoo-cache/1"
+SCHEMA = "twinzoo-cache/2"
 ENV_VAR = "TWINZOO_CACHE"
 ROOT = Path(__file__).resolve().parent.parent
 # The packages whose code can change an artifact or its verdict (the benchmark's timing code is
@@ -146,14 +147,20 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _json_default(obj: Any) -> Any:
-    return obj.item() if hasattr(obj, "item") else str(obj)
-
-
 def _safe_rel(rel: str) -> bool:
     """A path recorded in an entry must stay inside the directory it is restored to."""
     p = Path(rel)
     return bool(rel) and not p.is_absolute() and ".." not in p.parts
+
+
+def _well_formed(meta: dict[str, Any], key: str) -> bool:
+    """The parts of an entry's record.json this module reads, of the types it reads them as."""
+    files, outputs = meta.get("files"), meta.get("outputs")
+    return (meta.get("schema") == SCHEMA and meta.get("key") == key and isinstance(meta.get("stored"), str)
+            and isinstance(files, dict) and all(_safe_rel(rel) and isinstance(d, str) for rel, d in files.items())
+            and (outputs is None or (isinstance(outputs, dict) and isinstance(outputs.get("layout"), str)
+                                     and isinstance(outputs.get("heads"), list)
+                                     and all(type(h) is int and h >= 0 for h in outputs["heads"]))))
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -214,11 +221,10 @@ class ArtifactCache:
             return None
         try:
             meta = json.loads((d / RECORD).read_text())
-            ok = meta.get("schema") == SCHEMA and meta.get("key") == key and isinstance(meta.get("files"), dict) \
-                and all(_safe_rel(rel) for rel in meta["files"])
-        except (OSError, ValueError, AttributeError):
+            ok = sealing.intact(meta, "seal") and _well_formed(meta, key)
+        except (OSError, ValueError, RecursionError):
             ok = False
-        if not ok:                   # not written by this code, or damaged: a miss
+        if not ok:                   # not written by this code, edited or damaged: a miss
             self.drop(key)
             return None
         return meta
@@ -299,7 +305,7 @@ class ArtifactCache:
             (tmp / INGREDIENTS).write_text(json.dumps(ingredients, indent=1, sort_keys=True, default=str) + "\n")
             # record.json last, and the directory renamed into place only after it: an entry
             # that exists under its key is complete
-            (tmp / RECORD).write_text(json.dumps(meta, indent=1, default=_json_default) + "\n")
+            (tmp / RECORD).write_text(json.dumps(sealing.seal(meta, "seal"), indent=1) + "\n")
             os.chmod(tmp, 0o777 & ~_umask())       # mkdtemp makes 0700
             try:
                 os.rename(tmp, self.entry(key))
