@@ -50,7 +50,7 @@ from benchmark import report as rep  # noqa: E402
 from benchmark.runtimes import RUNTIMES, UnknownRuntimeError  # noqa: E402
 from benchmark.runtimes import get as get_runtime  # noqa: E402
 from benchmark.suite import BENCH_NETWORKS, ROUTE_BUDGET_MINUTES  # noqa: E402
-from twinzoo import catalogue  # noqa: E402
+from twinzoo import catalogue, files  # noqa: E402
 
 console = Console(stderr=True)
 DEFAULT_CONFORMANCE = "params,macs,parity"
@@ -716,6 +716,6 @@ def main(argv: list[str] | None = None) -> int:
         return run(args, argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    except UsageError as exc:
+    except (UsageError, files.WriteFailed) as exc:      # WriteFailed: a full disk under a report's writer
         console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         return 2

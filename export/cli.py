@@ -36,7 +36,7 @@ from rich.table import Table  # noqa: E402
 
 from export import formats  # noqa: E402
 from export.pipeline import EXPORT_FAILED, FAIL, PASS  # noqa: E402
-from twinzoo import catalogue  # noqa: E402
+from twinzoo import catalogue, files  # noqa: E402
 from twinzoo.arguments import ArgumentError, seed, selection  # noqa: E402
 
 console = Console(stderr=True)
@@ -183,6 +183,14 @@ def exit_status(records: list[dict[str, Any]]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except files.WriteFailed as exc:                    # a full disk under the manifest's writer
+        console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        return 2
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     try:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from twinzoo.files import remove_stale, temporary_prefix
+from twinzoo.files import atomic_write, remove_stale, temporary_prefix
 
 from twinzoo.catalogue import Network
 
@@ -123,8 +123,9 @@ def writable_dir(path: Path, label: str, hint: str = "") -> Path:
 
 
 def write_bytes_atomic(final: Path, data: bytes) -> None:
-    with atomic_path(final) as tmp:
-        tmp.write_bytes(data)
+    """A manifest or report written atomically; a full disk is ``twinzoo.files.WriteFailed``."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(final, data)
 
 
 def sha256(path: Path) -> str:

@@ -123,3 +123,20 @@ def test_a_killed_runs_temporaries_are_removed_by_the_next_run_and_a_live_writer
     stale.write_text("{")
     files.atomic_write(report, "{}\n")
     assert not stale.exists() and report.read_text() == "{}\n"
+
+
+def test_a_benchmark_report_on_a_full_disk_is_exit_2_and_leaves_nothing(tmp_path, capsys):
+    from benchmark import cli as bench_cli
+    with small_disk(tmp_path / "disk", "64k") as out:
+        _fill(out / "filler")
+        rc = bench_cli.main(["merge", str(_a_report(tmp_path)), "--out", str(out)])
+        assert rc == 2 and "no space left on the device" in capsys.readouterr().err
+        assert _hidden(out) == [] and sorted(p.name for p in out.iterdir()) == ["filler"]
+
+
+def _a_report(tmp_path: Path) -> Path:
+    from benchmark import cli as bench_cli
+    out = tmp_path / "bench"
+    assert bench_cli.main(["--quick", "--model", "srcnn", "--runtime", "torch_eager", "--no-witnesses", "--jobs", "0",
+                           "--no-cache", "--out", str(out)]) == 0
+    return out / "benchmark.json"

@@ -261,3 +261,22 @@ def test_empty_selections_and_bad_seeds_are_refused_before_any_work(tmp_path, ca
     for main, argv, message in cases:
         assert main(argv) == 2, argv
         assert message in capsys.readouterr().err, argv
+
+
+def test_tf_checkpoint_tensors_follow_the_same_dtype_policy(tmp_path, capsys):
+    import tensorflow as tf
+    from test_port import graph_checkpoint, save_checkpoint
+    ckpt = graph_checkpoint("srcnn", tmp_path / "s")
+    reader = tf.train.load_checkpoint(str(ckpt))
+    tensors = {n: reader.get_tensor(n) for n in reader.get_variable_to_shape_map()}
+    weight = next(n for n in sorted(tensors) if tensors[n].ndim == 4)
+    bias = next(n for n in sorted(tensors) if tensors[n].ndim == 1)
+    wide = save_checkpoint({**tensors, weight: tensors[weight].astype(np.float64),
+                            bias: tensors[bias].astype(np.float16)}, tmp_path / "wide" / "m")
+    assert run_port("--model", "srcnn", "--from", str(wide), "--out", str(tmp_path / "o"), "--size", "32x32") == 0
+    cert = json.loads((tmp_path / "o" / "srcnn.certificate.json").read_text())
+    assert sorted((c["tensor"], c["from"]) for c in cert["source"]["conversions"]) == \
+        sorted([(weight, "float64"), (bias, "float16")])
+    ints = save_checkpoint({**tensors, bias: tensors[bias].astype(np.int32)}, tmp_path / "ints" / "m")
+    assert run_port("--model", "srcnn", "--from", str(ints), "--out", str(tmp_path / "o2"), "--size", "32x32") == 2
+    assert f"'{bias}' is int32" in capsys.readouterr().err.replace("\n", "")
