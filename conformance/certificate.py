@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from twinzoo import files
 from twinzoo import seal as sealing
 
 FORMAT = "twinzoo-port-certificate/1"
@@ -92,11 +93,9 @@ def read(path: Path) -> tuple[dict[str, Any], str]:
     except OSError as exc:
         raise CertificateError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        cert = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise CertificateError(f"{path}: not a certificate (not JSON)") from None
-    if not isinstance(cert, dict):
-        raise CertificateError(f"{path}: not a certificate (not a JSON object)")
+        cert = files.json_object(raw)
+    except files.NotAnObject as exc:
+        raise CertificateError(f"{path}: not a certificate ({exc})") from None
     if cert.get("format") != FORMAT:
         raise CertificateError(f"{path}: not a sealed port certificate (format {cert.get('format')!r}, expected "
                                f"{FORMAT!r}); a certificate from before files were bound to it: port again")

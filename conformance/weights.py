@@ -171,11 +171,9 @@ def _entry_problem(entry: Any) -> str | None:
 
 def _parse_header(path: Path, raw: bytes, n: int, size: int) -> dict[str, Any]:
     try:
-        header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise WeightFileError(f"{path}: not a safetensors file (its header is not JSON)") from None
-    if not isinstance(header, dict):
-        raise WeightFileError(f"{path}: not a safetensors file (its header is not a JSON object)")
+        header = files.json_object(raw)
+    except files.NotAnObject as exc:
+        raise WeightFileError(f"{path}: not a safetensors file (its header is {exc})") from None
     meta = header.get("__metadata__", {})
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise WeightFileError(f"{path}: malformed safetensors header: __metadata__ is not an object of strings")

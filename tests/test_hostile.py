@@ -284,14 +284,10 @@ def test_ctrl_c_during_export_leaves_no_artifact(tmp_path):
 
 def test_full_disk_while_writing_export_manifest_leaves_nothing(tmp_path, monkeypatch):
     from export import manifest
-    real = Path.write_bytes
-
-    def half(self, data):
-        real(self, data[: len(data) // 2])
-        raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(Path, "write_bytes", half)
-    with pytest.raises(OSError, match="No space left"):
-        manifest.write(tmp_path, {"artifacts": ["x"] * 100})
+    from twinzoo.files import WriteFailed
+    _disk_fills_after(monkeypatch, 1024, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(WriteFailed, match="manifest.json: no space left on the device"):
+        manifest.write(tmp_path, {"artifacts": ["x"] * 1000})
     assert list(tmp_path.iterdir()) == []
 
 

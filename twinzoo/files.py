@@ -5,11 +5,27 @@ Ctrl-C the temporary file is removed and the target left as it was."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import tempfile
 from pathlib import Path
 
 _CHUNK = 1 << 20
+
+
+class NotAnObject(ValueError):
+    """Bytes that are not a JSON object; the message says which: "not JSON" or "not a JSON object"."""
+
+
+def json_object(raw: bytes) -> dict:
+    """``raw`` parsed as a JSON object (the form of every JSON file twinzoo reads)."""
+    try:
+        obj = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise NotAnObject("not JSON") from None
+    if not isinstance(obj, dict):
+        raise NotAnObject("not a JSON object")
+    return obj
 
 
 class WriteFailed(Exception):
