@@ -54,7 +54,7 @@ class OpenedPort:
     certificate: dict[str, Any]
     certificate_path: Path
     certificate_sha256: str
-    data: dict[str, bytes]          # by framework
+    data: dict[str, bytes]          # by framework (empty when opened with keep=False)
     files: dict[str, Binding]       # by framework
 
     def path(self, framework: str) -> Path:
@@ -69,9 +69,16 @@ def certificate_file(network: str) -> str:
     return f"{network}.certificate.json"
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def bind(path: Path) -> Binding:
-    data = path.read_bytes()
-    return Binding(path.name, len(data), hashlib.sha256(data).hexdigest())
+    return Binding(path.name, path.stat().st_size, _sha256(path))
 
 
 def seal(cert: dict[str, Any]) -> dict[str, Any]:
@@ -123,9 +130,11 @@ def _bindings(path: Path, cert: dict[str, Any], network: str) -> dict[str, Bindi
     return out
 
 
-def open_port(directory: str | Path, network: str) -> OpenedPort:
+def open_port(directory: str | Path, network: str, keep: bool = True) -> OpenedPort:
     """The certified port of ``network`` in ``directory``, every binding checked (see the module
-    doc). Raises CertificateError naming the file that does not check out."""
+    doc), with the checked bytes in ``data`` (``keep=False``: checked as a stream and not kept,
+    for a check with no load after it; VGG-16's two files are 1.1 GB). Raises CertificateError
+    naming the file that does not check out."""
     d = Path(directory).expanduser()
     cpath = d / certificate_file(network)
     cert, cert_sha = read(cpath)
@@ -141,14 +150,18 @@ def open_port(directory: str | Path, network: str) -> OpenedPort:
     for fw, b in files.items():
         fpath = d / b.name
         try:
-            blob = fpath.read_bytes()
+            size = fpath.stat().st_size
+            if size == b.bytes:
+                blob = fpath.read_bytes() if keep else None
+                digest = hashlib.sha256(blob).hexdigest() if blob is not None else _sha256(fpath)
         except OSError as exc:
             raise CertificateError(f"{fpath}: cannot read a file the certificate binds: {exc.strerror or exc}") from None
-        if len(blob) != b.bytes:
-            raise CertificateError(f"{fpath}: {len(blob):,} bytes, the certificate binds {b.bytes:,}: not the file "
+        if size != b.bytes:
+            raise CertificateError(f"{fpath}: {size:,} bytes, the certificate binds {b.bytes:,}: not the file "
                                    "that was certified")
-        if hashlib.sha256(blob).hexdigest() != b.sha256:
+        if digest != b.sha256:
             raise CertificateError(f"{fpath}: its sha256 is not the one the certificate binds: the file was "
                                    "changed or replaced after it was certified")
-        data[fw] = blob
+        if blob is not None:
+            data[fw] = blob
     return OpenedPort(network, d, cert, cpath, cert_sha, data, files)

@@ -837,7 +837,7 @@ def write_port(net: Network, plan: Plan, cert: dict[str, Any], tmodel: Any, kmod
         shutil.rmtree(stage, ignore_errors=True)
     if cert["passed"]:
         try:
-            certificate.open_port(out, net.name)
+            certificate.open_port(out, net.name, keep=False)
         except certificate.CertificateError as exc:
             raise PortError(f"the port just written does not read back: {exc}") from None
     return cert
@@ -911,10 +911,11 @@ def ported_twins(net: Network, weights_dir: str | Path, size: tuple[int, int]) -
     tpath, kpath = opened.path("torch"), opened.path("keras")
     try:
         opts = weights.file_options(tpath, weights.header_of(tpath, opened.data["torch"]))
+        # each file's bytes let go once loaded (VGG-16's are 553 MB each)
         tmodel = weights.load_torch(torch_models.build(net.name, **opts), net.name, tpath, opts,
-                                    opened.data["torch"]).eval()
+                                    opened.data.pop("torch")).eval()
         kmodel = weights.load_keras(keras_models.build(net.name, input_size=size, **opts), net.name, kpath, opts,
-                                    opened.data["keras"])
+                                    opened.data.pop("keras"))
     except (weights.WeightFileError, TypeError, ValueError) as exc:
         raise PortError(f"{d}: the ported weights of {net.name} do not load: {exc}") from None
     cert = opened.certificate
@@ -933,5 +934,5 @@ def verify_ports(weights_dir: str | Path, networks: list[str]) -> dict[str, str]
     that does not check out (the CLIs' exit 2, before any work)."""
     from conformance import certificate
     d = Path(weights_dir).expanduser()
-    return {n: certificate.open_port(d, n).certificate_sha256 for n in networks
+    return {n: certificate.open_port(d, n, keep=False).certificate_sha256 for n in networks
             if (d / certificate.certificate_file(n)).exists()}
