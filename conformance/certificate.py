@@ -69,16 +69,8 @@ def certificate_file(network: str) -> str:
     return f"{network}.certificate.json"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def bind(path: Path) -> Binding:
-    return Binding(path.name, path.stat().st_size, _sha256(path))
+    return Binding(path.name, path.stat().st_size, files.sha256(path))
 
 
 def seal(cert: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +145,7 @@ def open_port(directory: str | Path, network: str, keep: bool = True) -> OpenedP
             size = fpath.stat().st_size
             if size == b.bytes:
                 blob = fpath.read_bytes() if keep else None
-                digest = hashlib.sha256(blob).hexdigest() if blob is not None else _sha256(fpath)
+                digest = hashlib.sha256(blob).hexdigest() if blob is not None else files.sha256(fpath)
         except OSError as exc:
             raise CertificateError(f"{fpath}: cannot read a file the certificate binds: {exc.strerror or exc}") from None
         if size != b.bytes:

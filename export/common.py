@@ -4,7 +4,6 @@ digests and the versions of the tools involved."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import os
 import tempfile
@@ -14,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from twinzoo.files import atomic_write, remove_stale, temporary_prefix
+from twinzoo.files import atomic_write, remove_stale, sha256, temporary_prefix  # noqa: F401 (sha256: export's name for it)
 
 from twinzoo.catalogue import Network
 
@@ -126,14 +125,6 @@ def write_bytes_atomic(final: Path, data: bytes) -> None:
     """A manifest or report written atomically; a full disk is ``twinzoo.files.WriteFailed``."""
     final.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(final, data)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def version_of(dist: str) -> str | None:

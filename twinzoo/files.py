@@ -5,6 +5,7 @@ Ctrl-C the temporary file is removed and the target left as it was."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import tempfile
@@ -30,6 +31,15 @@ def json_object(raw: bytes) -> dict:
 
 class WriteFailed(Exception):
     """A file that could not be written; the message names it and why, and nothing was left."""
+
+
+def sha256(path: str | Path) -> str:
+    """The sha256 of a file, read as a stream (artifacts and weight files run to GBs)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def umask() -> int:
