@@ -134,12 +134,12 @@ def open_port(directory: str | Path, network: str, keep: bool = True) -> OpenedP
         raise CertificateError(f"{cpath}: a certificate of {cert.get('network')!r}, not {network!r}")
     if cert.get("passed") is not True:
         raise CertificateError(f"{cpath}: the port of {network} was not certified")
-    files = _bindings(cpath, cert, network)
-    missing = [f for f in FRAMEWORKS if f not in files]
+    bound = _bindings(cpath, cert, network)
+    missing = [f for f in FRAMEWORKS if f not in bound]
     if missing:
         raise CertificateError(f"{cpath}: the certificate binds no {' or '.join(missing)} weight file")
     data = {}
-    for fw, b in files.items():
+    for fw, b in bound.items():
         fpath = d / b.name
         try:
             size = fpath.stat().st_size
@@ -156,4 +156,4 @@ def open_port(directory: str | Path, network: str, keep: bool = True) -> OpenedP
                                    "changed or replaced after it was certified")
         if blob is not None:
             data[fw] = blob
-    return OpenedPort(network, d, cert, cpath, cert_sha, data, files)
+    return OpenedPort(network, d, cert, cpath, cert_sha, data, bound)
