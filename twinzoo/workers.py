@@ -98,9 +98,23 @@ def descendants(pid: int) -> list[int]:
 
 def kill_tree(proc: Any) -> None:
     """SIGKILL a worker and every process under it (a route's isolated child, a converter's own
-    subprocess): killing the worker alone would leave them running on, orphaned."""
+    subprocess): killing the worker alone would leave them running on, orphaned. All of them are
+    stopped first: a worker that outlived its child by a moment would see the child end and send
+    a result it did not earn, and a child could start another process between a look and a kill."""
     import signal
-    for pid in descendants(proc.pid):
+    frozen = [proc.pid]
+    try:
+        os.kill(proc.pid, signal.SIGSTOP)
+    except OSError:
+        pass
+    while new := [pid for pid in descendants(proc.pid) if pid not in frozen]:
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except OSError:
+                pass
+        frozen += new
+    for pid in frozen[1:]:
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
