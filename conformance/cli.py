@@ -3,8 +3,8 @@
     python -m conformance list
     python -m conformance check [--model NAME ...] [--json PATH] [--markdown PATH] [--seed N]
                                 [--checks params,macs,parity]
-    python -m conformance selftest [--mutation NAME ...] [--parts mutations,sweeps,floors]
-                                   [--seeds N] [--jobs N] [--json PATH] [--markdown PATH]
+    python -m conformance selftest [--mutation NAME ...] [--parts mutations,sweeps,floors,clean]
+                                   [--network NAME ...] [--seeds N] [--jobs N] [--json PATH] [--markdown PATH]
     python -m conformance port --model NAME --from PATH [--format F] [--ema M] [--size HxW]
                                [--images N] --out DIR
 
@@ -68,8 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report here")
     st.add_argument("--markdown", type=Path, metavar="PATH", help="write the Markdown report here")
     st.add_argument("--parts", metavar="LIST",
-                    help="comma-separated subset of mutations,sweeps,floors (default: all three, or "
-                         "only the mutations when --mutation names some)")
+                    help="comma-separated subset of mutations,sweeps,floors,clean (default: the first three, "
+                         "only the mutations when --mutation names some, only clean when --network does); "
+                         "clean: the unmutated twins of every network (or --network) over the seeds")
+    st.add_argument("--network", nargs="+", metavar="NAME",
+                    help="the networks of the clean part (default: the whole catalogue)")
     st.add_argument("--list", action="store_true", help="list the mutations and exit")
     pt = sub.add_parser("port", help="port a checkpoint into both twins and certify them")
     pt.add_argument("--model", required=True, metavar="NAME", help="the catalogue network the file is for")
@@ -323,6 +326,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     if args.seeds < 1 or args.jobs < 1:
         console.print("[red]error:[/] --seeds and --jobs must be at least 1")
         return 2
+    for n in args.network or ():
+        catalogue.get(n)          # unknown names fail here (exit 2), listing the known ones
     parts = None
     if args.parts is not None:
         parts = tuple(x.strip() for x in args.parts.split(",") if x.strip())
@@ -339,7 +344,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
         def tick(done: int, total: int, label: str) -> None:
             progress.update(task, completed=done, total=total, description=label)
-        report = selftest.run(args.mutation, tuple(range(args.seeds)), args.jobs, tick, parts)
+        report = selftest.run(args.mutation, tuple(range(args.seeds)), args.jobs, tick, parts, args.network)
     wide = Console(width=max(Console().width, 160))
     wide.print(_table("mutation x check (CAUGHT = the check flags it; n/a = invisible by nature)",
                       selftest.MUTATION_HEADERS, selftest.mutation_rows(report)))
@@ -347,6 +352,9 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         wide.print(f"  {note}")
     wide.print(_table("parity tolerance against data (errors as multiples of the tolerance)",
                       selftest.TOLERANCE_HEADERS, selftest.tolerance_rows(report)))
+    if report.get("train_tolerances"):
+        wide.print(_table("train-mode output line against data (errors as multiples of the line)",
+                          selftest.TRAIN_TOLERANCE_HEADERS, selftest.train_tolerance_rows(report)))
     for title, headers, rows in (
             ("sweeps: one planted bug per layer, judged by parity alone (margin = error / tolerance)",
              selftest.SWEEP_HEADERS, selftest.sweep_rows(report)),

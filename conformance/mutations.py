@@ -9,7 +9,10 @@ carries the bug, and undoes every patch on exit. No file is edited.
 The self-test (``conformance.selftest``) runs the full conformance check under each mutation and
 records which checks flag it and which layer they name; ``expect`` is the checks that must flag
 it, ``layer`` the layer a localising check must name (None: no layer to name, e.g. a MAC-only
-change), ``invisible`` the checks that by nature cannot see it, with the reason.
+change), ``invisible`` the checks that by nature cannot see it, with the reason. A bug in a table
+both twins walk (``twinzoo.tables``) is planted in both (``twin`` "both"): the twins still agree
+with each other, so only AI Benchmark's graph can show it, and such a mutation expects the
+reference check, which the self-test then runs too.
 """
 
 from __future__ import annotations
@@ -153,7 +156,7 @@ def override_call(layer: Any, call: Callable[..., Any]) -> None:
 class Mutation:
     name: str
     network: str
-    twin: str                       # "torch" | "keras" | "transfer"
+    twin: str                       # "torch" | "keras" | "transfer" | "both" (a table both twins walk)
     layer: str | None               # the layer a localising check must name
     description: str                # what is planted
     models: str                     # the real-world bug it models, with a source
@@ -268,6 +271,26 @@ def _(p: Patches) -> None:
           "converter", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     edit_torch(p, MV1, lambda t: replace_module(t, "logits.pool", nn.AdaptiveMaxPool2d(1)))
+
+
+@mutation("global_pool_fixed_window", MV1, "torch", "logits.pool",
+          "the global average pool ported as a fixed 4x4 average pool (AvgPool2d(4)): the whole "
+          "final map at the canonical 128x128, the top-left 4x4 of the 5x6 map at the second size "
+          "139x163 (same output shape: nothing downstream changes size)",
+          "a pool window sized for the one input a port was written at: the widely copied PyTorch "
+          "MobileNet (conv_dw blocks, the ImageNet checkpoint mobilenet_sgd_68.848.pth.tar) ends in "
+          "nn.AvgPool2d(7), the 7x7 map of a 224 input; torchvision's early Inception3 and the code "
+          "copied from it pool with F.avg_pool2d(x, kernel_size=8) after the '8 x 8 x 2048' map; "
+          "slim's _reduced_kernel_size_for_small_input fixes the window from the static size. Only "
+          "parity at the second size can see it: the twins agree at 128x128, where the MAC count "
+          "and every published figure of this variant are taken and the train check runs",
+          ("parity",),
+          {"macs": "counted at 128x128 (the canonical size and every published figure's), where the "
+                   "window is the whole 4x4 map: same shapes, same MACs",
+           "train": "runs at the parity size 128x128, where the window is the whole map",
+           "params": "pooling has no weights: same parameters"})
+def _(p: Patches) -> None:
+    edit_torch(p, MV1, lambda t: replace_module(t, "logits.pool", nn.AvgPool2d(4)))
 
 
 @mutation("bn_left_in_training_mode", MV1, "torch", "body.Conv2d_7_pointwise.bn",
@@ -639,9 +662,33 @@ def fc_kernel_rows_hwc_as_chw(w: Converted, layer: Any) -> Converted:
           "[7, 7, 512, 4096]; Keras Flatten(data_format) exists 'to preserve weight ordering when "
           "switching a model from one data format to another'; Arm Compute Library's "
           "ConvertFullyConnectedWeights NCHW <-> NHWC)", ("parity",),
-          {"train": "VGG-16 has no BN: the train check judges BN moving statistics only", **COUNTS})
+          COUNTS)
 def _(p: Patches) -> None:
     edit_transfer(p, "fc6.conv", fc_kernel_rows_chw_as_hwc, fc_kernel_rows_hwc_as_chw)
+
+
+def _relu_then_dropout(act: nn.Module) -> None:
+    """``act`` (a ReLU) followed by dropout 0.5, as one module: it keeps its name, so the train
+    check's training-mode localisation can name it, and acts as the ReLU alone in eval mode (a
+    bound method: a deepcopy, e.g. the meta-device copy MACs are counted on, reads its own mode)."""
+    act.forward = types.MethodType(lambda self, x: F.dropout(F.relu(x), 0.5, self.training), act)
+
+
+@mutation("vgg_fc_dropout_in_torch", "vgg_16", "torch", "fc6.act",
+          "the torch twin's fc6 and fc7 followed by dropout 0.5 (torchvision's VGG classifier), the "
+          "Keras twin's not (keras.applications' VGG16, slim's inference graph): identical at "
+          "inference, different in every training step",
+          "torchvision.models.vgg's classifier is Linear, ReLU, Dropout(), Linear, ReLU, Dropout(), "
+          "Linear, while keras.applications.VGG16 has no dropout layer and slim's vgg_16 applies "
+          "dropout6/7 only when is_training; a port assembled from both lets one twin train with "
+          "dropout and the other without. VGG-16 has no BN, so before the train check judged its "
+          "training-mode outputs, every check passed this", ("train",),
+          {"parity": EVAL_ONLY + ": dropout is the identity at inference", **COUNTS})
+def _(p: Patches) -> None:
+    def edit(t: nn.Module) -> None:
+        for path in ("fc6.act", "fc7.act"):
+            _relu_then_dropout(t.get_submodule(path))
+    edit_torch(p, "vgg_16", edit)
 
 
 # ------------------------------------------------------------------------------------------
@@ -753,16 +800,13 @@ def _(p: Patches) -> None:
 # ------------------------------------------------------------------------------------------
 # U-Net (AI Benchmark's unet.meta: 'SAME' convs, 2x2/2 transposed convs; parity at 64x96)
 # ------------------------------------------------------------------------------------------
-NO_BN = "no BN layer: the train check judges BN moving statistics only"
-
-
 @mutation("unet_skip_concat_order", "unet", "torch", "concat_8",
           "concat_8 as [encoder skip, upsampled] instead of the graph's [upsampled, skip]",
           "both orders are common and a weight file carries no trace of which one its first decoder "
           "conv was trained on: milesial/Pytorch-UNet's Up.forward does torch.cat([x2, x1], dim=1) "
           "(the skip x2 first) and zhixuhao/unet's Keras model concatenate([drop4, up6]) (skip "
           "first), where unet.meta concatenates the upsampled map first; with equal widths (512 + "
-          "512 into layer6 ...) no shape check can tell", ("parity",), {**COUNTS, "train": NO_BN})
+          "512 into layer6 ...) no shape check can tell", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     def edit(t: nn.Module) -> None:
         concat = t.get_submodule("concat_8")
@@ -778,7 +822,7 @@ def _(p: Patches) -> None:
           "4) whose kernel is the transposed conv's rotated 180 degrees: a converter that "
           "lowers one form to the other and flips the kernel once too often (or not at all) writes "
           "it rotated. At 2x2/2 each input pixel paints one 2x2 output block, so the flip mirrors "
-          "every block", ("parity",), {**COUNTS, "train": NO_BN})
+          "every block", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     edit_transfer(p, "upsample_7", rotate_180, rotate_180)
 
@@ -814,7 +858,7 @@ def _(p: Patches) -> None:
           "SPADE-Tensorflow (ops.py spade(): x * (1 + segmap_gamma) + segmap_beta), hence "
           "spade.meta, learn gamma as an offset from 1; a port written from the paper drops the 1 "
           "(taki0112's ops.py itself keeps an unused spade_resblock_weird with "
-          "segmap_gamma * x + segmap_beta)", ("parity",), {**COUNTS, "train": NO_BN})
+          "segmap_gamma * x + segmap_beta)", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     def edit(k: keras.Model) -> None:
         override_call(k.get_layer("spade_resblock_1.spade_2.modulate"),
@@ -823,7 +867,8 @@ def _(p: Patches) -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# PSPNet-50 (AI Benchmark's pspnet.meta; parity at 480x480: a 60x60 conv5_3 map)
+# PSPNet-50 (AI Benchmark's pspnet.meta; its tolerance placed at 480x480, a 60x60 conv5_3 map;
+# parity runs at 720x720 and 487x499)
 # ------------------------------------------------------------------------------------------
 @mutation("psp_adaptive_bins", "pspnet", "torch", None,
           "the pyramid pools conv5_3_pool{1,2,3,6} as AdaptiveAvgPool2d(1, 2, 3, 6 bins) instead "
@@ -836,11 +881,11 @@ def _(p: Patches) -> None:
           "nn.AdaptiveAvgPool2d(bin) for bins (1, 2, 3, 6), the paper's bins at any size. Caught "
           "by the MACs at the canonical 720x720 (the pool convs run on 1+4+9+36 bins instead of "
           "1+9+16+81: 59,768,832 MACs fewer, and off the graph's own count, which the reference "
-          "check also compares at 720x720); parity and train, and the reference check's outputs, "
-          "all run at 480x480 only and cannot see it", ("macs",),
-          {"parity": "at the parity size 480x480 the conv5_3 map is 60x60, where the fixed kernels "
-                     "60/30/20/10 are exactly 60/{1,2,3,6}: both pools give the same bins",
-           "train": "runs at the parity size 480x480 too, where both pools agree",
+          "check also compares at 720x720) and by parity at 720x720 and at 487x499 (a 61x63 map, "
+          "where the fixed windows leave a remainder); at 480x480, where the train check runs, both "
+          "pools agree", ("macs", "parity"),
+          {"train": "runs at the parity size 480x480, where the fixed kernels 60/30/20/10 are exactly "
+                    "60/{1,2,3,6} of the 60x60 map: both pools give the same bins",
            "params": "pooling has no weights: same parameters"})
 def _(p: Patches) -> None:
     def edit(t: nn.Module) -> None:
@@ -856,6 +901,28 @@ def layer_in_message(message: str) -> str | None:
     """The first layer a TransferError-style message names (``layer 'x'``)."""
     m = LAYER_IN_MESSAGE.search(message)
     return m.group(1) if m else None
+
+
+# ------------------------------------------------------------------------------------------
+# Inception-v3 (AI Benchmark's inception_v3.meta: main and aux heads)
+# ------------------------------------------------------------------------------------------
+@mutation("inception_v3_aux_head_one_block_early", "inception_v3", "both", None,
+          "the aux head reads Mixed_6d, the block before the last 17x17 one, instead of Mixed_6e, in "
+          "the table both twins walk (tables.INCEPTION_V3_AUX_AFTER): the main logits are untouched, "
+          "the aux logits come from another block",
+          "the paper places the aux head 'on top of the last 17x17 layer' (Szegedy et al. 2016, "
+          "arXiv:1512.00567, section 4) and its Table 1 lists 5 Inception modules at 17x17, where "
+          "slim's graph has the grid reduction Mixed_6a and four modules Mixed_6b..6e (as "
+          "torchvision's Inception3): a port counting blocks lands one early or late, and a table "
+          "both twins share carries the slip into both. The twins agree with each other (parity, "
+          "train, counts); only the graph's aux logits, which its output:0 does not reach, can show "
+          "it", ("reference",),
+          {"parity": "both twins carry the bug: they agree with each other",
+           "train": "both twins carry the bug: their training-mode outputs and statistics agree",
+           "macs": "the aux head reads a map of the same shape (17x17x768): same MACs",
+           "params": "the same layers: same parameters"})
+def _(p: Patches) -> None:
+    p.setattr(tables, "INCEPTION_V3_AUX_AFTER", "Mixed_6d")
 
 
 # ------------------------------------------------------------------------------------------
@@ -906,11 +973,9 @@ def _(p: Patches) -> None:
 
 # ------------------------------------------------------------------------------------------
 # The recurrent networks: LSTM-Sentiment (a stock LSTM in both twins) and Pixel-RNN (carpedm20's
-# Diagonal BiLSTM, written out in both twins). No BN: the train check has nothing to judge.
+# Diagonal BiLSTM, written out in both twins). No BN: their training-mode outputs are their
+# inference outputs, so the train check sees what parity sees (at the first parity size).
 # ------------------------------------------------------------------------------------------
-RNN_INVISIBLE = {**COUNTS, "train": NO_BN}
-
-
 def lstm_f_g_swapped(w: Converted, layer: Any) -> Converted:
     """Keras' (i, f, c, o) blocks filled in TF1's (i, j, f, o) order: f and c trade places (its own inverse)."""
     return {n: np.ascontiguousarray(reorder_gates(a, tables.STOCK_LSTM_GATES, tables.TF1_LSTM_GATES))
@@ -928,7 +993,7 @@ def _forget_bias_shift(delta: float) -> Callable[[Converted, Any], Converted]:
           "TF1's BasicLSTMCell/LSTMCell split their gates (i, j, f, o) (rnn_cell_impl.py), cuDNN and "
           "torch (i, f, g, o), Keras (i, f, c, o): a converter that copies the blocks without "
           "reordering them swaps the forget gate and the candidate (tf2onnx/onnx LSTM gate-order "
-          "issues: ONNX's own order is (i, o, f, c))", ("parity",), RNN_INVISIBLE)
+          "issues: ONNX's own order is (i, o, f, c))", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     edit_transfer(p, "rnn", lstm_f_g_swapped, lstm_f_g_swapped)
 
@@ -938,7 +1003,7 @@ def _(p: Patches) -> None:
           "TF1's BasicLSTMCell adds forget_bias=1.0 at run time and stores none of it; a port that "
           "folds it in once more (or reads a Keras/torch bias as TF1's and adds it) gives the forget "
           "gate +2 (tf.compat.v1 LSTMCell docs: 'must set to 0.0 manually when restoring from "
-          "CudnnLSTM-trained checkpoints')", ("parity",), RNN_INVISIBLE)
+          "CudnnLSTM-trained checkpoints')", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     edit_transfer(p, "rnn", _forget_bias_shift(1.0), _forget_bias_shift(-1.0))
 
@@ -947,7 +1012,7 @@ def _(p: Patches) -> None:
           "TF1's run-time forget bias 1.0 never folded into the stored bias",
           "copying a BasicLSTMCell's bias into nn.LSTM / keras LSTM as it is: the forget_bias the TF1 "
           "cell adds at run time is lost (the same CudnnLSTM/LSTMCell note, the other way)",
-          ("parity",), RNN_INVISIBLE)
+          ("parity",), COUNTS)
 def _(p: Patches) -> None:
     edit_transfer(p, "rnn", _forget_bias_shift(-1.0), _forget_bias_shift(1.0))
 
@@ -955,7 +1020,7 @@ def _(p: Patches) -> None:
 @mutation("lstm_cell_state_as_output", "lstm_sentiment", "torch", "last_step",
           "the classifier fed the final cell state c instead of the last output h",
           "TF1's LSTMStateTuple is (c, h), torch returns (h_n, c_n), Keras [h, c]: taking state[0] "
-          "across frameworks swaps h and c (a classic of hand-written ports)", ("parity",), RNN_INVISIBLE)
+          "across frameworks swaps h and c (a classic of hand-written ports)", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     def edit(t: nn.Module) -> None:
         def forward(x: torch.Tensor) -> torch.Tensor:
@@ -969,7 +1034,7 @@ def _(p: Patches) -> None:
           "the batch-major input [N, T, F] read by a time-major LSTM (batch_first=False)",
           "nn.LSTM defaults to batch_first=False, dynamic_rnn to time_major=False: a port that keeps "
           "torch's default runs the recurrence over the batch axis (shapes still fit)",
-          ("parity",), RNN_INVISIBLE)
+          ("parity",), COUNTS)
 def _(p: Patches) -> None:
     def edit(t: nn.Module) -> None:
         rnn, real = t.rnn, t.rnn.forward
@@ -988,7 +1053,7 @@ def _(p: Patches) -> None:
           "the input conv masked with mask 'b' (centre pixel kept) instead of 'a'",
           "PixelRNN's first layer must not see the pixel it predicts (van den Oord et al. 2016 §3.4: "
           "mask A for the first layer only, mask B after); ports that use one masked-conv class "
-          "with the default type get it wrong", ("parity",), RNN_INVISIBLE)
+          "with the default type get it wrong", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     def edit(t: nn.Module) -> None:
         conv = t.get_submodule("conv_inputs")
@@ -1008,7 +1073,7 @@ def _edit_scan(p: Patches, path: str, step: Callable[[torch.Tensor, torch.Tensor
           "the Diagonal LSTM cell's quarters read in a stock LSTM's order (i, f, g, o) instead of the "
           "package's (i, g, f, o)",
           "model_utils.DiagonalLSTMCell splits i, g, f, o; torch's LSTM order is i, f, g, o: a port "
-          "written against nn.LSTM's docs trades the forget gate and the candidate", ("parity",), RNN_INVISIBLE)
+          "written against nn.LSTM's docs trades the forget gate and the candidate", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     def step(gates: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         i, f, g, o = gates.chunk(4, dim=1)
@@ -1021,7 +1086,7 @@ def _(p: Patches) -> None:
           "the Diagonal LSTM's state handed on as (c, h) where the next step reads (h, c)",
           "TF1's LSTMStateTuple is (c, h) and model_utils packs its state as [c, h]; torch and Keras "
           "return (h, c): a port that unpacks one framework's state in the other's order swaps them",
-          ("parity",), RNN_INVISIBLE)
+          ("parity",), COUNTS)
 def _(p: Patches) -> None:
     def step(gates: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         i, g, f, o = gates.chunk(4, dim=1)
@@ -1033,7 +1098,7 @@ def _(p: Patches) -> None:
 @mutation("pixel_rnn_backward_not_reversed", "pixel_rnn", "torch", "LSTM1.flip_in",
           "the backward Diagonal LSTM run on the image as it is, not mirrored",
           "model_utils.diagonal_bilstm reverses the width before and after the backward direction; a "
-          "port that drops the first reverse runs both directions left to right", ("parity",), RNN_INVISIBLE)
+          "port that drops the first reverse runs both directions left to right", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     edit_torch(p, "pixel_rnn", lambda t: replace_module(t, "LSTM1.flip_in", nn.Identity()))
 
@@ -1042,7 +1107,7 @@ def _(p: Patches) -> None:
           "the backward Diagonal LSTM's output left mirrored (not reversed back before the sum)",
           "a bidirectional layer's backward outputs must be re-reversed to line up with the forward "
           "ones (tf.reverse_sequence after the backward dynamic_rnn; a known pitfall of hand-written "
-          "bidirectional RNNs)", ("parity",), RNN_INVISIBLE)
+          "bidirectional RNNs)", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     edit_torch(p, "pixel_rnn", lambda t: replace_module(t, "LSTM3.flip_out", nn.Identity()))
 
@@ -1050,7 +1115,7 @@ def _(p: Patches) -> None:
 @mutation("pixel_rnn_unskew_off_by_one", "pixel_rnn", "torch", "LSTM0.output_state_fw.unskew",
           "unskew reads row i from column i - 1 (one column early) for every row below the first",
           "the skew's per-row offset (row i shifted by i) undone with an index off by one: the "
-          "diagonal of the previous step is read back", ("parity",), RNN_INVISIBLE)
+          "diagonal of the previous step is read back", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     class UnskewEarly(nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -1087,7 +1152,7 @@ def _gnmt_encode(merge: str = "concat", init: str = "backward"):
           "tf.nn.bidirectional_dynamic_rnn returns the two directions apart and nmt concatenates them "
           "(tf.concat(bi_outputs, -1)); Keras' Bidirectional merges by concat, but merge_mode='sum' and "
           "hand-written ports that add the directions exist: the next layer then takes half the inputs",
-          ("parity",), {"train": NO_BN})
+          ("parity",))
 def _(p: Patches) -> None:
     def edit(t: nn.Module) -> None:
         units = t.encoder_bi_fw.hidden_size
@@ -1100,7 +1165,7 @@ def _(p: Patches) -> None:
           "the decoder's bottom cell starts from the forward direction's final state, not the backward's",
           "nmt's GNMT passes (bi_encoder_state[1],) + uni states: the backward direction's final state, "
           "which has read the whole sentence from its first word last; a port that takes the 'last' "
-          "state of the bidirectional layer takes the forward one", ("parity",), RNN_INVISIBLE)
+          "state of the bidirectional layer takes the forward one", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     edit_torch(p, "gnmt", lambda t: setattr(t, "encode", types.MethodType(_gnmt_encode(init="forward"), t)))
 
@@ -1109,7 +1174,7 @@ def _(p: Patches) -> None:
           "Bahdanau attention scored with v as it is, not weight-normalised (g v / ||v||)",
           "nmt's attention='normed_bahdanau' (BahdanauAttention(normalize=True)) scales v to the "
           "learned norm g; a port to plain Bahdanau attention drops g and the division, and g's own "
-          "weight is left unused", ("parity",), RNN_INVISIBLE)
+          "weight is left unused", ("parity",), COUNTS)
 def _(p: Patches) -> None:
     def forward(self, query, keys, memory):
         score = torch.sum(self.attention_v * torch.tanh(keys + query[:, None, :] + self.attention_b), dim=-1)

@@ -508,9 +508,13 @@ class Error:
     scale: float            # max|ref|
     passed: bool
     shape_mismatch: str = ""
+    # the error as a multiple of the line (max|d| / (atol + rtol*scale)): for several outputs the
+    # worst output's own, each against its own scale (max_abs and scale may come from two heads)
+    ratio: float = float("inf")
 
     def as_dict(self) -> dict[str, Any]:
-        d = {"max_abs": self.max_abs, "max_rel": self.max_rel, "ref_scale": self.scale, "passed": self.passed}
+        d = {"max_abs": self.max_abs, "max_rel": self.max_rel, "ref_scale": self.scale, "passed": self.passed,
+             "line_ratio": self.ratio}
         if self.shape_mismatch:
             d["shape_mismatch"] = self.shape_mismatch
         return d
@@ -528,10 +532,11 @@ def compare(ref: Outputs, other: Outputs, tol: Tolerance) -> Error:
             return Error(float("inf"), float("inf"), float("nan"), False,
                          f"torch gives {len(refs)} outputs, Keras {len(others)}")
         errs = [compare(r, o, tol) for r, o in zip(refs, others)]
-        worst = max(errs, key=lambda e: (not e.passed, e.max_rel))
+        worst = max(errs, key=lambda e: (not e.passed, e.ratio))
         return Error(max(e.max_abs for e in errs), max(e.max_rel for e in errs), worst.scale,
                      all(e.passed for e in errs), "; ".join(f"output {i}: {e.shape_mismatch}"
-                                                          for i, e in enumerate(errs) if e.shape_mismatch))
+                                                          for i, e in enumerate(errs) if e.shape_mismatch),
+                     max(e.ratio for e in errs))
     if ref.shape != other.shape:
         return Error(float("inf"), float("inf"), float("nan"), False,
                      f"torch {ref.shape} vs Keras {other.shape} (NHWC)")
@@ -542,15 +547,19 @@ def compare(ref: Outputs, other: Outputs, tol: Tolerance) -> Error:
     diff = float(np.max(np.abs(ref64 - oth64))) if ref.size else 0.0
     scale = float(np.max(np.abs(ref64))) if ref.size else 0.0
     rel = diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
-    return Error(diff, rel, scale, diff <= tol.atol + tol.rtol * scale)
+    line = tol.atol + tol.rtol * scale
+    ratio = diff / line if line > 0 else (0.0 if diff == 0 else float("inf"))
+    return Error(diff, rel, scale, diff <= line, ratio=ratio)
 
 
 # ------------------------------------------------------------------------------------------
 # first diverging layer
 # ------------------------------------------------------------------------------------------
-def torch_activations(model: nn.Module, x_nhwc: np.ndarray, names: set[str]) -> dict[str, np.ndarray]:
+def torch_activations(model: nn.Module, x_nhwc: np.ndarray, names: set[str],
+                      training: bool = False) -> dict[str, np.ndarray]:
     """Outputs of the named leaf modules, in execution order, in Keras layout (NHWC; a flatten
-    of a feature map in (H, W, C) order)."""
+    of a feature map in (H, W, C) order); ``training``: a training-mode pass (BN on batch
+    statistics, updating its moving ones; no gradients)."""
     acts: dict[str, np.ndarray] = {}
     hooks = []
     for name, module in model.named_modules():
@@ -565,20 +574,24 @@ def torch_activations(model: nn.Module, x_nhwc: np.ndarray, names: set[str]) -> 
                     out = inp[0].permute(0, 2, 3, 1).reshape(out.shape)
                 acts[name] = to_nhwc(out.detach().numpy())
             hooks.append(module.register_forward_hook(hook))
+    was_training = model.training
+    model.train(training)
     try:
         run_torch(model, x_nhwc)
     finally:
+        model.train(was_training)
         for h in hooks:
             h.remove()
     return acts
 
 
-def keras_activations(model: keras.Model, x_nhwc: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+def keras_activations(model: keras.Model, x_nhwc: np.ndarray, names: list[str],
+                      training: bool = False) -> dict[str, np.ndarray]:
     # a layer with several outputs (an LSTM returning its state) is compared on its first, the
     # sequence, as torch_activations takes an RNN's
     outputs = [model.get_layer(n).output for n in names]
     probe = keras.Model(model.inputs, [o[0] if isinstance(o, (list, tuple)) else o for o in outputs])
-    outs = probe([x_nhwc], training=False)
+    outs = probe([x_nhwc], training=training)
     if not isinstance(outs, (list, tuple)):
         outs = [outs]
     return {n: np.asarray(o) for n, o in zip(names, outs)}
@@ -603,13 +616,13 @@ class Divergence:
 
 
 def first_divergence(torch_model: nn.Module, keras_model: keras.Model, x_nhwc: np.ndarray,
-                     tol: Tolerance) -> Divergence:
+                     tol: Tolerance, training: bool = False) -> Divergence:
     """Compare every same-named intermediate activation, in torch execution order, and name the
-    first one outside the tolerance."""
+    first one outside the tolerance (``training``: of a training-mode pass of both twins)."""
     names = comparable_layers(torch_model, keras_model)
-    tacts = torch_activations(torch_model, x_nhwc, names)
+    tacts = torch_activations(torch_model, x_nhwc, names, training)
     order = list(tacts)                       # execution order of the hooks
-    kacts = keras_activations(keras_model, x_nhwc, order)
+    kacts = keras_activations(keras_model, x_nhwc, order, training)
     per_layer = [(n, compare(tacts[n], kacts[n], tol)) for n in order]
     for n, err in per_layer:
         if not err.passed:

@@ -7,8 +7,13 @@ The ``ai-benchmark`` package (0.1.2) ships the benchmark's TF1 meta graphs
 1. every graph variable is mapped onto a weight of our Keras twin (both are TF layouts, so the
    arrays go over as they are), shapes must be equal, and nothing may be left over on either side;
 2. the twin's weights (randomised in the torch twin and transferred to Keras) are loaded into the
-   graph's variables, the graph runs on the same real images, and its output must equal both
-   twins' outputs under the parity tolerance.
+   graph's variables, the graph runs on the same real images, and every head of it (its output,
+   and the Inceptions' aux logits, which ``output:0`` does not reach) must equal both twins' same
+   head under the parity tolerance; a graph head that no comparison covers fails the check
+   (``uncompared_heads``);
+3. where the graph's placeholder takes any size, this runs at the network's canonical size and
+   at its second size (``Network.numeric_sizes``; the twins randomised once, the graph loaded
+   once), else at the placeholder's fixed size.
 
 The graphs name their variables in their authors' dialects (TF-slim scopes, tensorlayer scopes,
 bare ``w1``/``Variable_3``); each spec below is the rule set that reads one dialect onto our
@@ -17,10 +22,13 @@ layer names. Numbered variables are mapped by arithmetic on the number, not one 
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -302,7 +310,14 @@ class GraphSpec:
     out_scale: float = 1.0
     out_shift: float = 0.0
     output: str = "output:0"
-    input_size: tuple[int, int] | None = None       # the placeholder's fixed size, if any
+    # the graph's further heads, in the order the twins return them after the main output (the
+    # Inception aux logits): every head of the twins is compared against the graph's
+    heads: tuple[str, ...] = ()
+    # ops that ``uncompared_heads`` finds but that are no heads (dead ends of the graph), by regex
+    dead_ends: str = ""
+    # the placeholder's fixed size, if any (Inception-v3's takes any size: AI Benchmark's 346 here is
+    # where its MACs are counted); where the reference check runs is read off the placeholder itself
+    input_size: tuple[int, int] | None = None
     feeds: tuple[tuple[str, Callable[[], np.ndarray]], ...] = ()   # other graph tensors to set, e.g. a latent z
     note: str = ""
     # graph_macs: the tensor a fixed-shape placeholder replaces (GNMT's string input has no shape:
@@ -338,20 +353,22 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
               out_scale=1 / 127.5, out_shift=-1.0),
     GraphSpec("inception_v3", "inception_v3.meta", _slim_rules("InceptionV3", {}),
               in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2, as mobilenet_v2
-              output="InceptionV3/Logits/SpatialSqueeze:0", input_size=(346, 346),
-              note="output:0 is softmax(logits); the main logits are compared (the aux head is "
-                   "mapped and loaded, and not an output of the graph's output:0)"),
+              output="InceptionV3/Logits/SpatialSqueeze:0", heads=("InceptionV3/AuxLogits/SpatialSqueeze:0",),
+              input_size=(346, 346),
+              note="output:0 is softmax(logits); the main logits and the aux head's logits (a sink of the graph "
+                   "that output:0 does not reach) are compared"),
     GraphSpec("inception_v4", "inception_v4.meta",
               (*_slim_fc_rules("InceptionV4", ("AuxLogits/Aux_logits", "Logits/Logits")),
                *_slim_rules("InceptionV4", {})),
-              in_scale=127.5, in_shift=127.5, output="InceptionV4/Logits/Logits/BiasAdd:0", input_size=(346, 346),
-              note="output:0 is softmax(logits); the main logits are compared (the aux head is mapped and "
-                   "loaded, and not an output of the graph's output:0)"),
+              in_scale=127.5, in_shift=127.5, output="InceptionV4/Logits/Logits/BiasAdd:0",
+              heads=("InceptionV4/AuxLogits/Aux_logits/BiasAdd:0",), input_size=(346, 346),
+              note="output:0 is softmax(logits); the main logits and the aux head's logits (a sink of the graph "
+                   "that output:0 does not reach) are compared"),
     GraphSpec("inception_resnet_v2", "inception_resnet_v2.meta", _inception_resnet_v2_rules(),
               in_scale=127.5, in_shift=127.5, output="InceptionResnetV2/Logits/Logits/BiasAdd:0",
-              input_size=(346, 346),
-              note="output:0 is softmax(logits); the main logits are compared (the aux head is mapped and "
-                   "loaded, and not an output of the graph's output:0)"),
+              heads=("InceptionResnetV2/AuxLogits/Logits/BiasAdd:0",), input_size=(346, 346),
+              note="output:0 is softmax(logits); the main logits and the aux head's logits (a sink of the graph "
+                   "that output:0 does not reach) are compared"),
     GraphSpec("unet", "unet.meta",
               ((r"layer(?P<i>\d)/(?:conv_(?P<conv>[12])/(?P<leaf>kernel|bias)|Variable(?:_(?P<k>\d))?)", _unet_rule),
                (r"(?P<up>upsample_\d)/(?P<leaf>kernel|bias)", lambda m: (m["up"], m["leaf"])),
@@ -381,6 +398,9 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
               (*tf1_lstm_rules("rnn/basic_lstm_cell", "rnn"),
                (r"Variable(?P<b>_1)?", lambda m: ("fc", "bias" if m["b"] else "kernel"))),
               input_size=(tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES),   # its transpose fixes 1024
+              # dynamic_rnn's zeros for copying finished sequences through: read only with a
+              # sequence_length, which the graph does not pass
+              dead_ends=r"rnn/zeros",
               note="output:0 is the FC on the last step's output (2 logits); Variable / Variable_1 are its "
                    "kernel and bias (ai_benchmark/models.py W_fc, b_fc)"),
     GraphSpec("pixel_rnn", "pixel_rnn.meta",
@@ -388,6 +408,10 @@ GRAPHS: dict[str, GraphSpec] = {spec.model: spec for spec in (
                 lambda m: (m["path"].replace("/rnn/DiagonalBiLSTMCell/", "/").replace("/", "."), _LEAF[m["leaf"]])),),
               in_scale=255.0, out_scale=1 / 255.0,  # graph: x / 255 ... sigmoid * 255
               input_size=tables.PIXEL_RNN_SIZE,
+              # each direction's skewed map split into its 127 columns, each squeezed, a list no op
+              # reads (its dynamic_rnn takes the whole map), dynamic_rnn's copy-through zeros, and the
+              # training loss (Mean of the sigmoid cross-entropy against the input, scope loss/)
+              dead_ends=r"LSTM\d/output_state_(fw|bw)/(Squeeze(_\d+)?|rnn/zeros)|Mean",
               note="output:0 is sigmoid(conv2d_out_logits) * 255; the recurrent cell's s_to_s conv is our "
                    "<direction>.s_to_s (DiagonalLSTMScan)"),
     GraphSpec("gnmt", "gnmt.meta", _gnmt_rules(), output="output:0",
@@ -517,6 +541,59 @@ def _load(sess, variables: list, value_of: Callable[[str], np.ndarray]) -> None:
     sess.run([v.initializer for v in variables], {v.initial_value: value_of(v.op.name) for v in variables})
 
 
+class OpenGraph:
+    """An AI Benchmark graph imported once with its session open, so the twins' weights can be
+    loaded into it and it can run at several sizes without importing it again (``open_graph``)."""
+
+    def __init__(self, spec: GraphSpec) -> None:
+        import tensorflow as tf
+        self.spec = spec
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True)
+            self.variables = _model_variables(self.graph)
+        self.sess = tf.compat.v1.Session(graph=self.graph)
+        placeholder = self.graph.get_tensor_by_name("input:0").shape
+        # (H, W) of input:0, None where it takes any size
+        self.input_hw = tuple(placeholder.as_list()[1:3]) if placeholder.rank and placeholder.rank >= 3 else None
+
+    def close(self) -> None:
+        self.sess.close()
+
+    def map(self, keras_model) -> Mapping:
+        return map_variables(self.spec, [(v.op.name, tuple(v.shape.as_list())) for v in self.variables], keras_model)
+
+    def load(self, value_of: Callable[[str], np.ndarray]) -> None:
+        _load(self.sess, self.variables, value_of)
+
+    def run(self, x_nhwc: np.ndarray, fetch: tuple[str, ...]) -> list[np.ndarray]:
+        """The fetched tensors for our input ``x_nhwc``, each in our output convention
+        (``out_scale``, ``out_shift``)."""
+        spec, graph = self.spec, self.graph
+        graph_in = x_nhwc * spec.in_scale + np.asarray(spec.in_shift, dtype=np.float32)
+        feed = {graph.get_tensor_by_name("input:0"): graph_in.astype(np.float32)}
+        feed.update({graph.get_tensor_by_name(name): value() for name, value in spec.feeds})
+        if any(op.name == "use_dropout" for op in graph.get_operations()):
+            feed[graph.get_tensor_by_name("use_dropout:0")] = False
+        outs = self.sess.run([graph.get_tensor_by_name(name) for name in fetch], feed)
+        return [out * spec.out_scale + spec.out_shift for out in outs]
+
+
+@contextlib.contextmanager
+def open_graph(spec: GraphSpec) -> Iterator[OpenGraph]:
+    g = OpenGraph(spec)
+    try:
+        yield g
+    finally:
+        g.close()
+
+
+def keras_weight_values(keras_model) -> dict[tuple[str, str], np.ndarray]:
+    """(layer, weight) -> value of every Keras weight (read eagerly, outside any graph)."""
+    return {(layer.name, w.path.rsplit("/", 1)[-1]): np.asarray(w.numpy())
+            for layer in keras_model.layers for w in layer.weights}
+
+
 def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray,
               values: dict[str, np.ndarray] | None = None) -> tuple[Mapping, np.ndarray | None]:
     """Load the graph, map and load the Keras twin's weights into it, run it on ``x_nhwc`` (our
@@ -524,33 +601,46 @@ def run_graph(spec: GraphSpec, keras_model, x_nhwc: np.ndarray,
     (None when the mapping is incomplete: nothing is run on a half-loaded graph). ``values``
     (by the graph's own variable names, e.g. a checkpoint saved from it) are loaded instead of
     the twin's weights: the graph then runs without any of our mapping rules."""
-    import tensorflow as tf
-    path = graph_path(spec)
-    kvalues = {(layer.name, w.path.rsplit("/", 1)[-1]): np.asarray(w.numpy())
-               for layer in keras_model.layers for w in layer.weights}      # eager, before graph mode
-    graph = tf.Graph()
-    with graph.as_default():
-        tf.compat.v1.train.import_meta_graph(str(path), clear_devices=True)
-        variables = _model_variables(graph)
-        mapping = map_variables(spec, [(v.op.name, tuple(v.shape.as_list())) for v in variables], keras_model)
+    kvalues = keras_weight_values(keras_model)      # eager, before the graph is imported
+    with open_graph(spec) as g:
+        mapping = g.map(keras_model)
         if values is not None:
-            missing = [f"{v.op.name} (not among the values)" for v in variables if v.op.name not in values]
-            mapping = Mapping([{"graph": v.op.name} for v in variables if v.op.name in values], missing, [], [])
-            by_name = values
-        elif mapping.complete:
-            by_name = {v.op.name: mapping.graph_value(v.op.name, kvalues) for v in variables}
+            missing = [f"{v.op.name} (not among the values)" for v in g.variables if v.op.name not in values]
+            mapping = Mapping([{"graph": v.op.name} for v in g.variables if v.op.name in values], missing, [], [])
+            value_of = values.__getitem__
+        else:
+            def value_of(name: str) -> np.ndarray:
+                return mapping.graph_value(name, kvalues)
         if not mapping.complete:
             return mapping, None
-        with tf.compat.v1.Session(graph=graph) as sess:
-            _load(sess, variables, by_name.__getitem__)
-            graph_in = x_nhwc * spec.in_scale + np.asarray(spec.in_shift, dtype=np.float32)
-            feed = {graph.get_tensor_by_name("input:0"): graph_in.astype(np.float32)}
-            feed.update({graph.get_tensor_by_name(name): value() for name, value in spec.feeds})
-            extra = {}
-            if any(op.name == "use_dropout" for op in graph.get_operations()):
-                extra[graph.get_tensor_by_name("use_dropout:0")] = False
-            out = sess.run(graph.get_tensor_by_name(spec.output), {**feed, **extra})
-    return mapping, out * spec.out_scale + spec.out_shift
+        g.load(value_of)
+        return mapping, g.run(x_nhwc, (spec.output,))[0]
+
+
+def uncompared_heads(graph, compared: tuple[str, ...]) -> list[str]:
+    """The graph's heads that no compared tensor accounts for: floating-point ops a data source
+    reaches, whose outputs nothing consumes, outside while loops and the saver, and not computed
+    from a compared tensor (a softmax of compared logits is that head's). The Inceptions' aux
+    logits are such a head: ``output:0`` does not reach them."""
+    data = _data_dependent(graph)
+
+    def producer(name: str):
+        op = graph.get_tensor_by_name(name).op
+        while op.type == "Identity" and op.inputs:          # output:0 is an Identity of the logits
+            op = op.inputs[0].op
+        return op
+    covered: set[str] = set()
+    stack = [producer(t) for t in compared]
+    while stack:
+        op = stack.pop()
+        if op.name not in covered:
+            covered.add(op.name)
+            stack += [c for out in op.outputs for c in out.consumers()]
+    return [op.name for op in graph.get_operations()
+            if op.name in data and op.name not in covered and op.outputs and op._control_flow_context is None
+            and not any(out.consumers() for out in op.outputs) and not op.type.startswith(("Assign", "Apply"))
+            and not op.type.startswith("Placeholder") and not op.name.startswith(("save", "gradients/"))
+            and all(out.dtype.is_floating for out in op.outputs)]
 
 
 def _data_dependent(graph) -> set[str]:
@@ -667,13 +757,12 @@ def gnmt_input_map() -> dict[str, Any]:
     return {name: path for name in _GNMT_ASSETS}
 
 
-def run_gnmt_graph(spec: GraphSpec, keras_model, sentence: str) -> tuple[Mapping, dict[str, np.ndarray] | None]:
-    """gnmt.meta with the Keras twin's weights translating ``sentence``: the mapping and the
-    graph's source ids [1, T], logits [steps, vocab], greedy ids [steps] and output strings
-    [steps] (None when the mapping is incomplete)."""
+def run_gnmt_graph(spec: GraphSpec, keras_model, sentences: tuple[str, ...]) -> tuple[Mapping, list[dict[str, Any]] | None]:
+    """gnmt.meta with the Keras twin's weights translating each of ``sentences`` (one import, one
+    load): the mapping and, per sentence, the graph's source ids [1, T], logits [steps, vocab],
+    greedy ids [steps] and output strings [steps] (None when the mapping is incomplete)."""
     import tensorflow as tf
-    kvalues = {(layer.name, w.path.rsplit("/", 1)[-1]): np.asarray(w.numpy())
-               for layer in keras_model.layers for w in layer.weights}
+    kvalues = keras_weight_values(keras_model)
     graph = tf.Graph()
     with graph.as_default():
         tf.compat.v1.train.import_meta_graph(str(graph_path(spec)), clear_devices=True, input_map=gnmt_input_map())
@@ -681,13 +770,16 @@ def run_gnmt_graph(spec: GraphSpec, keras_model, sentence: str) -> tuple[Mapping
         mapping = map_variables(spec, [(v.op.name, tuple(v.shape.as_list())) for v in variables], keras_model)
         if not mapping.complete:
             return mapping, None
+        results = []
         with tf.compat.v1.Session(graph=graph) as sess:
             _load(sess, variables, lambda name: mapping.graph_value(name, kvalues))
             sess.run(tf.compat.v1.tables_initializer())
-            out = sess.run({k: graph.get_tensor_by_name(t) for k, t in _GNMT_FETCH.items()},
-                           {graph.get_tensor_by_name("input:0"): sentence})
-    return mapping, {"source_ids": out["source_ids"], "logits": out["logits"][:, 0], "ids": out["ids"][:, 0],
-                     "output": [b.decode("utf-8") for b in out["output"][:, 0]]}
+            for sentence in sentences:
+                out = sess.run({k: graph.get_tensor_by_name(t) for k, t in _GNMT_FETCH.items()},
+                               {graph.get_tensor_by_name("input:0"): sentence})
+                results.append({"source_ids": out["source_ids"], "logits": out["logits"][:, 0], "ids": out["ids"][:, 0],
+                                "output": [b.decode("utf-8") for b in out["output"][:, 0]]})
+    return mapping, results
 
 
 def _mapping_data(spec: GraphSpec, mapping: Mapping, size: tuple[int, int], inputs: list[str]) -> dict[str, Any]:
@@ -699,49 +791,77 @@ def _mapping_data(spec: GraphSpec, mapping: Mapping, size: tuple[int, int], inpu
             "shape_mismatches": mapping.shape_mismatches, "mapping": mapping.pairs, "note": spec.note}
 
 
+def gnmt_sentence(tokens: int) -> str:
+    """AI Benchmark's sentence cut to its first ``tokens`` words (the package ships no other)."""
+    return " ".join(tables.GNMT_SENTENCE.split(" ")[:tokens])
+
+
 def _check_gnmt(net: Network, spec: GraphSpec, seed: int):
-    """The reference check of GNMT: AI Benchmark's sentence through the graph and both twins,
-    holding the same (randomised) weights. The twins must find the graph's source ids from the
-    string (``conformance.text``), produce its greedy ids and strings, and, replaying the graph's
-    ids (teacher forcing: a near-tie argmax cannot fork them), its logits at every step."""
-    import keras_models
+    """The reference check of GNMT: AI Benchmark's sentence, and its first words as the second
+    length (``Network.numeric_sizes``), through the graph and both twins, holding the same
+    (randomised) weights: one randomisation, one graph import. The twins must find the graph's
+    source ids from the string (``conformance.text``), produce its greedy ids and strings, and,
+    replaying the graph's ids (teacher forcing: a near-tie argmax cannot fork them), its logits
+    at every step."""
     import torch
 
     from conformance import checks, counting, parity, text
-    src = text.encode(tables.GNMT_SENTENCE)[None]
-    size = (src.shape[1], tables.GNMT_VOCAB)
-    tmodel, kmodel = checks.prepare_twins(net, size, seed, src)
-    mapping, g = run_gnmt_graph(spec, kmodel, tables.GNMT_SENTENCE)
-    data = _mapping_data(spec, mapping, size, [f"AI Benchmark's sentence: {tables.GNMT_SENTENCE!r}"])
-    gmacs = graph_macs(spec, size, shape=net.batch_shape(size))
-    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(size), net.input_dtype)
-    data["macs"] = {"input_size": list(size), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
-    if g is None:
+    canonical = tuple(net.input_size)
+    lengths = [size[0] for size in net.numeric_sizes]
+    sentences = tuple(gnmt_sentence(t) for t in lengths)
+    tmodel, kmodel = checks.prepare_twins(net, canonical, seed, text.encode(tables.GNMT_SENTENCE)[None])
+    mapping, graph_runs = run_gnmt_graph(spec, kmodel, sentences)
+    gc.collect()                # the graph's copy of the 282M weights, before more twins are built
+    data = _mapping_data(spec, mapping, canonical, [f"AI Benchmark's sentence: {tables.GNMT_SENTENCE!r}"]
+                         + [f"AI Benchmark's sentence, its first {t} words: {s!r}"
+                            for t, s in zip(lengths, sentences) if t != canonical[0]])
+    gmacs = graph_macs(spec, canonical, shape=net.batch_shape(canonical))
+    tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(canonical), net.input_dtype)
+    data["macs"] = {"input_size": list(canonical), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
+    if graph_runs is None:
         problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
         return checks.CheckResult("reference", checks.FAIL, f"graph variables do not map onto the twin: "
                                   f"{len(problems)} problem(s), first: {problems[0]}", data)
     tol = net.tolerance
-    graph_ids = g["ids"].astype(np.int64)
-    replay = np.concatenate([[tables.GNMT_SOS], graph_ids[:-1]]).astype(np.int32)[None]
-    forced = keras_models.build(net.name, input_size=size, teacher_forcing=True, decoding_steps=replay.shape[1])
-    for layer in kmodel.layers:
-        if layer.weights:
-            forced.get_layer(layer.name).set_weights(layer.get_weights())
-    k_logits = np.asarray(forced([src, replay], training=False))[0]
-    with torch.no_grad():
-        t_logits = tmodel(torch.from_numpy(src), torch.from_numpy(replay)).numpy()[0]
-    k_ids = text.truncate_at_eos(parity.run_keras(kmodel, src)[0].argmax(-1))
-    t_ids = text.truncate_at_eos(parity.run_torch(tmodel, src)[0].argmax(-1))
-    vs_keras, vs_torch = parity.compare(g["logits"], k_logits, tol), parity.compare(g["logits"], t_logits, tol)
-    same_src = np.array_equal(g["source_ids"], src)
-    ids_ok = {"keras": np.array_equal(k_ids, graph_ids), "torch": np.array_equal(t_ids, graph_ids)}
-    strings_ok = text.decode(k_ids) == g["output"] == text.decode(t_ids)
-    data.update({"vs_keras": vs_keras.as_dict(), "vs_torch": vs_torch.as_dict(), "source_ids_equal": bool(same_src),
-                 "graph_ids": graph_ids.tolist(), "ids_equal": ids_ok, "strings_equal": strings_ok,
-                 "graph_output": " ".join(g["output"]), "steps": int(graph_ids.size)})
+    runs = []
+    for tokens, sentence, g in zip(lengths, sentences, graph_runs):
+        size = (tokens, canonical[1])
+        src = text.encode(sentence)[None]
+        k_at = kmodel if tokens == canonical[0] else checks.keras_twin_at(net, kmodel, size)
+        graph_ids = g["ids"].astype(np.int64)
+        replay = np.concatenate([[tables.GNMT_SOS], graph_ids[:-1]]).astype(np.int32)[None]
+        forced = checks.keras_twin_at(net, kmodel, size, teacher_forcing=True, decoding_steps=replay.shape[1])
+        k_logits = np.asarray(forced([src, replay], training=False))[0]
+        with torch.no_grad():
+            t_logits = tmodel(torch.from_numpy(src), torch.from_numpy(replay)).numpy()[0]
+        k_ids = text.truncate_at_eos(parity.run_keras(k_at, src)[0].argmax(-1))
+        t_ids = text.truncate_at_eos(parity.run_torch(tmodel, src)[0].argmax(-1))
+        runs.append({"tokens": tokens, "sentence": sentence,
+                     "vs_keras": parity.compare(g["logits"], k_logits, tol),
+                     "vs_torch": parity.compare(g["logits"], t_logits, tol),
+                     "source_ids_equal": bool(np.array_equal(g["source_ids"], src)),
+                     "ids_equal": {"keras": bool(np.array_equal(k_ids, graph_ids)),
+                                   "torch": bool(np.array_equal(t_ids, graph_ids))},
+                     "strings_equal": text.decode(k_ids) == g["output"] == text.decode(t_ids),
+                     "graph_ids": graph_ids.tolist(), "graph_output": " ".join(g["output"]),
+                     "steps": int(graph_ids.size)})
+        del k_at, forced        # 1.1 GB each: one length's Keras twins at a time
+        gc.collect()
+    main = next(r for r in runs if r["tokens"] == canonical[0])
+    vs_keras, vs_torch = _worst([r["vs_keras"] for r in runs]), _worst([r["vs_torch"] for r in runs])
+    same_src = all(r["source_ids_equal"] for r in runs)
+    ids_ok = {twin: all(r["ids_equal"][twin] for r in runs) for twin in ("keras", "torch")}
+    strings_ok = all(r["strings_equal"] for r in runs)
+    data.update({"vs_keras": vs_keras.as_dict(), "vs_torch": vs_torch.as_dict(), "source_ids_equal": same_src,
+                 "tolerance": {"atol": tol.atol, "rtol": tol.rtol},
+                 "graph_ids": main["graph_ids"], "ids_equal": ids_ok, "strings_equal": strings_ok,
+                 "graph_output": main["graph_output"], "steps": main["steps"], "sizes": [[t, canonical[1]] for t in lengths],
+                 "sentences": [{**r, "vs_keras": r["vs_keras"].as_dict(), "vs_torch": r["vs_torch"].as_dict()}
+                               for r in runs]})
     ok = vs_keras.passed and vs_torch.passed and same_src and all(ids_ok.values()) and strings_ok and gmacs == tmacs
-    summary = (f"{data['mapped']} variables mapped, none left over; the sentence's {src.shape[1]} source ids "
-               + ("equal" if same_src else "DIFFER") + f"; {graph_ids.size} greedy ids and strings "
+    summary = (f"{data['mapped']} variables mapped, none left over; sentences of {' and '.join(map(str, lengths))} "
+               f"tokens: source ids " + ("equal" if same_src else "DIFFER") + "; greedy ids and strings ("
+               + ", ".join(str(r["steps"]) for r in runs) + " steps) "
                + ("equal in both twins" if all(ids_ok.values()) and strings_ok else f"differ ({ids_ok}, strings "
                                                                                   f"{strings_ok})")
                + f"; logits (graph's ids replayed) vs Keras rel {vs_keras.max_rel:.1e}, vs torch rel "
@@ -750,9 +870,83 @@ def _check_gnmt(net: Network, spec: GraphSpec, seed: int):
     return checks.CheckResult("reference", checks.PASS if ok else checks.FAIL, summary, data)
 
 
+@dataclass
+class HeadComparison:
+    """One output head of the graph against both twins' same head, at one size."""
+    head: str                  # the graph tensor
+    vs_keras: Any              # parity.Error
+    vs_torch: Any
+
+    @property
+    def passed(self) -> bool:
+        return self.vs_keras.passed and self.vs_torch.passed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"head": self.head, "vs_keras": self.vs_keras.as_dict(), "vs_torch": self.vs_torch.as_dict(),
+                "passed": self.passed}
+
+
+@dataclass
+class SizeComparison:
+    """The graph and the twins, holding the same weights, on the same inputs at one size."""
+    size: tuple[int, int]
+    kind: str                  # images | random
+    batch: int
+    inputs: list[str]
+    heads: list[HeadComparison]
+    heads_missing: str = ""    # the twins return another number of outputs than the graph's heads
+
+    @property
+    def passed(self) -> bool:
+        return not self.heads_missing and all(h.passed for h in self.heads)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"size": list(self.size), "kind": self.kind, "batch": self.batch, "inputs": self.inputs,
+                "heads": [h.as_dict() for h in self.heads], "passed": self.passed,
+                **({"heads_missing": self.heads_missing} if self.heads_missing else {})}
+
+
+def reference_sizes(net: Network, input_hw: tuple[int | None, ...] | None) -> tuple[tuple[int, int], ...]:
+    """Where the reference check runs a graph whose ``input:0`` has (H, W) ``input_hw``: its fixed
+    size, or, where the placeholder takes any size, the network's numeric sizes (the canonical
+    size and the second size, ``Network.numeric_sizes``)."""
+    if input_hw is not None and None not in input_hw:
+        return (tuple(input_hw),)
+    return net.numeric_sizes
+
+
+def _worst(errors: list[Any]) -> Any:
+    """The error that decides a verdict: a failing one first, then the nearest to its line."""
+    return max(errors, key=lambda e: (not e.passed, e.ratio))
+
+
+def _compare_size(spec: GraphSpec, g: OpenGraph, net: Network, size: tuple[int, int],
+                  twins: tuple[Any, Any], sample: tuple[str, np.ndarray, list[str]]) -> SizeComparison:
+    """Every head of the graph (holding the twins' weights) against the twins' on ``sample``."""
+    from conformance import parity
+    kind, x, sources = sample
+    tmodel, kmodel = twins
+    fetch = (spec.output, *spec.heads)
+    graph_out = g.run(x, fetch)
+    k_out, t_out = parity.run_keras(kmodel, x), parity.run_torch(tmodel, x)
+    k_heads = k_out if isinstance(k_out, list) else [k_out]
+    t_heads = t_out if isinstance(t_out, list) else [t_out]
+    missing = ""
+    if not len(k_heads) == len(t_heads) == len(fetch):
+        missing = (f"the twins return {len(k_heads)} (Keras) / {len(t_heads)} (torch) outputs, the graph's spec "
+                   f"compares {len(fetch)} head(s): {', '.join(fetch)}")
+    tol = net.tolerance
+    heads = [HeadComparison(name, parity.compare(gy, ky, tol), parity.compare(gy, ty, tol))
+             for name, gy, ky, ty in zip(fetch, graph_out, k_heads, t_heads)]
+    return SizeComparison(tuple(size), kind, int(x.shape[0]), sources, heads, missing)
+
+
 def check_reference(net: Network, seed: int = 0):
-    """The reference-graph check of ``net`` (a ``checks.CheckResult``)."""
-    from conformance import checks, parity
+    """The reference-graph check of ``net`` (a ``checks.CheckResult``): every head of the graph
+    (its output and, for the Inceptions, the aux logits) against both twins, at the graph's fixed
+    size or, where its placeholder takes any size, at the network's numeric sizes; and the
+    graph's own MAC count against ours at the canonical size."""
+    from conformance import checks, counting
     if net.name not in GRAPHS:
         return checks.CheckResult("reference", checks.SKIP,
                                   f"no AI Benchmark graph for {net.name}", {"graph": None})
@@ -763,33 +957,61 @@ def check_reference(net: Network, seed: int = 0):
         return checks.CheckResult("reference", checks.SKIP, f"skipped: {exc}", {"graph": spec.meta})
     if net.layout == "tokens":
         return _check_gnmt(net, spec, seed)
-    size = spec.input_size or net.parity_sizes[0]
-    kind, x, sources = checks.sample_inputs(net, size, seed)
-    tmodel, kmodel = checks.prepare_twins(net, size, seed, x)
-    mapping, graph_out = run_graph(spec, kmodel, x)
-    data = _mapping_data(spec, mapping, size, sources)
-    from conformance import counting
     macs_size = spec.input_size or net.input_size
     gmacs = graph_macs(spec, macs_size, net.channels, net.batch_shape(macs_size))
     tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(macs_size, layout="NCHW"), net.input_dtype)
-    data["macs"] = {"input_size": list(macs_size), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
-    if graph_out is None:
-        problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
-        return checks.CheckResult("reference", checks.FAIL,
-                                  f"graph variables do not map onto the twin: {len(problems)} problem(s), "
-                                  f"first: {problems[0]}", data)
-    tol = net.tolerance
-    k_out, t_out = parity.run_keras(kmodel, x), parity.run_torch(tmodel, x)
-    if isinstance(k_out, (list, tuple)):
-        k_out, t_out = k_out[0], t_out[0]
-    vs_keras = parity.compare(graph_out, k_out, tol)
-    vs_torch = parity.compare(graph_out, t_out, tol)
-    data["vs_keras"], data["vs_torch"] = vs_keras.as_dict(), vs_torch.as_dict()
-    ok = vs_keras.passed and vs_torch.passed and gmacs == tmacs
-    summary = (f"{data['mapped']} variables mapped, none left over; graph vs Keras rel "
-               f"{vs_keras.max_rel:.1e}, vs torch rel {vs_torch.max_rel:.1e} on {x.shape[0]} {kind} inputs "
-               f"at {size[0]}x{size[1]}; graph MACs {gmacs / 1e6:,.1f} M "
-               + ("= ours" if gmacs == tmacs else f"!= ours {tmacs / 1e6:,.1f} M") + f" at {macs_size[0]}x{macs_size[1]}")
+    macs = {"input_size": list(macs_size), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
+    compared: list[SizeComparison] = []
+    with open_graph(spec) as g:
+        sizes = reference_sizes(net, g.input_hw)
+        uncompared = [h for h in uncompared_heads(g.graph, (spec.output, *spec.heads))
+                      if not (spec.dead_ends and re.fullmatch(spec.dead_ends, h))]
+        first = None
+        for size in sizes:
+            # the parity check's inputs at this size, the graph compared on the first batch (the
+            # real images, where there are any); the twins randomised once, at the first size, on
+            # all of them (as parity's), and the graph loaded once with their weights
+            n = checks.input_count(net, size)
+            sets = checks.parity_inputs(net, size, seed, images=n, randoms=n)
+            if first is None:
+                first = checks.prepare_twins(net, size, seed, np.concatenate([x for _, x, _ in sets]))
+                mapping = g.map(first[1])
+                data = _mapping_data(spec, mapping, sizes[0], [])
+                data.update({"macs": macs, "heads": [spec.output, *spec.heads], "sizes": [list(s) for s in sizes],
+                             "placeholder": list(g.input_hw) if g.input_hw is not None else None,
+                             "uncompared_heads": uncompared})
+                if not mapping.complete:
+                    problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
+                    return checks.CheckResult("reference", checks.FAIL,
+                                              f"graph variables do not map onto the twin: {len(problems)} "
+                                              f"problem(s), first: {problems[0]}", data)
+                g.load(functools.partial(mapping.graph_value, kvalues=keras_weight_values(first[1])))
+                twins = first
+            else:
+                twins = (first[0], checks.keras_twin_at(net, first[1], size))
+            compared.append(_compare_size(spec, g, net, size, twins, sets[0]))
+            del twins
+    errors = [h for c in compared for h in c.heads]
+    vs_keras, vs_torch = _worst([h.vs_keras for h in errors]), _worst([h.vs_torch for h in errors])
+    data.update({"inputs": [src for c in compared for src in c.inputs], "vs_keras": vs_keras.as_dict(),
+                 "vs_torch": vs_torch.as_dict(), "comparisons": [c.as_dict() for c in compared],
+                 "tolerance": {"atol": net.tolerance.atol, "rtol": net.tolerance.rtol}})
+    ok = all(c.passed for c in compared) and gmacs == tmacs and not uncompared
+    sizes_text = ", ".join(net.shape_text(c.size) for c in compared)
+    heads_text = f"{len(spec.heads) + 1} heads" if spec.heads else "the output"
+    summary = (f"{data['mapped']} variables mapped, none left over; {heads_text}: graph vs Keras rel "
+               f"{vs_keras.max_rel:.1e}, vs torch rel {vs_torch.max_rel:.1e} on {compared[0].batch} "
+               f"{compared[0].kind} inputs at {sizes_text}")
+    bad = [c for c in compared if not c.passed]
+    if bad:
+        heads_bad = sorted({h.head for c in bad for h in c.heads if not h.passed})
+        summary += (f"; differ at {', '.join(net.shape_text(c.size) for c in bad)}"
+                    + (f" in {', '.join(heads_bad)}" if heads_bad else "")
+                    + "".join(f"; {c.heads_missing}" for c in bad if c.heads_missing))
+    if uncompared:
+        summary += f"; {len(uncompared)} head(s) of the graph compared with nothing: {', '.join(uncompared[:3])}"
+    summary += (f"; graph MACs {gmacs / 1e6:,.1f} M " + ("= ours" if gmacs == tmacs else f"!= ours {tmacs / 1e6:,.1f} M")
+                + f" at {macs_size[0]}x{macs_size[1]}")
     return checks.CheckResult("reference", checks.PASS if ok else checks.FAIL, summary, data)
 
 

@@ -19,7 +19,14 @@ Keras -> torch transfer does not give the weights back bit for bit), so a conver
 in both directions, where the round trip stays exact, is seen to be caught by the outputs alone.
 
 The reference-graph and witness checks compare against third-party definitions, not twin
-against twin, and are left out here (their own tests plant bugs in them).
+against twin, and are left out of the usual run (their own tests plant bugs in them); a
+mutation that expects the reference check (a bug both twins share, which only AI Benchmark's
+graph can show) runs it too, as do its network's clean runs, and the ``clean`` part runs it on
+every network that has a graph.
+
+The ``clean`` part runs the unmutated twins of every network (or those named) over the seeds:
+the false-alarm runs of the whole zoo, and the data the train check's output line was placed on
+(``tolerances`` and ``train_tolerances`` in the report).
 """
 
 from __future__ import annotations
@@ -35,12 +42,24 @@ from conformance.sensitivity import parity_ratios
 from twinzoo import workers
 
 SELFTEST_CHECKS = ("params", "macs", "parity", "fold", "train")
+REFERENCE = "reference"         # run too where a mutation expects it, and in the clean part
 RETIRE_BYTES = 6 * 2**30        # a worker past this after a job is replaced (one reached 10 GB and was OOM-killed)
-SEED_CHECKS = ("parity", "fold", "train")      # the checks whose inputs and weights a seed changes
-COLUMNS = ("params", "macs", "parity", "roundtrip", "fold", "train")   # parity split in two
+SEED_CHECKS = ("parity", "fold", "train")      # the checks whose inputs and weights a seed changes (and the reference's)
+COLUMNS = ("params", "macs", "parity", "roundtrip", "fold", "train", REFERENCE)   # parity split in two
 FLAGGED = ("fail", "error")
 DEFAULT_SEEDS = tuple(range(10))
-PARTS = ("mutations", "sweeps", "floors")
+PARTS = ("mutations", "sweeps", "floors", "clean")
+DEFAULT_PARTS = ("mutations", "sweeps", "floors")      # the clean runs of the whole zoo are asked for
+
+
+def mutation_checks(expect: tuple[str, ...]) -> tuple[str, ...]:
+    """The checks run under a mutation: the self-test's, and the reference graph's when expected."""
+    return SELFTEST_CHECKS + ((REFERENCE,) if REFERENCE in expect else ())
+
+
+def has_graph(network: str) -> bool:
+    from conformance.reference import GRAPHS
+    return network in GRAPHS
 
 
 def statuses_of(results: dict[str, Any]) -> dict[str, str]:
@@ -73,6 +92,9 @@ class MutationResult:
     invisible: dict[str, str]
     summaries: dict[str, str]
     parity_ratio: float | None                  # worst input's error / tolerance (None: no numbers)
+    parity_failed_sizes: list[list[int]] = field(default_factory=list)   # where parity's outputs differ
+    train_output_ratio: float | None = None     # train-mode output error / its line
+    reference_ratio: float | None = None        # graph vs twins, worst head and size / tolerance
     seconds: float = 0.0
 
     @property
@@ -117,7 +139,7 @@ def run_mutation(name: str, seed: int = 0) -> MutationResult:
     keras.backend.clear_session()
     start = time.perf_counter()
     with m.applied():
-        report = checks.check_network(m.network, SELFTEST_CHECKS, seed=seed)
+        report = checks.check_network(m.network, mutation_checks(m.expect), seed=seed)
     seconds = time.perf_counter() - start
     results = report.results
     statuses = statuses_of(results)
@@ -132,7 +154,23 @@ def run_mutation(name: str, seed: int = 0) -> MutationResult:
     return MutationResult(
         m.name, m.network, m.twin, m.description, m.models, list(m.expect), m.layer,
         statuses, flagged, layers, localised, dict(m.invisible),
-        {c: r.summary for c, r in results.items()}, ratio, round(seconds, 1))
+        {c: r.summary for c, r in results.items()}, ratio,
+        par.data.get("failed_sizes", []) if par is not None and par.data else [],
+        train_output_ratio(results.get("train")), reference_ratio(results.get(REFERENCE)), round(seconds, 1))
+
+
+def reference_ratio(result: Any) -> float | None:
+    """The reference check's worst graph-vs-twin error as a multiple of its tolerance."""
+    if result is None or not result.data or "tolerance" not in result.data or "vs_keras" not in result.data:
+        return None
+    return max(result.data[k]["line_ratio"] for k in ("vs_keras", "vs_torch"))
+
+
+def train_output_ratio(result: Any) -> float | None:
+    """The train check's training-mode output error as a multiple of its line (None: no numbers)."""
+    if result is None or not result.data or "output_tolerance" not in result.data:
+        return None
+    return result.data["output"]["line_ratio"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -146,6 +184,9 @@ class CleanRun:
     summaries: dict[str, str]
     parity_ratios: list[float] = field(default_factory=list)
     parity_max_rel: float | None = None
+    train_output_ratio: float | None = None     # training-mode outputs: error / their line
+    train_output_max_rel: float | None = None
+    reference_ratio: float | None = None        # worst head and size, graph vs either twin / tolerance
     seconds: float = 0.0
 
     @property
@@ -162,10 +203,15 @@ def run_clean(network: str, seed: int, checks_: tuple[str, ...]) -> CleanRun:
     report = checks.check_network(network, checks_, seed=seed)
     par = report.results.get("parity")
     ratios = parity_ratios(par.data) if par is not None and par.data.get("inputs") else []
+    train = report.results.get("train")
+    ref = report.results.get(REFERENCE)
+    ref_rel = reference_ratio(ref)
     return CleanRun(network, seed, statuses_of(report.results),
                     {c: r.summary for c, r in report.results.items()}, ratios,
                     par.data.get("max_rel") if par is not None else None,
-                    round(time.perf_counter() - start, 1))
+                    train_output_ratio(train),
+                    train.data["output"]["max_rel"] if train is not None and train.data.get("output") else None,
+                    ref_rel, round(time.perf_counter() - start, 1))
 
 
 # ------------------------------------------------------------------------------------------
@@ -191,17 +237,26 @@ def _job(kind: str, args: tuple) -> Any:
 
 
 def plan(mutation_names: list[str], seeds: tuple[int, ...],
-         parts: tuple[str, ...] = PARTS) -> list[tuple[str, tuple]]:
-    """The work: each mutation at seed 0; each network used by a mutation unmutated — the
-    seed-independent checks (params, macs) once, the seeded ones at every seed; the sweeps (one
+         parts: tuple[str, ...] = DEFAULT_PARTS, networks: list[str] | None = None) -> list[tuple[str, tuple]]:
+    """The work: each mutation at seed 0; each network used by a mutation (and, with the
+    ``clean`` part, every network of ``networks``, default the whole catalogue) unmutated — the
+    seed-independent checks (params, macs) once, the seeded ones at every seed, the reference
+    graph's where a mutation of the network expects it or in the clean part; the sweeps (one
     job per network) and the detection floors (of every network the rest touches), at seed 0."""
     from conformance import mutations, sensitivity
+    from twinzoo import catalogue
     muts = [mutations.by_name(n) for n in mutation_names] if "mutations" in parts else []
-    networks = list(dict.fromkeys(m.network for m in muts))
+    with_reference = {m.network for m in muts if REFERENCE in m.expect}
+    clean = list(dict.fromkeys(m.network for m in muts))
+    if "clean" in parts:
+        clean += [n for n in (networks or catalogue.names()) if n not in clean]
+        with_reference |= {n for n in (networks or catalogue.names()) if has_graph(n)}
     jobs: list[tuple[str, tuple]] = [("mutation", (m.name, 0)) for m in muts]
-    for net in networks:
+    for net in clean:
         for i, seed in enumerate(seeds):
             checks_ = SELFTEST_CHECKS if i == 0 else SEED_CHECKS
+            if net in with_reference:
+                checks_ += (REFERENCE,)
             jobs.append(("clean", (net, seed, checks_)))
     if "sweeps" in parts:
         jobs += [("epsilon", (n, 0)) for n in sensitivity.EPSILON_SWEEP_NETWORKS]
@@ -220,15 +275,17 @@ def floor_networks() -> list[str]:
 
 
 def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAULT_SEEDS,
-        jobs: int = 1, progress: Any = None, parts: tuple[str, ...] | None = None) -> dict[str, Any]:
+        jobs: int = 1, progress: Any = None, parts: tuple[str, ...] | None = None,
+        networks: list[str] | None = None) -> dict[str, Any]:
     """Run the self-test; ``progress(done, total, label)`` is called after each unit. ``parts``
-    (default: all of PARTS, or only the mutations when some are named) picks what runs."""
+    (default: the mutations, sweeps and floors, or only the mutations when some are named; the
+    clean runs of the zoo when asked, or when ``networks`` are named) picks what runs."""
     from conformance import mutations, sensitivity
     from twinzoo import catalogue
     if parts is None:
-        parts = ("mutations",) if mutation_names else PARTS
+        parts = ("mutations",) if mutation_names else ("clean",) if networks else DEFAULT_PARTS
     names = mutation_names or [m.name for m in mutations.MUTATIONS]
-    work = plan(names, tuple(seeds), parts)
+    work = plan(names, tuple(seeds), parts, networks)
     start = time.perf_counter()
     results: list[Any] = [None] * len(work)
     seconds: list[float] = [float("nan")] * len(work)
@@ -277,6 +334,7 @@ def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAUL
         "clean_runs": [{k: v for k, v in asdict(r).items() if k != "seconds"} | {"false_alarms": r.false_alarms}
                        for r in clean],
         "tolerances": tolerance_table(muts, clean, catalogue),
+        "train_tolerances": train_tolerance_table(muts, clean, catalogue),
         "sweeps": {"margin_goal": sensitivity.MARGIN_GOAL, "summary": sensitivity.sweep_summary(plantings),
                    "plantings": plantings},
         "floors": floors,
@@ -350,6 +408,31 @@ def tolerance_table(muts: list[MutationResult], clean: list[CleanRun], catalogue
     return rows
 
 
+def train_tolerance_table(muts: list[MutationResult], clean: list[CleanRun], catalogue: Any) -> list[dict[str, Any]]:
+    """Per network: the correct twins' training-mode output errors (over every seed) and the
+    smallest one a planted bug the train check flags produces, as multiples of the train-mode
+    output line (``catalogue.train_output_tolerance``)."""
+    rows = []
+    for net_name in dict.fromkeys(c.network for c in clean):
+        runs = [c for c in clean if c.network == net_name and c.train_output_ratio is not None]
+        if not runs:
+            continue
+        tol = catalogue.train_output_tolerance(catalogue.get(net_name).tolerance)
+        bugs = [(m.train_output_ratio, m.name) for m in muts if m.network == net_name
+                and m.train_output_ratio is not None and "train" in m.flagged_by]
+        smallest = min(bugs) if bugs else (None, None)
+        worst = max(runs, key=lambda c: c.train_output_ratio)
+        rows.append({
+            "network": net_name, "tolerance": {"atol": tol.atol, "rtol": tol.rtol}, "samples": len(runs),
+            "correct_max": worst.train_output_ratio, "correct_max_seed": worst.seed,
+            "correct_max_rel": max(c.train_output_max_rel for c in runs),
+            "smallest_bug": smallest[0], "smallest_bug_mutation": smallest[1],
+            "margin_below": (1.0 / worst.train_output_ratio) if worst.train_output_ratio else None,
+            "margin_above": smallest[0],
+        })
+    return rows
+
+
 # ------------------------------------------------------------------------------------------
 # rendering
 # ------------------------------------------------------------------------------------------
@@ -397,6 +480,21 @@ def tolerance_rows(report: dict[str, Any]) -> list[list[str]]:
         tol = t["tolerance"]
         rows.append([t["network"], f"{tol['atol']:g} + {tol['rtol']:g}*scale", str(t["samples"]),
                      f"{_x(t['correct_max'])} ({_x(t['correct_p99'])})", _x(t["correct_max_rel"]),
+                     f"{_x(t['smallest_bug'])} ({t['smallest_bug_mutation'] or '-'})",
+                     f"{_x(t['margin_below'])}x / {_x(t['margin_above'])}x"])
+    return rows
+
+
+TRAIN_TOLERANCE_HEADERS = ["network", "train-mode output line", "seeds", "correct max (seed)", "correct max rel",
+                           "smallest bug (mutation)", "margins below / above"]
+
+
+def train_tolerance_rows(report: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for t in report.get("train_tolerances", []):
+        tol = t["tolerance"]
+        rows.append([t["network"], f"{tol['atol']:g} + {tol['rtol']:g}*scale", str(t["samples"]),
+                     f"{_x(t['correct_max'])} ({t['correct_max_seed']})", _x(t["correct_max_rel"]),
                      f"{_x(t['smallest_bug'])} ({t['smallest_bug_mutation'] or '-'})",
                      f"{_x(t['margin_below'])}x / {_x(t['margin_above'])}x"])
     return rows
@@ -462,6 +560,13 @@ def markdown(report: dict[str, Any]) -> str:
               "batch) of the unmutated twins at every seed; smallest bug: the planted parity-visible bug with "
               "the smallest error. Margins: tolerance / correct max, smallest bug / tolerance.", ""]
     lines += md_table(TOLERANCE_HEADERS, tolerance_rows(report))
+    if report.get("train_tolerances"):
+        lines += ["", "## The train check's output line against data", "",
+                  "Training-mode output errors (one training-mode forward of both twins, every head) as "
+                  "multiples of the train-mode output line (`catalogue.train_output_tolerance`; 1 = the "
+                  "pass/fail line). Correct: the unmutated twins at every seed; smallest bug: the planted bug "
+                  "the train check flags with the smallest output error.", ""]
+        lines += md_table(TRAIN_TOLERANCE_HEADERS, train_tolerance_rows(report))
     if report["sweeps"]["summary"]:
         lines += ["", "## Sweeps: one planted bug per layer, judged by parity alone", "",
                   f"**{t['sweep_caught']}/{t['sweep_plantings']} plantings caught**; "

@@ -55,16 +55,9 @@ Plant = Callable[[nn.Module, keras.Model], Callable[[], None]]
 
 
 def parity_ratios(parity_data: dict[str, Any]) -> list[float]:
-    """Each parity input's error as a multiple of its tolerance (``atol + rtol * scale``)."""
-    tol = parity_data["tolerance"]
-    out = []
-    for p in parity_data.get("inputs", []):
-        scale = p.get("ref_scale", float("nan"))
-        if not np.isfinite(p["max_abs"]) or not np.isfinite(scale):
-            out.append(float("inf"))
-        else:
-            out.append(p["max_abs"] / (tol["atol"] + tol["rtol"] * scale))
-    return out
+    """Each parity input's error as a multiple of its tolerance (``atol + rtol * scale``, each
+    output head against its own scale)."""
+    return [p["line_ratio"] for p in parity_data.get("inputs", [])]
 
 
 @dataclass
@@ -88,8 +81,9 @@ class Planting:
 
 
 class Twins:
-    """The parity check's twins of one network, prepared once per parity size and reused; each
-    call of the check applies ``plant`` to them and undoes it afterwards."""
+    """The parity check's twins of one network, prepared once per parity size (the sizes its
+    tolerance was placed at, ``Network.parity_sizes``) and reused; each call of the check
+    applies ``plant`` to them and undoes it afterwards."""
 
     def __init__(self, net: Network, seed: int) -> None:
         self.net, self.seed = net, seed
@@ -114,7 +108,9 @@ class Twins:
                 undo.append(plant(tmodel, kmodel))
             return tmodel, kmodel
         try:
-            return checks.check_parity(self.net, self.seed, twins=prepare, localise=localise)
+            # at the parity sizes, where the tolerance was placed and the margins are measured
+            return checks.check_parity(self.net, self.seed, twins=prepare, localise=localise,
+                                       sizes=self.net.parity_sizes)
         finally:
             for u in reversed(undo):
                 u()

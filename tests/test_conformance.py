@@ -1,6 +1,10 @@
 """The conformance checks on the whole zoo, and proof that they catch real porting bugs."""
 
+import types
+
 import pytest
+import torch
+import torch.nn.functional as F
 
 import keras
 
@@ -23,6 +27,23 @@ def test_network_conforms(name):
     real = {"images"} if net.image_set else {"sentence"} if net.layout == "tokens" else set()
     assert kinds == real | {"random"}
     assert parity["roundtrip_exact"]
+    # the canonical size, where users run it, and the second size where the network takes one
+    assert {tuple(p["size"]) for p in parity["inputs"]} == set(net.numeric_sizes)
+    assert tuple(net.input_size) in net.numeric_sizes and len(net.numeric_sizes) == (1 if net.fixed_size else 2)
+
+
+@pytest.mark.parametrize("net", [n for n in catalogue.networks() if n.layout == "image" and not n.fixed_size],
+                         ids=lambda n: n.name)
+def test_second_sizes_are_off_every_stride_and_pool(net):
+    """The second size's sides are primes, or for a network whose sides must be multiples of
+    ``size_multiple`` that multiple times an odd prime: no stride or pool window of the network
+    divides them. And they are unequal (a height/width mix-up shows) and not the canonical size."""
+    def prime(n):
+        return n > 2 and all(n % d for d in range(2, int(n ** 0.5) + 1))
+    h, w = net.second_size
+    m = net.size_multiple
+    assert h != w and (h, w) != tuple(net.input_size)
+    assert all(side % m == 0 and prime(side // m) for side in (h, w)), (net.name, net.second_size)
 
 
 def test_mobilenet_v1_matches_the_published_table():
@@ -46,6 +67,45 @@ def _planted(mutate):
         mutate(tmodel, kmodel)
         return tmodel, kmodel
     return twins
+
+
+def test_parity_runs_at_the_canonical_and_the_second_size():
+    """A pool window sized for one input: MobileNet v1 0.25/128's global mean ported as a fixed
+    4x4 average pool is the global mean at its canonical 128x128 (a 4x4 final map) and the
+    top-left 4x4 of the 5x6 map at the second size 139x163. A check at one size passes it."""
+    net = catalogue.get("mobilenet_v1_0.25_128")
+    assert net.numeric_sizes == ((128, 128), (139, 163))
+
+    def mutate(tmodel, kmodel):
+        tmodel.logits.pool = torch.nn.AvgPool2d(4)
+    res = checks.check_parity(net, twins=_planted(mutate))
+    assert res.status == "fail"
+    assert res.data["failed_sizes"] == [[139, 163]]            # the twins agree at 128x128
+    assert res.data["first_divergence"]["layer"] == "logits.pool"
+    assert res.data["first_divergence"]["size"] == [139, 163]
+    # the same check at the canonical size alone passes it
+    assert checks.check_parity(net, twins=_planted(mutate), sizes=((128, 128),)).status == "pass"
+
+
+def test_train_judges_the_training_mode_outputs(monkeypatch):
+    """SRCNN has no BN, so before its training-mode outputs were judged the train check had
+    nothing to look at: a dropout in one twin, the identity at inference (parity passes), is
+    seen in training mode only, and the train check names the layer."""
+    net = catalogue.get("srcnn")
+    assert checks.check_train(net).status == "pass"                    # the correct twins
+    real = checks.prepare_twins
+
+    def twins(*args, **kwargs):
+        tmodel, kmodel = real(*args, **kwargs)
+        relu = tmodel.relu1
+        relu.forward = types.MethodType(lambda self, x: F.dropout(F.relu(x), 0.5, self.training), relu)
+        return tmodel, kmodel
+    monkeypatch.setattr(checks, "prepare_twins", twins)
+    res = checks.check_train(net)
+    assert res.status == "fail", res.summary
+    assert res.data["first_divergence"] == {"layer": "relu1", "statistic": None}
+    assert res.data["bn_layers"] == 0
+    assert checks.check_parity(net, twins=twins).status == "pass"      # invisible at inference
 
 
 def test_wrong_bn_epsilon_is_caught_and_localised():

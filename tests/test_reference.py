@@ -5,10 +5,11 @@ import dataclasses
 import pytest
 
 from twinzoo import catalogue
-from conformance import reference
+from conformance import mutations, reference
 
 
 @pytest.mark.sweep
+@pytest.mark.graphs
 @pytest.mark.parametrize("name", reference.graph_networks())
 def test_graph_maps_and_matches(name):
     res = reference.check_reference(catalogue.get(name))
@@ -26,8 +27,21 @@ def test_graph_maps_and_matches(name):
         assert res.data["source_ids_equal"] and res.data["strings_equal"], res.summary
         assert res.data["ids_equal"] == {"keras": True, "torch": True}
         assert res.data["steps"] == 40 and len(res.data["graph_output"].split(" ")) == 40
+        # and its first words at the second length, as parity runs it
+        assert [r["tokens"] for r in res.data["sentences"]] == [size[0] for size in net.numeric_sizes] == [7, 20]
     # the graph's own conv/FC shapes give our MAC count exactly
     assert res.data["macs"]["graph"] == res.data["macs"]["torch"] > 0
+    if net.layout == "tokens":
+        return
+    # every head of the graph compared (the Inceptions' aux logits beside their output), nothing left
+    assert res.data["uncompared_heads"] == []
+    assert len(res.data["heads"]) == (2 if net.opts.get("aux_logits") else 1)
+    # at the graph's fixed size, or at the canonical and the second size where it takes any
+    placeholder = res.data["placeholder"]
+    fixed = placeholder is not None and None not in placeholder
+    assert res.data["sizes"] == ([placeholder] if fixed else [list(s) for s in net.numeric_sizes])
+    assert [c["size"] for c in res.data["comparisons"]] == res.data["sizes"]
+    assert all(c["passed"] and len(c["heads"]) == len(res.data["heads"]) for c in res.data["comparisons"])
 
 
 def test_every_graph_the_issue_names_is_covered():
@@ -35,6 +49,39 @@ def test_every_graph_the_issue_names_is_covered():
             "inception_v4", "inception_resnet_v2", "resnet_v2_50", "resnet_v2_152", "vgg_16", "unet", "pspnet", "deeplab", "spade",
             "lstm_sentiment", "pixel_rnn", "gnmt"}
     assert want <= set(reference.graph_networks())
+
+
+def test_the_graph_runs_where_its_placeholder_lets_it():
+    srcnn = catalogue.get("srcnn")
+    assert reference.reference_sizes(srcnn, (None, None)) == srcnn.numeric_sizes == ((61, 67), (300, 300))
+    assert reference.reference_sizes(catalogue.get("mobilenet_v2"), (224, 224)) == ((224, 224),)
+
+
+def test_a_bug_confined_to_the_aux_head_is_caught(monkeypatch):
+    """Both twins read their aux head off Mixed_6d (a slip in the table they share): they agree
+    with each other and their main logits with the graph's; only the graph's aux logits, which
+    its output:0 does not reach, show it. Run at the canonical size only, to keep the test short."""
+    net = catalogue.get("inception_v3")
+    monkeypatch.setattr(reference, "reference_sizes", lambda net, hw: (tuple(net.input_size),))
+    with mutations.by_name("inception_v3_aux_head_one_block_early").applied():
+        res = reference.check_reference(net)
+    assert res.status == "fail", res.summary
+    (compared,) = res.data["comparisons"]
+    main, aux = compared["heads"]
+    assert main["passed"] and main["head"] == "InceptionV3/Logits/SpatialSqueeze:0"
+    assert not aux["passed"] and aux["head"] == "InceptionV3/AuxLogits/SpatialSqueeze:0"
+
+
+def test_a_graph_head_no_comparison_covers_fails_the_check(monkeypatch):
+    """The aux head left out of Inception-v3's spec: the twins return two outputs, the spec
+    compares one, and the graph keeps a head nothing covers; both fail the check."""
+    spec = reference.GRAPHS["inception_v3"]
+    monkeypatch.setitem(reference.GRAPHS, "inception_v3", dataclasses.replace(spec, heads=()))
+    monkeypatch.setattr(reference, "reference_sizes", lambda net, hw: (tuple(net.input_size),))
+    res = reference.check_reference(catalogue.get("inception_v3"))
+    assert res.status == "fail"
+    assert res.data["uncompared_heads"] == ["InceptionV3/AuxLogits/SpatialSqueeze"]
+    assert "outputs" in res.data["comparisons"][0]["heads_missing"]
 
 
 def test_swapped_instance_norm_variables_are_caught(monkeypatch):

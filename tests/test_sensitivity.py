@@ -163,4 +163,5 @@ def test_detection_floor_srcnn():
 @pytest.mark.parametrize("name", ["kernel_numpy_T", "rgb_bgr_first_conv"])
 def test_converter_bugs_round_trip_exactly_and_parity_catches_them(name):
     r = selftest.run_mutation(name)
-    assert r.statuses["roundtrip"] == "pass" and r.flagged_by == ["parity"], r.summaries
+    # SRCNN has no BN: the train check sees the bug in its training-mode outputs too
+    assert r.statuses["roundtrip"] == "pass" and r.flagged_by == ["parity", "train"], r.summaries
