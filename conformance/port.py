@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from conformance import dtypes
-from export.common import sha256
+from twinzoo.files import sha256
 from twinzoo import catalogue, files
 from twinzoo.catalogue import Network
 

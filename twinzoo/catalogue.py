@@ -89,7 +89,7 @@ class Tolerance:
 DEFAULT_TOLERANCE = Tolerance()
 
 # The train check's line for the BN moving statistics after one training-mode step (the
-# outputs of that step are reported, not judged). In training mode every BN normalises by its
+# outputs of that step have their own line, below). In training mode every BN normalises by its
 # batch statistics, so float32 rounding is carried through the whole stack instead of being
 # damped by fixed moving statistics, and the last BNs of a deep network see the sum of it:
 # Inception-v4's correct twins (151 BNs) differ by up to 1.9e-4 relative in their moving
