@@ -14,7 +14,7 @@ A port is judged on random weights, so they must exercise what trained weights e
 numbers a trained network's normalisation layers hold are not those of a freshly initialised
 one: BN calibrated on He-initialised activations sees variances of order 1 in every channel,
 where an epsilon of 1e-3 or 1e-5 is invisible, and a port with the other framework's epsilon
-passed (issue 11: 10 of 48 single-layer plantings missed). Trained networks have channels whose
+passes (10 of 48 single-layer plantings missed). Trained networks have channels whose
 input variance is near or below epsilon, where epsilon decides the output:
 
 - torchvision's ImageNet Inception-v3: ``Conv2d_2a_3x3.bn.running_var`` holds 1.86e-14 and

@@ -1,4 +1,4 @@
-"""The benchmark (issue 5): peak formula, choose lines, shard merge, failure recording, report
+"""The benchmark: peak formula, choose lines, shard merge, failure recording, report
 files, determinism and argument errors. Tiny sizes (srcnn at 32x32, eager runtimes) keep it fast;
 no test asserts a wall-clock time."""
 

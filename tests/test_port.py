@@ -85,7 +85,8 @@ SMALL = {"mobilenet_v2": ["--size", "96x96"], "inception_v3": ["--size", "299x29
 # GNMT's port is not built yet: its checkpoint holds nmt's int32 global step (``Variable``, no
 # dialect rule ignores it) and the certificate's graph run feeds an image where gnmt.meta takes a
 # sentence; `port` refuses it, naming that variable
-NOT_PORTED = {"gnmt": "checkpoint porting of GNMT is not built yet (issue 14's closing note)"}
+NOT_PORTED = {"gnmt": "checkpoint porting of GNMT is not built yet (nmt's global step has no dialect rule; "
+                      "the certificate's graph run needs a sentence, not an image)"}
 
 
 @pytest.mark.sweep
