@@ -154,6 +154,74 @@ def read_tf_checkpoint(path: Path) -> Source:
     return Source(prefix, "tf-checkpoint", tensors, [_file_record(f) for f in files if f.exists()])
 
 
+H5_NAMES_SECONDS = 30.0     # reading a list of layer names takes milliseconds
+
+
+def _decode_names(values: Any) -> list[str]:
+    return [n.decode("utf-8") if isinstance(n, bytes) else str(n) for n in np.atleast_1d(values)]
+
+
+def _h5_names(path: Path, node: Any, attr: str) -> list[str]:
+    """A legacy Keras name list (``layer_names``, ``weight_names``). Fixed-length strings (Keras
+    2) are read here. Variable-length ones (Keras 3's legacy format) are read in a forked child
+    with a time limit: HDF5 reads them through pointers into the file's global heap, and a
+    damaged pointer can spin the reading process in native code, beyond any exception's reach
+    (a fuzzed file did: H5Aread never returned)."""
+    from h5py import h5t
+    aid = node.attrs.get_id(attr)
+    if aid.shape is not None and 0 in aid.shape:
+        return []                  # a layer without weights: Keras writes np.asarray([]), float64
+    htype = aid.get_type()
+    if not isinstance(htype, h5t.TypeStringID):
+        raise PortError(f"{path}: attribute {attr!r} of {node.name!r} is not a list of names "
+                        f"(HDF5 type class {htype.get_class()})")
+    if aid.shape is None or len(aid.shape) > 1:
+        raise PortError(f"{path}: attribute {attr!r} of {node.name!r} is not a list of names (shape {aid.shape})")
+    if not htype.is_variable_str() or not hasattr(os, "fork"):
+        return _decode_names(node.attrs[attr])
+    return _names_in_child(path, node, attr)
+
+
+def _names_in_child(path: Path, node: Any, attr: str) -> list[str]:
+    import select
+    import signal
+    import time
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                              # the child: read, answer in JSON, exit
+        os.close(read_end)
+        try:
+            answer = {"names": _decode_names(node.attrs[attr])}
+        except Exception as exc:  # noqa: BLE001 — any failure is the file's
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        data = json.dumps(answer).encode()
+        while data:
+            data = data[os.write(write_end, data):]
+        os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + H5_NAMES_SECONDS
+    try:
+        while (left := deadline - time.monotonic()) > 0 and select.select([read_end], [], [], left)[0]:
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            raise PortError(f"{path}: reading attribute {attr!r} of {node.name!r} did not finish in "
+                            f"{H5_NAMES_SECONDS:g} s: the file is damaged")
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    try:
+        answer = json.loads(b"".join(chunks))
+    except ValueError:
+        raise PortError(f"{path}: reading attribute {attr!r} of {node.name!r} failed (the reader died)") from None
+    if "error" in answer:
+        raise PortError(f"{path}: attribute {attr!r} of {node.name!r} is unreadable: {answer['error']}")
+    return answer["names"]
+
+
 def read_keras_h5(path: Path) -> Source:
     """Every weight dataset, named ``<layer>/<weight>`` (legacy h5, in each layer's
     ``weight_names`` order) or ``layers/<name>/vars/<i>`` (Keras 3 ``.weights.h5``)."""
@@ -169,9 +237,9 @@ def read_keras_h5(path: Path) -> Source:
             if "layer_names" in group.attrs:                   # legacy Keras (2.x) layout
                 kind = "legacy h5" + (" (whole model: model_weights only, its config is not read)"
                                       if group is not f else " (weights only)")
-                for lname in (n.decode() if isinstance(n, bytes) else str(n) for n in group.attrs["layer_names"]):
+                for lname in _h5_names(path, group, "layer_names"):
                     g = group[lname]
-                    for wname in (w.decode() if isinstance(w, bytes) else str(w) for w in g.attrs["weight_names"]):
+                    for wname in _h5_names(path, g, "weight_names"):
                         tensors[f"{lname}/{wname}"] = np.asarray(g[wname])
             elif "layers" in f:                                  # Keras 3 .weights.h5
                 kind = "Keras 3 .weights.h5"

@@ -170,6 +170,8 @@ def h5_files(tmp_path_factory) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in d.iterdir()}
 
 
+# a native hang in a reader fails this test alone, in minutes (pytest-timeout)
+@pytest.mark.timeout(600)
 @FUZZ
 @given(data=st.data())
 def test_keras_h5_files(h5_files, tmp_path_factory, data):

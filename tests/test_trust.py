@@ -195,6 +195,33 @@ def test_h5_datasets_that_are_not_real_numbers_are_refused_naming_them(tmp_path,
     assert "Traceback" not in err
 
 
+DATA = Path(__file__).parent / "data"
+
+
+# a fuzzed legacy h5 (tests/test_fuzz.py) whose layer_names, variable-length strings as Keras 3
+# writes them, point into a damaged global heap: h5py's read of them spun in native code for good
+@pytest.mark.timeout(120)
+def test_h5_name_lists_that_hang_the_reader_are_refused_in_time(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(port, "H5_NAMES_SECONDS", 5.0)
+    path = DATA / "legacy_h5_vlen_names_damaged_heap.h5"
+    assert run_port("--model", "mobilenet_v2_0.35_224", "--from", str(path), "--out", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err.replace("\n", "")
+    assert "'layer_names'" in err and "did not finish in 5 s" in err and path.name in err, err
+
+
+def test_h5_name_lists_fixed_or_variable_length_are_read(tmp_path):
+    """Keras 2 wrote fixed-length byte strings, Keras 3's legacy format variable-length ones."""
+    import h5py
+    for kind, as_written in (("fixed", np.array), ("variable", list)):
+        path = tmp_path / f"{kind}.h5"
+        with h5py.File(path, "w") as f:
+            f.attrs["layer_names"] = as_written([b"conv1"])
+            f.create_group("conv1").create_dataset("k", data=np.ones(2, np.float32))
+            f["conv1"].attrs["weight_names"] = as_written([b"k"])
+        assert h5py.File(path).attrs.get_id("layer_names").get_type().is_variable_str() == (kind == "variable")
+        assert list(port.read_keras_h5(path).tensors) == ["conv1/k"]
+
+
 def _safetensors(header: dict, body: bytes) -> bytes:
     raw = json.dumps(header).encode()
     return struct.pack("<Q", len(raw)) + raw + body
