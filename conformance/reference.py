@@ -791,6 +791,14 @@ def _mapping_data(spec: GraphSpec, mapping: Mapping, size: tuple[int, int], inpu
             "shape_mismatches": mapping.shape_mismatches, "mapping": mapping.pairs, "note": spec.note}
 
 
+def _unmapped(mapping: Mapping, data: dict[str, Any]):
+    """The reference check's verdict on a graph whose variables do not map onto the twin."""
+    from conformance import checks
+    problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
+    return checks.CheckResult("reference", checks.FAIL, f"graph variables do not map onto the twin: "
+                              f"{len(problems)} problem(s), first: {problems[0]}", data)
+
+
 def gnmt_sentence(tokens: int) -> str:
     """AI Benchmark's sentence cut to its first ``tokens`` words (the package ships no other)."""
     return " ".join(tables.GNMT_SENTENCE.split(" ")[:tokens])
@@ -819,9 +827,7 @@ def _check_gnmt(net: Network, spec: GraphSpec, seed: int):
     tmacs = counting.torch_macs(counting.build_torch_meta(net.name), net.batch_shape(canonical), net.input_dtype)
     data["macs"] = {"input_size": list(canonical), "graph": gmacs, "torch": tmacs, "equal": gmacs == tmacs}
     if graph_runs is None:
-        problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
-        return checks.CheckResult("reference", checks.FAIL, f"graph variables do not map onto the twin: "
-                                  f"{len(problems)} problem(s), first: {problems[0]}", data)
+        return _unmapped(mapping, data)
     tol = net.tolerance
     runs = []
     for tokens, sentence, g in zip(lengths, sentences, graph_runs):
@@ -981,10 +987,7 @@ def check_reference(net: Network, seed: int = 0):
                              "placeholder": list(g.input_hw) if g.input_hw is not None else None,
                              "uncompared_heads": uncompared})
                 if not mapping.complete:
-                    problems = mapping.graph_leftovers + mapping.keras_leftovers + mapping.shape_mismatches
-                    return checks.CheckResult("reference", checks.FAIL,
-                                              f"graph variables do not map onto the twin: {len(problems)} "
-                                              f"problem(s), first: {problems[0]}", data)
+                    return _unmapped(mapping, data)
                 g.load(functools.partial(mapping.graph_value, kvalues=keras_weight_values(first[1])))
                 twins = first
             else:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -474,22 +474,21 @@ def _x(v: float | None) -> str:
     return "inf" if not np.isfinite(v) else f"{v:.3g}"
 
 
-def _line_rows(entries: list[dict[str, Any]], beside_max: str) -> list[list[str]]:
-    """One row per network's line against data; ``beside_max``: the key shown next to the
+def _line_rows(entries: list[dict[str, Any]], beside_max: Callable[[dict[str, Any]], str]) -> list[list[str]]:
+    """One row per network's line against data; ``beside_max``: what is shown next to the
     correct max (its p99, or the seed that reached it)."""
     rows = []
     for t in entries:
         tol = t["tolerance"]
-        beside = t[beside_max]
         rows.append([t["network"], f"{tol['atol']:g} + {tol['rtol']:g}*scale", str(t["samples"]),
-                     f"{_x(t['correct_max'])} ({_x(beside) if isinstance(beside, float) else beside})",
+                     f"{_x(t['correct_max'])} ({beside_max(t)})",
                      _x(t["correct_max_rel"]), f"{_x(t['smallest_bug'])} ({t['smallest_bug_mutation'] or '-'})",
                      f"{_x(t['margin_below'])}x / {_x(t['margin_above'])}x"])
     return rows
 
 
 def tolerance_rows(report: dict[str, Any]) -> list[list[str]]:
-    return _line_rows(report["tolerances"], "correct_p99")
+    return _line_rows(report["tolerances"], lambda t: _x(t["correct_p99"]))
 
 
 TRAIN_TOLERANCE_HEADERS = ["network", "train-mode output line", "seeds", "correct max (seed)", "correct max rel",
@@ -497,7 +496,7 @@ TRAIN_TOLERANCE_HEADERS = ["network", "train-mode output line", "seeds", "correc
 
 
 def train_tolerance_rows(report: dict[str, Any]) -> list[list[str]]:
-    return _line_rows(report.get("train_tolerances", []), "correct_max_seed")
+    return _line_rows(report.get("train_tolerances", []), lambda t: str(t["correct_max_seed"]))
 
 
 def sweep_rows(report: dict[str, Any]) -> list[list[str]]:

@@ -102,23 +102,19 @@ def kill_tree(proc: Any) -> None:
     stopped first: a worker that outlived its child by a moment would see the child end and send
     a result it did not earn, and a child could start another process between a look and a kill."""
     import signal
-    frozen = [proc.pid]
-    try:
-        os.kill(proc.pid, signal.SIGSTOP)
-    except OSError:
-        pass
-    while new := [pid for pid in descendants(proc.pid) if pid not in frozen]:
-        for pid in new:
+
+    def send(pids: list[int], sig: int) -> None:
+        for pid in pids:
             try:
-                os.kill(pid, signal.SIGSTOP)
-            except OSError:
+                os.kill(pid, sig)
+            except OSError:                       # gone already
                 pass
+    frozen = [proc.pid]
+    send(frozen, signal.SIGSTOP)
+    while new := [pid for pid in descendants(proc.pid) if pid not in frozen]:
+        send(new, signal.SIGSTOP)
         frozen += new
-    for pid in frozen[1:]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    send(frozen[1:], signal.SIGKILL)
     proc.kill()
 
 
