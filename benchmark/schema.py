@@ -69,18 +69,20 @@ _CONFORMANCE = {"type": ["object", "null"], "required": ["checks", "rows"], "pro
 REPORT = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
-    "required": ["schema", "mode", "seed", "command", "settings", "environment", "peak", "networks"],
+    "required": ["schema", "mode", "seed", "command", "scope", "settings", "environment", "peak", "networks"],
     "properties": {
         "schema": {"const": SCHEMA}, "mode": {"enum": ["quick", "full"]}, "seed": {"type": "integer", "minimum": 0},
-        "command": _STR,
+        "command": _STR, "scope": _STR,
         "settings": {"type": "object", "required": ["thread_settings", "timing_plan", "input"], "properties": {
-            "thread_settings": {"type": "object"}, "input": _STR,
+            "thread_settings": {"type": "object", "required": ["threads"], "properties": {
+                "threads": {"type": "integer", "minimum": 1}}},
+            "input": _STR,
             "timing_plan": {"type": "object", "properties": {"warmup": {"type": "integer", "minimum": 0}}},
             "route_budget": _STR,
             "request": {"type": "object", "required": ["sizes"], "properties": {
                 "sizes": {"type": "object", "additionalProperties": _SIZE}}}}},
-        "environment": {"type": "object", "required": ["cpu", "cores", "versions"], "properties": {
-            "cpu": _STR, "cores": {"type": ["integer", "null"]},
+        "environment": {"type": "object", "required": ["cpu", "cores", "python", "platform", "versions"], "properties": {
+            "cpu": _STR, "cores": {"type": ["integer", "null"]}, "python": _STR, "platform": _STR,
             "versions": {"type": "object", "additionalProperties": _OPT_STR}}},
         "peak": {"type": "object", "required": ["isa", "formula", "gmacs_per_s"], "properties": {
             "isa": _STR, "formula": _STR, "gmacs_per_s": {"type": "number", "exclusiveMinimum": 0}}},
