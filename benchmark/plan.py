@@ -71,7 +71,7 @@ def network_cost(net: dict[str, Any], warmup: int) -> tuple[float, str] | None:
 
 def estimated_cost(name: str, quick: bool) -> float:
     from benchmark.suite import bench_size
-    from conformance import counting
+    from conformance.lib import counting
     from twinzoo import catalogue
 
     net = catalogue.get(name)

@@ -119,7 +119,7 @@ _VERIFY_KEYS = ("status", "passed", "max_abs", "max_rel", "snr_db", "psnr_db", "
 
 def _twin_parity(ctx: ExportContext) -> dict[str, Any]:
     """The Keras twin against the torch twin on the export's verification samples, at this size."""
-    from conformance import inputs, parity
+    from conformance.lib import inputs, parity
 
     errs = []
     for t, k in zip(ctx.torch_ref, ctx.keras_ref):
@@ -221,7 +221,7 @@ def bench_network(net: Network, size: tuple[int, int], size_why: str, rts: list[
     when every runtime is among them the twins are not even built."""
     import keras
 
-    from conformance import counting
+    from conformance.lib import counting
     from export.pipeline import make_context
 
     keras.backend.clear_session()       # the previous network's graphs are not kept alive

@@ -2,12 +2,12 @@
 twin, so the report shows what our definitions cost against theirs (goal: ours/theirs <= 1.05).
 
 - keras.applications ``MobileNet``, ``MobileNetV2``, ``InceptionV3`` (weights=None) against our
-  Keras twin built with the options that make it the same network (``conformance.witnesses``),
+  Keras twin built with the options that make it the same network (``conformance.lib.keras_witness``),
   in Keras (compiled ``tf.function``) and in LiteRT fp32, both converted by export's TFLite route;
 - torchvision ``mobilenet_v2``, ``inception_v3`` and ``vgg16`` against our torch twin with
-  torchvision's options (``conformance.torchvision_witness``), in torch eager in both memory
+  torchvision's options (``conformance.lib.torchvision_witness``), in torch eager in both memory
   formats (default NCHW and channels_last), where torchvision imports;
-- AI Benchmark's own TF graph (``conformance.reference``) in a ``tf.compat.v1`` Session against our
+- AI Benchmark's own TF graph (``conformance.lib.graphs``) in a ``tf.compat.v1`` Session against our
   Keras twin in ``tf.function``, at the network's benchmark size.
 
 Both sides of a pair hold the same weights where a weight copy exists (ours -> theirs), and are
@@ -81,7 +81,7 @@ def keras_applications(names: list[str], runtimes: list[str], threads: int, plan
     import keras
 
     import keras_models
-    from conformance.witnesses import KERAS_WITNESSES, build_keras_witness, copy_by_position
+    from conformance.lib.keras_witness import KERAS_WITNESSES, build_keras_witness, copy_by_position
 
     out = []
     for w in KERAS_WITNESSES.values():
@@ -115,7 +115,7 @@ def keras_applications(names: list[str], runtimes: list[str], threads: int, plan
 
 
 def torchvision_models(names: list[str], plan: timing.Plan) -> list[dict[str, Any]]:
-    from conformance.torchvision_witness import TORCHVISION_WITNESSES, copy_by_position, torchvision_or_reason
+    from conformance.lib.torchvision_witness import TORCHVISION_WITNESSES, copy_by_position, torchvision_or_reason
 
     wanted = [w for w in TORCHVISION_WITNESSES.values()
               if w.model in names or (w.model == "inception_v3_keras" and "inception_v3" in names)]
@@ -167,7 +167,7 @@ def _graph_session(spec, net, size: tuple[int, int], threads: int):
     string input (fed the benchmark sentence) and reads its vocabulary from the package."""
     import tensorflow as tf
 
-    from conformance.reference import gnmt_input_map, graph_path
+    from conformance.lib.graphs import gnmt_input_map, graph_path
 
     graph = tf.Graph()
     with graph.as_default():
@@ -193,7 +193,7 @@ def _graph_input(spec, net, size: tuple[int, int]) -> tuple[np.ndarray, Any]:
     """Our twin's input and the graph's feed for it: random values in the network's range; for
     GNMT the benchmark sentence's first ``size[0]`` words and their ids."""
     if net.layout == "tokens":
-        from conformance import text
+        from conformance.lib import text
         from twinzoo import tables
         sentence = " ".join(tables.GNMT_SENTENCE.split(" ")[: size[0]])
         return text.encode(sentence)[None], sentence
@@ -209,7 +209,7 @@ def ai_benchmark_graphs(sizes: dict[str, tuple[int, int]], threads: int, plan: t
     import keras
 
     import keras_models
-    from conformance.reference import GRAPHS, ReferenceUnavailable, graph_path
+    from conformance.lib.graphs import GRAPHS, ReferenceUnavailable, graph_path
     from twinzoo import catalogue
 
     out = []
@@ -253,7 +253,7 @@ def ai_benchmark_graphs(sizes: dict[str, tuple[int, int]], threads: int, plan: t
 
 
 def _graph_names() -> set[str]:
-    from conformance.reference import GRAPHS
+    from conformance.lib.graphs import GRAPHS
     return set(GRAPHS)
 
 

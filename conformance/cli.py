@@ -9,7 +9,7 @@
                                [--images N] --out DIR
 
 ``check`` shows progress and a table, writes the reports atomically, and exits 1 when any check
-fails (2 on bad arguments). ``selftest`` plants the bugs of ``conformance.mutations`` one at a
+fails (2 on bad arguments). ``selftest`` plants the bugs of ``conformance.selftest.mutations`` one at a
 time, runs the checks under each and the unmutated twins over seeds, and exits 1 when a bug is
 missed (or named at the wrong layer) or a correct twin is flagged. ``port`` reads a checkpoint
 into both twins and certifies them (``conformance.port``): exit 0 certified, 1 not, 2 the file
@@ -234,7 +234,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from conformance.checks import CHECKS
     checks = tuple(arguments.selection("--checks", args.checks, list(CHECKS)))
     if args.reference:
-        from conformance.reference import graph_networks
+        from conformance.lib.graphs import graph_networks
         checks = ("reference",)
         names = [n for n in args.model or graph_networks()]
     else:
@@ -309,7 +309,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
-    from conformance import mutations, selftest
+    from conformance.selftest import mutations
+    from conformance import selftest
     if args.list:
         table = Table(title="planted porting bugs")
         for col in ("mutation", "network", "twin", "layer", "models"):

@@ -9,19 +9,19 @@ The file is read as tensors only, never as code:
 ``tf-checkpoint``      TF1/TF2 name-based checkpoints (``tf.train.load_checkpoint``: the index and
                        data files, no graph): TF-slim's released checkpoints, FaceNet's, DPED's and
                        any checkpoint saved from an AI Benchmark graph, each read by its naming
-                       dialect (``conformance.reference``'s rules, the same that map the graphs)
+                       dialect (``conformance.lib.graphs``'s rules, the same that map the graphs)
 ``keras-h5``           keras.applications weight files: legacy ``.h5`` (weights only, or a whole
                        model's ``model_weights``; its config is never read) and Keras 3
                        ``.weights.h5``, read with h5py into keras.applications' architecture as
                        Keras itself builds it, then into our twin by position (``witnesses``)
 ``torch-state-dict``   ``torch.load(weights_only=True)`` only: our torch twin's names, or
                        torchvision's (paired by position as the torchvision witness pairs them)
-``twinzoo``            our own safetensors (``conformance.weights``: network, variant, framework
+``twinzoo``            our own safetensors (``conformance.lib.weights``: network, variant, framework
                        in its metadata)
 =====================  ==========================================================================
 
 The twin the file speaks to is filled first (a TF checkpoint or Keras file: the Keras twin; a
-torch file: the torch twin), the other twin by ``conformance.transfer``. Every source tensor is
+torch file: the torch twin), the other twin by ``conformance.lib.transfer``. Every source tensor is
 accounted for: placed (with the target weight), or ignored by a stated rule (``global_step``,
 optimiser slots, a training-only head); an unplaced tensor or an unfed weight is an error naming
 them, before anything is written. The certificate then judges the two twins on the package's
@@ -48,7 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from conformance import dtypes
+from conformance.lib import dtypes
+from conformance.lib.ports import PortError
 from twinzoo.files import sha256
 from twinzoo import catalogue, files
 from twinzoo.catalogue import Network
@@ -56,10 +57,6 @@ from twinzoo.catalogue import Network
 FORMATS = ("auto", "tf-checkpoint", "keras-h5", "torch-state-dict", "twinzoo")
 EMA_MODES = ("auto", "use", "ignore")
 EMA_SUFFIX = "/ExponentialMovingAverage"
-
-
-class PortError(ValueError):
-    """The file cannot be ported into this network; the message names the problem (exit 2)."""
 
 
 # ------------------------------------------------------------------------------------------
@@ -117,7 +114,7 @@ def detect_format(path: Path) -> str:
     if path.suffix == ".safetensors":
         return "twinzoo"
     if len(head) == 8:
-        from conformance import weights
+        from conformance.lib import weights
         try:
             weights.read_header(path)
             return "twinzoo"
@@ -300,7 +297,7 @@ def read_torch_state_dict(path: Path) -> Source:
 
 
 def read_twinzoo(path: Path) -> Source:
-    from conformance import weights
+    from conformance.lib import weights
     try:
         data = weights.read_bytes(path)
         header = weights.header_of(path, data)
@@ -331,7 +328,7 @@ def read_source(path: str | Path, fmt: str = "auto") -> Source:
 
 
 def admit(source: Source) -> Source:
-    """The dtype policy (``conformance.dtypes``) on every tensor read: float16/bfloat16/float64
+    """The dtype policy (``conformance.lib.dtypes``) on every tensor read: float16/bfloat16/float64
     made float32 (recorded in ``source.dtypes``); non-numeric data refused now; other numbers
     (integers, bool, complex) kept until placed (``refuse_placed``: a TF checkpoint's int64
     ``global_step`` is read and ignored by rule)."""
@@ -377,7 +374,7 @@ class Plan:
 
 @dataclass(frozen=True)
 class Dialect:
-    """A TF checkpoint naming dialect: ``rules`` as ``conformance.reference``'s (name regex ->
+    """A TF checkpoint naming dialect: ``rules`` as ``conformance.lib.graphs``'s (name regex ->
     our Keras layer and weight), the variables it stores that are not the network's (``ignore``:
     regex, reason), and weights it does not store because they are constant (``fill``: Keras
     weight leaf -> value, reason)."""
@@ -403,7 +400,7 @@ def _tf_dialects() -> dict[str, Dialect]:
     research/mobilenet/tf1_loader (which filters EMA shadows, RMSProp slots and global_step the
     same way), davidsandberg/facenet src/models/inception_resnet_v1.py and train_softmax.py (saves
     tf.trainable_variables(), BN statistics included, plus the identity classifier ``Logits``)."""
-    from conformance import reference as ref
+    from conformance.lib import graphs as ref
     out = {name: Dialect(f"{spec.meta} / its authors' scopes", spec.rules) for name, spec in ref.GRAPHS.items()}
     out["vgg_16"] = Dialect(out["vgg_16"].name, out["vgg_16"].rules, (
         (r"vgg_16/mean_rgb", "the training images' mean colour, a constant of slim's input pipeline, not a layer "
@@ -443,7 +440,7 @@ def _problems(kind: str, items: list[str]) -> str:
 
 
 def plan_tf_checkpoint(net: Network, source: Source, kmodel: Any, ema: str) -> Plan:
-    from conformance import reference as ref
+    from conformance.lib import graphs as ref
     d = tf_dialect(net)
     names = list(source.tensors)
     shadows = {n[: -len(EMA_SUFFIX)] for n in names if n.endswith(EMA_SUFFIX)}
@@ -514,7 +511,7 @@ def keras_app_for(net: Network):
     the MobileNets' other widths and sizes by the family's witness with this variant's alpha)."""
     import dataclasses
 
-    from conformance.witnesses import KERAS_WITNESSES
+    from conformance.lib.keras_witness import KERAS_WITNESSES
     w = KERAS_WITNESSES.get(net.name)
     if w is None and net.family in ("mobilenet_v1", "mobilenet_v2") and net.family in KERAS_WITNESSES:
         base = KERAS_WITNESSES[net.family]
@@ -546,7 +543,7 @@ def plan_keras_h5(net: Network, source: Source) -> Plan:
     import keras
 
     import keras_models
-    from conformance.witnesses import WitnessMismatch, build_keras_witness, copy_by_position
+    from conformance.lib.keras_witness import WitnessMismatch, build_keras_witness, copy_by_position
     w = keras_app_for(net)
     app = build_keras_witness(w)
     by_layer: dict[str, list[str]] = {}
@@ -603,7 +600,7 @@ def plan_torch_state_dict(net: Network, source: Source) -> Plan:
     import torch
 
     import torch_models
-    from conformance.torchvision_witness import TORCHVISION_WITNESSES, position_plan, state_dict_groups
+    from conformance.lib.torchvision_witness import TORCHVISION_WITNESSES, position_plan, state_dict_groups
     counters = [k for k in source.tensors if k.endswith("num_batches_tracked")]
     ignored = [{"source": k, "shape": list(source.tensors[k].shape), "reason": "BN's batch counter (not a weight)"}
                for k in counters]
@@ -642,7 +639,7 @@ def plan_torch_state_dict(net: Network, source: Source) -> Plan:
 
 
 def plan_twinzoo(net: Network, source: Source) -> Plan:
-    from conformance import weights
+    from conformance.lib import weights
     meta = source.meta
     if meta.get("network") != net.name:
         raise PortError(f"{source.path}: twinzoo weights of {meta.get('network')!r}, not {net.name!r}")
@@ -677,12 +674,12 @@ def _require_fit(twin: str, values: dict[Any, Any], targets: dict[Any, tuple[int
 
 def twins_from_plan(net: Network, plan: Plan, size: tuple[int, int]) -> tuple[Any, Any]:
     """The torch and Keras twins built with ``plan.opts``, the plan's twin filled from the file,
-    the other through ``conformance.transfer`` (a TransferError is a PortError: nothing fits)."""
+    the other through ``conformance.lib.transfer`` (a TransferError is a PortError: nothing fits)."""
     import torch
 
     import keras_models
     import torch_models
-    from conformance import transfer
+    from conformance.lib import transfer
     tmodel = torch_models.build(net.name, **plan.opts)
     kmodel = keras_models.build(net.name, input_size=size, **plan.opts)
     try:
@@ -712,15 +709,16 @@ def _first(out: Any) -> np.ndarray:
 
 def _param_counts(net: Network, plan: Plan, tmodel: Any, kmodel: Any) -> dict[str, Any]:
     """Counts of the twins as built, and (when the file is for the catalogue's variant) every
-    published parameter figure of the network under its convention (``checks.check_params``)."""
-    from conformance import checks, counting
+    published parameter figure of the network under its convention (``conformance.checks.counts.check_params``)."""
+    from conformance.checks import counts
+    from conformance.lib import counting
     roles = counting.torch_param_roles(tmodel)
     k = counting.keras_param_counts(kmodel)
     t_train = counting.count_convention(roles, "trainable")
     out: dict[str, Any] = {"torch_trainable": t_train, "torch_stats": roles["stats"], "keras": k,
                            "twins_agree": t_train == k["trainable"] and t_train + roles["stats"] == k["total"]}
     if plan.opts == dict(net.opts):
-        res = checks.check_params(net, kmodel)
+        res = counts.check_params(net, kmodel)
         out["catalogue"] = {"status": res.status, "summary": res.summary, "published": res.data["published"]}
     else:
         out["catalogue"] = {"status": "skip", "summary": f"options {plan.opts} are not the catalogue's "
@@ -733,7 +731,7 @@ def _top1(net: Network, tmodel: Any, kmodel: Any, size: tuple[int, int], tol: An
     """The twins' top-1 over every classification image of the package (the first ``images``
     if given); a disagreement is a failure unless torch's top two logits are within the parity
     tolerance of each other there (a tie float32 may break either way)."""
-    from conformance import inputs, parity
+    from conformance.lib import inputs, parity
     files = inputs.image_files("classification")[:images]
     agree, ties, disagree = 0, [], []
     for start in range(0, len(files), 10):
@@ -758,8 +756,8 @@ def _reference(net: Network, plan: Plan, kmodel: Any, tmodel: Any, seed: int,
                source: Source | None = None) -> dict[str, Any]:
     """The AI Benchmark graph loaded with the ported weights against both twins, when the network
     has a graph and the file is for the graph's variant."""
-    from conformance import checks, parity
-    from conformance import reference as ref
+    from conformance.lib import graphs as ref
+    from conformance.lib import parity, twins
     spec = ref.GRAPHS.get(net.name)
     if spec is None:
         return {"status": "skip", "summary": f"AI Benchmark has no graph of {net.name}"}
@@ -770,7 +768,7 @@ def _reference(net: Network, plan: Plan, kmodel: Any, tmodel: Any, seed: int,
     except ref.ReferenceUnavailable as exc:
         return {"status": "skip", "summary": str(exc)}
     size = spec.input_size or tuple(net.parity_sizes[0])
-    x = checks.sample_inputs(net, size, seed)[1]
+    x = twins.sample_inputs(net, size, seed)[1]
     k_at = keras_at(net, plan, kmodel, size)
     if source is not None and source.format == "tf-checkpoint":
         # a checkpoint in the graph's own names (a graph's network reads its graph's dialect): the
@@ -808,11 +806,11 @@ def certify(net: Network, plan: Plan, tmodel: Any, kmodel: Any, size: tuple[int,
             source: Source | None = None, images: int | None = None) -> dict[str, Any]:
     """Parity at the network's parity size (where its tolerance was placed), the reference graph
     at the graph's size, top-1 at ``size``."""
-    from conformance import checks, parity
+    from conformance.lib import parity, twins
     tol = net.tolerance
     per_input = []
     psize = tuple(kmodel.input_shape[1:3])
-    for kind, x, desc in checks.parity_inputs(net, psize, seed):
+    for kind, x, desc in twins.parity_inputs(net, psize, seed):
         err = parity.compare(parity.run_torch(tmodel, x), parity.run_keras(kmodel, x), tol)
         per_input.append({"kind": kind, "source": desc, "batch": int(x.shape[0]), **err.as_dict()})
     par_ok = all(p["passed"] for p in per_input)
@@ -876,7 +874,7 @@ def write_port(net: Network, plan: Plan, cert: dict[str, Any], tmodel: Any, kmod
     """The weight files (when certified) and the certificate sealed over them, staged in ``out``
     and moved in together; then re-read through ``certificate.open_port`` as every user of the
     port reads it. A failed write (a full disk) is a PortError and leaves nothing."""
-    from conformance import certificate, weights
+    from conformance.lib import certificate, weights
     try:
         stage = Path(tempfile.mkdtemp(dir=out, prefix=".port-"))
     except OSError as exc:
@@ -954,53 +952,3 @@ def markdown(cert: dict[str, Any]) -> str:
         lines += ["", "## Filled by rule", "", "| target | value | reason |", "|---|---|---|"]
         lines += [f"| `{x['target']}` | {x['value']} | {x['reason']} |" for x in t["filled_weights"]]
     return "\n".join(lines) + "\n"
-
-
-# ------------------------------------------------------------------------------------------
-# a port's output, for export --weights and benchmark --weights
-# ------------------------------------------------------------------------------------------
-def ported_twins(net: Network, weights_dir: str | Path, size: tuple[int, int]) -> tuple[Any, Any, dict[str, Any]]:
-    """Both twins of ``net`` holding the weights ``port`` wrote into ``weights_dir`` (built with
-    the options in the files' metadata, the Keras twin at ``size``), and what was loaded. Each file
-    is checked against the certificate (``certificate.open_port``) and the checked bytes are what
-    is loaded; "certified" in the record is that check's outcome. A network with no port there, or
-    one whose files do not check out, is a PortError naming the file."""
-    import keras_models
-    import torch_models
-    from conformance import certificate, weights
-    d = Path(weights_dir).expanduser()
-    if not (d / certificate.certificate_file(net.name)).exists():
-        raise PortError(f"no certified port of {net.name} in {d} (expected {net.name}.certificate.json and "
-                        f"{net.name}.{{torch,keras}}.safetensors: python -m conformance port --model {net.name} ...)")
-    try:
-        opened = certificate.open_port(d, net.name)
-    except certificate.CertificateError as exc:
-        raise PortError(str(exc)) from None
-    tpath, kpath = opened.path("torch"), opened.path("keras")
-    try:
-        opts = weights.file_options(tpath, weights.header_of(tpath, opened.data["torch"]))
-        # each file's bytes let go once loaded (VGG-16's are 553 MB each)
-        tmodel = weights.load_torch(torch_models.build(net.name, **opts), net.name, tpath, opts,
-                                    opened.data.pop("torch")).eval()
-        kmodel = weights.load_keras(keras_models.build(net.name, input_size=size, **opts), net.name, kpath, opts,
-                                    opened.data.pop("keras"))
-    except (weights.WeightFileError, TypeError, ValueError) as exc:
-        raise PortError(f"{d}: the ported weights of {net.name} do not load: {exc}") from None
-    cert = opened.certificate
-    source = cert.get("source") if isinstance(cert.get("source"), dict) else {}
-    info = {"dir": str(d), "options": opts, "source": source.get("path"), "dialect": source.get("dialect"),
-            "certificate": str(opened.certificate_path), "certificate_sha256": opened.certificate_sha256,
-            "certified": True, "verified": "every file's size and sha256 against the sealed certificate, at load",
-            "files": {fw: {"path": str(opened.path(fw)), "sha256": b.sha256, "bytes": b.bytes}
-                      for fw, b in opened.files.items()}}
-    return tmodel, kmodel, info
-
-
-def verify_ports(weights_dir: str | Path, networks: list[str]) -> dict[str, str]:
-    """Each of ``networks`` that has a certificate in ``weights_dir`` checked against it; the
-    sha256 of each certificate by network. Raises ``certificate.CertificateError`` on the first
-    that does not check out (the CLIs' exit 2, before any work)."""
-    from conformance import certificate
-    d = Path(weights_dir).expanduser()
-    return {n: certificate.open_port(d, n, keep=False).certificate_sha256 for n in networks
-            if (d / certificate.certificate_file(n)).exists()}

@@ -124,7 +124,7 @@ def environment() -> dict[str, Any]:
 
 def weights_identity(network: str, weights_dir: Path | None) -> str | dict[str, str]:
     """``"random"`` (seeded random weights), or the sha256 of each file of the certified port that
-    ``conformance.port.ported_twins`` reads for ``network`` (None for a file that is missing)."""
+    ``conformance.lib.ports.ported_twins`` reads for ``network`` (None for a file that is missing)."""
     if weights_dir is None:
         return "random"
     d = Path(weights_dir).expanduser()

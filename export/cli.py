@@ -94,8 +94,8 @@ def check_weights_dir(path: Path | None, networks: list[str]) -> Path | None:
         raise UsageError(f"--weights {path}: not a directory (the --out of python -m conformance port)")
     if not list(path.glob("*.certificate.json")):
         raise UsageError(f"--weights {path}: no port certificate (<network>.certificate.json) in it")
-    from conformance.certificate import CertificateError
-    from conformance.port import verify_ports
+    from conformance.lib.certificate import CertificateError
+    from conformance.lib.ports import verify_ports
     try:
         verify_ports(path, networks)
     except CertificateError as exc:

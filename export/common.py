@@ -53,7 +53,7 @@ class ExportContext:
     calibration: Callable[[], Iterator[np.ndarray]]   # representative NHWC batches of 1 for int8
     calibration_source: str
     cache: dict[str, Any] = field(default_factory=dict)
-    weights: dict[str, Any] | None = None     # ported weights (conformance.port.ported_twins); None: random
+    weights: dict[str, Any] | None = None     # ported weights (conformance.lib.ports.ported_twins); None: random
 
     def stem(self) -> str:
         return artifact_stem(self.net.name, self.size)

@@ -42,7 +42,7 @@ def counts(records: list[dict[str, Any]]) -> dict[str, int]:
 
 def weights_note(weights: Path | None) -> str:
     if weights is None:
-        return ("random non-trivial seeded weights (conformance.checks.prepare_twins), the same in both twins; "
+        return ("random non-trivial seeded weights (conformance.lib.twins.prepare_twins), the same in both twins; "
                 "verification inputs: ai-benchmark test images + seeded random inputs")
     return (f"ported weights from {weights} (python -m conformance port: each network's certificate there; "
             "every artifact record's 'weights' names the files and their sha256); classifiers' reduced-precision "

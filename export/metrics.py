@@ -1,7 +1,7 @@
 """How an artifact's outputs are judged against its source model's outputs on the same inputs.
 
 float32 artifacts: the network's own parity policy (``catalogue.Tolerance``, judged by
-``conformance.parity.compare``): pass iff ``max|artifact - source| <= atol + rtol * max|source|``.
+``conformance.lib.parity.compare``): pass iff ``max|artifact - source| <= atol + rtol * max|source|``.
 
 Reduced precision cannot meet that, so fp16 and int8 artifacts are judged by error statistics that
 mean something for the task, against the thresholds of ``THRESHOLDS`` (each justified there):
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance import parity
+from conformance.lib import parity
 from twinzoo.catalogue import Network
 from export.common import Outputs
 

@@ -240,7 +240,7 @@ def torch_to_nnapi(ctx: ExportContext, path: Path) -> dict[str, Any]:
         x.nnapi_nhwc = True      # the converter's flag: the model's input arrives in NHWC order
     model = static_same_padding(ctx.torch_model, torch.from_numpy(ctx.samples[0].nchw))
     # the rewrite runs on the host: it must give the torch twin's outputs on every sample
-    from conformance import parity
+    from conformance.lib import parity
     from export.common import as_outputs
 
     with torch.no_grad():

@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from conformance import inputs as cinputs
-from conformance.checks import parity_inputs, prepare_twins
+from conformance.lib import inputs as cinputs
+from conformance.lib.twins import parity_inputs, prepare_twins
 from export import cache as cachemod
 from export import formats, metrics, nnapi, tflite
 from export.common import ExportContext, Outputs, Sample, as_outputs, atomic_path, sha256, version_of, write_bytes_atomic
@@ -86,7 +86,7 @@ def make_context(net: Network, size: tuple[int, int], seed: int, out_dir: Path,
     calibration = np.concatenate([x for _, x, _ in sets])
     weights = None
     if weights_dir is not None:
-        from conformance.port import ported_twins
+        from conformance.lib.ports import ported_twins
         tmodel, kmodel, weights = ported_twins(net, weights_dir, size)
     else:
         tmodel, kmodel = prepare_twins(net, size, seed, calibration)
@@ -165,7 +165,7 @@ COUNTERPARTS = {"tflite_torch": "tflite_fp32", "onnx_keras": "onnx_torch"}
 
 def cross_route(ctx: ExportContext, fmt: Format) -> dict[str, Any] | None:
     """The artifact's outputs against its counterpart route's artifact on the same inputs."""
-    from conformance import parity
+    from conformance.lib import parity
 
     outs = ctx.cache.get("outputs", {})
     other = COUNTERPARTS.get(fmt.name) or next((k for k, v in COUNTERPARTS.items() if v == fmt.name), None)

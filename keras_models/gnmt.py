@@ -1,5 +1,5 @@
 """GNMT-Translation as AI Benchmark's gnmt.meta runs it (test 19): tensorflow/nmt's GNMT in infer
-mode (docs/gnmt_graph.md), on token ids (``conformance.text`` maps strings as the graph's tables).
+mode (docs/gnmt_graph.md), on token ids (``conformance.lib.text`` maps strings as the graph's tables).
 
 Encoder: embedding; a bidirectional layer (``encoder_bi_fw`` over the sentence, ``encoder_bi_bw``
 over it reversed, its outputs reversed back, outputs concatenated [fw, bw]); 7 stock LSTMs, layers
@@ -13,7 +13,7 @@ steps, vocab]. ``teacher_forcing=True`` adds a second input ``decoder_input`` [N
 instead of the argmax (the reference check replays the graph's own ids).
 
 The graph's TF1 ``BasicLSTMCell``s are Keras' stock ``LSTM`` / ``LSTMCell``: gate reorder and the
-run-time forget bias are rules of the graph mapping (``conformance.reference``). Sizes:
+run-time forget bias are rules of the graph mapping (``conformance.lib.graphs``). Sizes:
 ``twinzoo.tables``."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ steps of 300-d word vectors, batch-major, and a fully connected layer on the las
 
 The graph's TF1 ``BasicLSTMCell`` is Keras' stock ``LSTM`` (sigmoid gates, tanh cell, zero
 initial state): the gate reorder (i, j, f, o) -> (i, f, c, o) and the run-time forget bias (1.0)
-folded into the stored bias are rules of the graph mapping (``conformance.reference``), not of
+folded into the stored bias are rules of the graph mapping (``conformance.lib.graphs``), not of
 this twin. Sizes: ``twinzoo.tables``."""
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ class LatentDense(layers.Dense):
         return (1, self.units)
 
     def twinzoo_macs(self) -> int:
-        """The MACs of one dense product on the single z (conformance.counting's Keras walk)."""
+        """The MACs of one dense product on the single z (conformance.lib.counting's Keras walk)."""
         return tables.SPADE_Z_DIM * self.units
 
     def get_config(self):

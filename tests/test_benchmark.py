@@ -177,7 +177,7 @@ def test_torchvision_witness_is_timed_where_torchvision_imports():
     import os
 
     from benchmark import witnesses
-    from conformance.torchvision_witness import torchvision_or_reason
+    from conformance.lib.torchvision_witness import torchvision_or_reason
     tiny = timing.Plan(warmup=1, min_runs=2, max_runs=2, min_seconds=0.0, max_seconds=1.0, floor_runs=2)
     rows = witnesses.torchvision_models(["mobilenet_v2"], tiny)
     assert {r["network"] for r in rows} == {"mobilenet_v2"}

@@ -8,8 +8,12 @@ import torch.nn.functional as F
 
 import keras
 
+import keras_models
 from twinzoo import catalogue
-from conformance import checks, transfer
+from conformance import checks
+from conformance.checks import counts, numeric
+from conformance.lib import transfer
+from conformance.lib.twins import prepare_twins
 
 ALL = catalogue.names()
 
@@ -51,7 +55,7 @@ def test_mobilenet_v1_matches_the_published_table():
     for alpha in (1.0, 0.75, 0.5, 0.25):
         for res in (224, 192, 160, 128):
             net = catalogue.get(f"mobilenet_v1_{alpha}_{res}")
-            res_ = checks.check_macs(net)
+            res_ = counts.check_macs(net)
             slim = [p for p in res_.data["published"] if "mobilenet_v1.md" in p["source"]]
             assert len(slim) == 1
             assert slim[0]["matches"] or slim[0].get("erratum"), (net.name, slim[0])
@@ -63,7 +67,7 @@ def test_mobilenet_v1_matches_the_published_table():
 # ------------------------------------------------------------------------------------------
 def _planted(mutate):
     def twins(net, size, seed, calibration, keras_model=None):
-        tmodel, kmodel = checks.prepare_twins(net, size, seed, calibration, keras_model)
+        tmodel, kmodel = prepare_twins(net, size, seed, calibration, keras_model)
         mutate(tmodel, kmodel)
         return tmodel, kmodel
     return twins
@@ -78,13 +82,13 @@ def test_parity_runs_at_the_canonical_and_the_second_size():
 
     def mutate(tmodel, kmodel):
         tmodel.logits.pool = torch.nn.AvgPool2d(4)
-    res = checks.check_parity(net, twins=_planted(mutate))
+    res = numeric.check_parity(net, twins=_planted(mutate))
     assert res.status == "fail"
     assert res.data["failed_sizes"] == [[139, 163]]            # the twins agree at 128x128
     assert res.data["first_divergence"]["layer"] == "logits.pool"
     assert res.data["first_divergence"]["size"] == [139, 163]
     # the same check at the canonical size alone passes it
-    assert checks.check_parity(net, twins=_planted(mutate), sizes=((128, 128),)).status == "pass"
+    assert numeric.check_parity(net, twins=_planted(mutate), sizes=((128, 128),)).status == "pass"
 
 
 def test_train_judges_the_training_mode_outputs(monkeypatch):
@@ -92,20 +96,20 @@ def test_train_judges_the_training_mode_outputs(monkeypatch):
     nothing to look at: a dropout in one twin, the identity at inference (parity passes), is
     seen in training mode only, and the train check names the layer."""
     net = catalogue.get("srcnn")
-    assert checks.check_train(net).status == "pass"                    # the correct twins
-    real = checks.prepare_twins
+    assert numeric.check_train(net).status == "pass"                    # the correct twins
+    real = prepare_twins
 
     def twins(*args, **kwargs):
         tmodel, kmodel = real(*args, **kwargs)
         relu = tmodel.relu1
         relu.forward = types.MethodType(lambda self, x: F.dropout(F.relu(x), 0.5, self.training), relu)
         return tmodel, kmodel
-    monkeypatch.setattr(checks, "prepare_twins", twins)
-    res = checks.check_train(net)
+    monkeypatch.setattr(numeric, "prepare_twins", twins)
+    res = numeric.check_train(net)
     assert res.status == "fail", res.summary
     assert res.data["first_divergence"] == {"layer": "relu1", "statistic": None}
     assert res.data["bn_layers"] == 0
-    assert checks.check_parity(net, twins=twins).status == "pass"      # invisible at inference
+    assert numeric.check_parity(net, twins=twins).status == "pass"      # invisible at inference
 
 
 def test_wrong_bn_epsilon_is_caught_and_localised():
@@ -113,7 +117,7 @@ def test_wrong_bn_epsilon_is_caught_and_localised():
 
     def mutate(tmodel, kmodel):
         kmodel.get_layer(layer).epsilon = 1e-5          # the torch default leaks into the port
-    res = checks.check_parity(catalogue.get("mobilenet_v1_0.25_128"), twins=_planted(mutate))
+    res = numeric.check_parity(catalogue.get("mobilenet_v1_0.25_128"), twins=_planted(mutate))
     assert res.status == "fail"
     assert res.data["first_divergence"]["layer"] == layer
 
@@ -125,7 +129,7 @@ def test_symmetric_padding_on_a_strided_conv_is_caught_and_localised():
         conv = tmodel.get_submodule(layer)
         assert conv.stride == (2, 2)
         conv.static_same, conv.padding = True, (1, 1)    # the classic torch port: padding=1
-    res = checks.check_parity(catalogue.get("mobilenet_v1_0.25_128"), twins=_planted(mutate))
+    res = numeric.check_parity(catalogue.get("mobilenet_v1_0.25_128"), twins=_planted(mutate))
     assert res.status == "fail"
     assert res.data["first_divergence"]["layer"] == layer
 
@@ -134,14 +138,14 @@ def test_symmetric_padding_on_a_strided_conv_is_caught_and_localised():
 def test_wrong_flatten_order_is_caught_and_localised(name, monkeypatch):
     net = catalogue.get(name)
     keras.backend.clear_session()
-    first_dense = next(layer.name for layer in checks.keras_models.build(name).layers
+    first_dense = next(layer.name for layer in keras_models.build(name).layers
                        if isinstance(layer, keras.layers.Dense))
 
     def twins(net, size, seed, calibration, keras_model=None):
         with monkeypatch.context() as m:
             m.setattr(transfer, "flatten_order", lambda layer: None)   # dense rows left in torch order
-            return checks.prepare_twins(net, size, seed, calibration, keras_model)
-    res = checks.check_parity(net, twins=twins)
+            return prepare_twins(net, size, seed, calibration, keras_model)
+    res = numeric.check_parity(net, twins=twins)
     assert res.status == "fail"
     assert res.data["first_divergence"]["layer"] == first_dense
 
@@ -149,16 +153,16 @@ def test_wrong_flatten_order_is_caught_and_localised(name, monkeypatch):
 def test_a_parity_failure_is_recorded_not_raised():
     def boom(net, size, seed, calibration, keras_model=None):
         raise RuntimeError("converter exploded")
-    report = checks._guard("parity", lambda: checks.check_parity(catalogue.get("srcnn"), twins=boom))
+    report = checks._guard("parity", lambda: numeric.check_parity(catalogue.get("srcnn"), twins=boom))
     assert report.status == "error" and "converter exploded" in report.summary
 
 
 def test_icnet_fold_is_checked_and_passes():
-    res = checks.check_fold(catalogue.get("icnet_train"))
+    res = numeric.check_fold(catalogue.get("icnet_train"))
     assert res.status == "pass", res.summary
     assert res.data["bn_folded"] > 0
     assert {p["form"] for p in res.data["inputs"]} == {"torch folded", "Keras folded"}
-    assert checks.check_fold(catalogue.get("icnet")).status == "skip"      # already folded
+    assert numeric.check_fold(catalogue.get("icnet")).status == "skip"      # already folded
 
 
 def test_a_fold_that_forgets_the_running_mean_is_caught(monkeypatch):
@@ -181,5 +185,5 @@ def test_a_fold_that_forgets_the_running_mean_is_caught(monkeypatch):
                     if n in saved:
                         m.running_mean.copy_(saved[n])
     monkeypatch.setattr(icnet, "fold_batch_norm", forgetful)
-    res = checks.check_fold(catalogue.get("icnet_train"))
+    res = numeric.check_fold(catalogue.get("icnet_train"))
     assert res.status == "fail", res.summary

@@ -4,7 +4,7 @@ import keras
 from keras import layers
 from torch import nn
 
-from conformance import counting
+from conformance.lib import counting
 from torch_models.layers import Conv2dSame, SubPixelConv2d
 from keras_models.layers import SubPixelConv2D
 

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import torch_models
-from conformance import certificate, cli, port, weights
+from conformance.lib import certificate, weights
+from conformance import cli, port
 from twinzoo import catalogue
 
 EXAMPLES = int(os.environ.get("TWINZOO_FUZZ_EXAMPLES", "200"))

@@ -11,7 +11,7 @@ import torch
 
 import keras_models
 import torch_models
-from conformance import text, transfer
+from conformance.lib import text, transfer
 from twinzoo import tables
 from twinzoo.workers import IsolatedJobFailed, run_isolated, run_jobs
 

@@ -15,8 +15,9 @@ import torch
 
 import keras_models
 import torch_models
-from conformance import cli, weights
-from conformance.weights import WeightFileError
+from conformance import cli
+from conformance.lib import weights
+from conformance.lib.weights import WeightFileError
 from twinzoo import catalogue
 from twinzoo.validate import InputError
 
@@ -329,7 +330,7 @@ def test_bad_token_batches_are_named(x, pattern):
     with pytest.raises(InputError, match="3 tokens; the model was built for 5"):
         keras_models.predict("gnmt", k, np.zeros((1, 3), np.int32))
     ids = np.array([[5, 6, 7, 8, 9]], np.int32)             # good ids run both twins the same
-    from conformance import transfer
+    from conformance.lib import transfer
     transfer.torch_to_keras(t, k)
     got, want = np.asarray(keras_models.predict("gnmt", k, ids)), torch_models.predict("gnmt", t, ids).numpy()
     assert got.shape == want.shape == (1, 10, 32316)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conformance import cli, port
-from conformance import reference as ref
+from conformance.lib import graphs as ref
 from twinzoo import catalogue
 
 
@@ -177,7 +177,7 @@ def test_slim_mobilenet_v1_checkpoint_with_ema_and_training_state(tmp_path):
     assert all("optimiser slot" in r for s, r in reasons.items() if s.endswith("/Momentum"))
     assert len(reasons) == 1 + sum(n.endswith("/Momentum") for n in tensors) + len(ours)   # raw values of EMA'd
     # the shadows are what went in (TF-slim evaluates with them)
-    from conformance import weights
+    from conformance.lib import weights
     from safetensors.numpy import load_file
     got = load_file(str(out / f"{net}.keras.safetensors"))
     for key, name in ours.items():
@@ -248,7 +248,7 @@ def test_facenet_checkpoint_with_its_identity_classifier(tmp_path):
 # keras.applications weight files
 # ------------------------------------------------------------------------------------------
 def _keras_app(name: str):
-    from conformance import witnesses
+    from conformance.lib import keras_witness as witnesses
     w = port.keras_app_for(catalogue.get(name))
     app = witnesses.build_keras_witness(w)
     rng = np.random.default_rng(3)
@@ -281,11 +281,11 @@ def test_keras_applications_weight_files(name, kind, tmp_path):
     assert cert["top1"]["agree"] == 100
     # the twins compute what keras.applications computes with the file's weights
     import keras_models
-    from conformance import checks, parity, weights
+    from conformance.lib import parity, twins, weights
     net = catalogue.get(name)
     k = keras_models.build(name, input_size=tuple(app.input_shape[1:3]), **cert["options"])
     weights.load_keras(k, name, out / f"{name}.keras.safetensors", cert["options"])
-    x = checks.parity_inputs(net, tuple(app.input_shape[1:3]), 0, images=2, randoms=0)[0][1]
+    x = twins.parity_inputs(net, tuple(app.input_shape[1:3]), 0, images=2, randoms=0)[0][1]
     assert parity.compare(np.asarray(app(x, training=False)), parity.run_keras(k, x), net.tolerance).passed
 
 
@@ -321,12 +321,12 @@ def test_a_torchvision_state_dict(tmp_path):
     torchvision environment does), paired by position; its numerics options recorded."""
     import torch
 
-    from conformance.torchvision_witness import torchvision_or_reason
+    from conformance.lib.torchvision_witness import torchvision_or_reason
     tv, why = torchvision_or_reason()
     if tv is None:
         assert os.environ.get("TWINZOO_REQUIRE_TORCHVISION") != "1", why
         pytest.skip(why)
-    from conformance import parity
+    from conformance.lib import parity
     m = tv.models.mobilenet_v2(weights=None).eval()
     parity.randomize(m, 0, torch.rand(2, 3, 96, 96) * 2 - 1)      # trained-like weights, calibrated BN
     path = tmp_path / "mobilenet_v2-tv.pth"
@@ -338,7 +338,7 @@ def test_a_torchvision_state_dict(tmp_path):
     assert cert["reference"]["status"] == "skip"           # the graph's numerics are not torchvision's
     x = torch.rand(2, 3, 96, 96) * 2 - 1
     import torch_models
-    from conformance import weights
+    from conformance.lib import weights
     ours = weights.load_torch(torch_models.build("mobilenet_v2", **cert["options"]), "mobilenet_v2",
                               out / "mobilenet_v2.torch.safetensors", cert["options"])
     with torch.no_grad():
@@ -398,7 +398,7 @@ def test_a_checkpoint_with_an_unknown_variable_or_a_wrong_shape_is_refused_namin
 
 def test_twinzoo_files_of_another_network_or_variant_are_refused(tmp_path, capsys):
     import torch_models
-    from conformance import weights
+    from conformance.lib import weights
     path = weights.save_torch(torch_models.build("mobilenet_v1_0.25_128"), "mobilenet_v1_0.25_128",
                               tmp_path / "w.safetensors")
     assert "not 'mobilenet_v1_0.5_160'" in _refused(tmp_path, "mobilenet_v1_0.5_160", path, capsys)
@@ -427,7 +427,7 @@ def test_export_uses_ported_weights_and_judges_int8_top1_on_100_images(tmp_path)
     import torch
 
     import torch_models
-    from conformance import parity
+    from conformance.lib import parity
     from export import cli as export_cli
     net = "mobilenet_v1_0.25_128"
     t = torch_models.build(net)

@@ -5,14 +5,16 @@ import dataclasses
 import pytest
 
 from twinzoo import catalogue
-from conformance import mutations, reference
+from conformance.selftest import mutations
+from conformance.checks import reference as check
+from conformance.lib import graphs as reference
 
 
 @pytest.mark.sweep
 @pytest.mark.graphs
 @pytest.mark.parametrize("name", reference.graph_networks())
 def test_graph_maps_and_matches(name):
-    res = reference.check_reference(catalogue.get(name))
+    res = check.check_reference(catalogue.get(name))
     assert res.status == "pass", res.summary
     assert res.data["mapped"] == res.data["variables"] > 0
     assert not (res.data["graph_leftovers"] or res.data["keras_leftovers"] or res.data["shape_mismatches"])
@@ -53,8 +55,8 @@ def test_every_graph_the_issue_names_is_covered():
 
 def test_the_graph_runs_where_its_placeholder_lets_it():
     srcnn = catalogue.get("srcnn")
-    assert reference.reference_sizes(srcnn, (None, None)) == srcnn.numeric_sizes == ((61, 67), (300, 300))
-    assert reference.reference_sizes(catalogue.get("mobilenet_v2"), (224, 224)) == ((224, 224),)
+    assert check.reference_sizes(srcnn, (None, None)) == srcnn.numeric_sizes == ((61, 67), (300, 300))
+    assert check.reference_sizes(catalogue.get("mobilenet_v2"), (224, 224)) == ((224, 224),)
 
 
 def test_a_bug_confined_to_the_aux_head_is_caught(monkeypatch):
@@ -62,9 +64,9 @@ def test_a_bug_confined_to_the_aux_head_is_caught(monkeypatch):
     with each other and their main logits with the graph's; only the graph's aux logits, which
     its output:0 does not reach, show it. Run at the canonical size only, to keep the test short."""
     net = catalogue.get("inception_v3")
-    monkeypatch.setattr(reference, "reference_sizes", lambda net, hw: (tuple(net.input_size),))
+    monkeypatch.setattr(check, "reference_sizes", lambda net, hw: (tuple(net.input_size),))
     with mutations.by_name("inception_v3_aux_head_one_block_early").applied():
-        res = reference.check_reference(net)
+        res = check.check_reference(net)
     assert res.status == "fail", res.summary
     (compared,) = res.data["comparisons"]
     main, aux = compared["heads"]
@@ -77,8 +79,8 @@ def test_a_graph_head_no_comparison_covers_fails_the_check(monkeypatch):
     compares one, and the graph keeps a head nothing covers; both fail the check."""
     spec = reference.GRAPHS["inception_v3"]
     monkeypatch.setitem(reference.GRAPHS, "inception_v3", dataclasses.replace(spec, heads=()))
-    monkeypatch.setattr(reference, "reference_sizes", lambda net, hw: (tuple(net.input_size),))
-    res = reference.check_reference(catalogue.get("inception_v3"))
+    monkeypatch.setattr(check, "reference_sizes", lambda net, hw: (tuple(net.input_size),))
+    res = check.check_reference(catalogue.get("inception_v3"))
     assert res.status == "fail"
     assert res.data["uncompared_heads"] == ["InceptionV3/AuxLogits/SpatialSqueeze"]
     assert "outputs" in res.data["comparisons"][0]["heads_missing"]
@@ -95,7 +97,7 @@ def test_swapped_instance_norm_variables_are_caught(monkeypatch):
         return layer, {"beta": "gamma", "gamma": "beta"}[weight]
     monkeypatch.setitem(reference.GRAPHS, "dped",
                         dataclasses.replace(spec, rules=(conv_rule, (norm_rule[0], swapped))))
-    res = reference.check_reference(catalogue.get("dped"))
+    res = check.check_reference(catalogue.get("dped"))
     assert res.status == "fail"
     assert res.data["mapped"] == res.data["variables"]          # the mapping itself looked fine
     assert not res.data["vs_keras"]["passed"]
@@ -105,7 +107,7 @@ def test_unmapped_variable_is_reported_and_nothing_runs(monkeypatch):
     spec = reference.GRAPHS["vdsr"]
     only_weights = ((r"conv_(?P<i>\d\d)_w", lambda m: (f"body.conv_{m['i']}", "kernel")),)
     monkeypatch.setitem(reference.GRAPHS, "vdsr", dataclasses.replace(spec, rules=only_weights))
-    res = reference.check_reference(catalogue.get("vdsr"))
+    res = check.check_reference(catalogue.get("vdsr"))
     assert res.status == "fail"
     assert "conv_00_b [64] (no rule)" in res.data["graph_leftovers"]
     assert "body.conv_00/bias [64]" in res.data["keras_leftovers"]
@@ -113,17 +115,17 @@ def test_unmapped_variable_is_reported_and_nothing_runs(monkeypatch):
 
 
 def test_network_without_graph_is_skipped_with_reason():
-    res = reference.check_reference(catalogue.get("srgan_srresnet"))
+    res = check.check_reference(catalogue.get("srgan_srresnet"))
     assert res.status == "skip" and "no AI Benchmark graph" in res.summary
 
 
 def test_missing_package_skips_with_reason(monkeypatch):
-    from conformance import inputs
+    from conformance.lib import inputs
 
     def missing():
         raise inputs.MissingImagesError("the ai-benchmark package is not installed")
     monkeypatch.setattr(inputs, "ai_benchmark_data_dir", missing)
-    res = reference.check_reference(catalogue.get("srcnn"))
+    res = check.check_reference(catalogue.get("srcnn"))
     assert res.status == "skip" and "not installed" in res.summary
 
 

@@ -6,8 +6,10 @@ import pytest
 import torch
 
 import torch_models
-from conformance import cli, mutations, selftest, transfer
-from conformance.counting import build_torch_meta
+from conformance import cli, selftest
+from conformance.selftest import mutations
+from conformance.lib import transfer
+from conformance.lib.counting import build_torch_meta
 from twinzoo import catalogue
 
 
@@ -147,7 +149,7 @@ def test_the_reference_check_runs_where_a_mutation_expects_it_and_in_the_clean_p
     networks = {args[0] for kind, args in whole if kind == "clean"}
     assert networks == set(catalogue.names())
     with_graph = {args[0] for kind, args in whole if kind == "clean" and "reference" in args[2]}
-    from conformance.reference import graph_networks
+    from conformance.lib.graphs import graph_networks
     assert with_graph == set(graph_networks())
     named = selftest.plan([], (0, 1, 2), ("clean",), ["srcnn", "vgg_16"])
     assert sorted((args[0], args[1]) for _, args in named) == [(n, s) for n in ("srcnn", "vgg_16") for s in (0, 1, 2)]

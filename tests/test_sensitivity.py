@@ -5,16 +5,20 @@ import numpy as np
 import pytest
 import torch
 
-from conformance import checks, parity, selftest, sensitivity
+import torch_models
+
+from conformance import selftest
+from conformance.lib import parity, twins
+from conformance.selftest import sensitivity
 from twinzoo import catalogue
 
 
 def _randomized(name: str, stats: parity.NormStatistics = parity.TRAINED_LIKE, seed: int = 0):
     net = catalogue.get(name)
     size = net.parity_sizes[0]
-    x = np.concatenate([b for _, b, _ in checks.parity_inputs(net, size, seed)])
+    x = np.concatenate([b for _, b, _ in twins.parity_inputs(net, size, seed)])
     report: dict = {}
-    model = checks.torch_models.build(name)
+    model = torch_models.build(name)
     parity.randomize(model, seed, torch.from_numpy(x.transpose(0, 3, 1, 2)), stats, report)
     return model, x, report
 
@@ -143,7 +147,7 @@ def test_without_near_epsilon_channels_an_epsilon_mismatch_can_hide(monkeypatch)
     """The planted bug the trained-like statistics exist for: with every BN input variance far
     above epsilon (no near-dead channels), the same sweep misses the mismatch in some layer."""
     monkeypatch.setattr(parity, "TRAINED_LIKE", parity.NormStatistics(layer_median=(1.0, 2.0), tail_fraction=0.0))
-    monkeypatch.setattr(checks.parity.randomize, "__defaults__", (None, parity.TRAINED_LIKE, None))
+    monkeypatch.setattr(parity.randomize, "__defaults__", (None, parity.TRAINED_LIKE, None))
     ps = sensitivity.epsilon_sweep("srgan_discriminator")
     assert min(p.ratio for p in ps) < 1.0
 

@@ -10,8 +10,8 @@ from keras import layers
 
 import keras_models
 import torch_models
-from conformance import parity, transfer
-from conformance.transfer import TransferError
+from conformance.lib import parity, transfer
+from conformance.lib.transfer import TransferError
 from torch_models.layers import Conv2dSame, SubPixelConv2d
 from keras_models.layers import SubPixelConv2D
 

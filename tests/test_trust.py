@@ -15,7 +15,9 @@ import pytest
 import torch
 
 import torch_models
-from conformance import certificate, cli, port, weights
+from conformance.lib.ports import ported_twins
+from conformance.lib import certificate, weights
+from conformance import cli, port
 from twinzoo import catalogue
 
 
@@ -96,7 +98,7 @@ def test_a_certified_port_changed_after_the_fact_is_refused_by_export_naming_the
     assert __import__("re").search(message, err), err
     assert not (out / "srcnn").exists()                 # refused before any work
     with pytest.raises(port.PortError, match=message):
-        port.ported_twins(catalogue.get("srcnn"), d, (32, 32))
+        ported_twins(catalogue.get("srcnn"), d, (32, 32))
 
 
 def test_benchmark_refuses_a_changed_port_before_any_work(ports, tmp_path, capsys):
@@ -118,7 +120,7 @@ def test_an_intact_port_loads_and_records_the_certificate_it_was_checked_against
     for b in cert["written"]:
         data = (d / b["name"]).read_bytes()
         assert b["bytes"] == len(data) and b["sha256"] == hashlib.sha256(data).hexdigest()
-    _, _, info = port.ported_twins(catalogue.get("srcnn"), d, (32, 32))
+    _, _, info = ported_twins(catalogue.get("srcnn"), d, (32, 32))
     assert info["certified"] is True
     assert info["certificate_sha256"] == hashlib.sha256((d / "srcnn.certificate.json").read_bytes()).hexdigest()
     assert "sha256 `" in (d / "srcnn.certificate.md").read_text()

@@ -6,8 +6,9 @@ import pytest
 
 import keras_models
 from twinzoo import catalogue
-from conformance import witnesses
-from conformance.torchvision_witness import TORCHVISION_WITNESSES, check_torchvision_witness, torchvision_or_reason
+from conformance.lib import keras_witness as witnesses
+from conformance.checks.witnesses import check_keras_witness, check_torchvision_witness
+from conformance.lib.torchvision_witness import TORCHVISION_WITNESSES, torchvision_or_reason
 
 # set by the tox environment that installs torchvision: there a skip would hide a missing check
 REQUIRE_TORCHVISION = os.environ.get("TWINZOO_REQUIRE_TORCHVISION") == "1"
@@ -15,7 +16,7 @@ REQUIRE_TORCHVISION = os.environ.get("TWINZOO_REQUIRE_TORCHVISION") == "1"
 
 @pytest.mark.parametrize("name", witnesses.witness_networks())
 def test_keras_applications_weights_load_into_both_twins(name):
-    res = witnesses.check_keras_witness(catalogue.get(name))
+    res = check_keras_witness(catalogue.get(name))
     assert res.status == "pass", res.summary
     w = witnesses.KERAS_WITNESSES[name]
     ours = keras_models.build(name, input_size=w.size, **w.opts)
@@ -50,7 +51,7 @@ def test_torchvision_inception_conventions_matter(monkeypatch):
         assert not REQUIRE_TORCHVISION, reason
         pytest.skip(reason)
     import dataclasses
-    from conformance import torchvision_witness
+    from conformance.lib import torchvision_witness
     w = TORCHVISION_WITNESSES["inception_v3_keras"]
     wrong = dataclasses.replace(w, opts={**w.opts, "avg_pool_counts_padding": False})
     monkeypatch.setitem(torchvision_witness.TORCHVISION_WITNESSES, "inception_v3_keras", wrong)

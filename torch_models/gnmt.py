@@ -1,5 +1,5 @@
 """GNMT-Translation as AI Benchmark's gnmt.meta runs it (test 19): tensorflow/nmt's GNMT in infer
-mode (docs/gnmt_graph.md), on token ids (``conformance.text`` maps strings as the graph's tables).
+mode (docs/gnmt_graph.md), on token ids (``conformance.lib.text`` maps strings as the graph's tables).
 
 Encoder: embedding; a bidirectional layer (``encoder_bi_fw`` over the sentence, ``encoder_bi_bw``
 over it reversed, its outputs reversed back, outputs concatenated [fw, bw]); 7 stock LSTMs, layers
@@ -8,12 +8,12 @@ attention], then normalised Bahdanau attention on its new h; cells 1-7 take [lay
 step's attention], cells 2-7 residual; initial states: cell 0 the backward layer's final state,
 cell k the final state of encoder layer k-1. Greedy decoding from ``<s>`` for round(2 x source
 length) steps; the forward pass returns every step's logits [N, steps, vocab] (the graph stops
-after ``</s>``: ``conformance.text.truncate_at_eos`` cuts the ids there, the steps computed after it
+after ``</s>``: ``conformance.lib.text.truncate_at_eos`` cuts the ids there, the steps computed after it
 change nothing before it). ``decoder_input`` [N, steps] feeds given ids instead of the argmax
 (teacher forcing: the reference check replays the graph's own ids).
 
 The graph's TF1 ``BasicLSTMCell``s are torch's stock ``nn.LSTM`` / ``nn.LSTMCell``: gate reorder
-and the run-time forget bias are rules of the graph mapping (``conformance.reference``). The
+and the run-time forget bias are rules of the graph mapping (``conformance.lib.graphs``). The
 sentences of a batch are taken at full length (no padding: AI Benchmark translates one sentence).
 Sizes: ``twinzoo.tables``."""
 

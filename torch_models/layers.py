@@ -1,5 +1,5 @@
 """Building blocks shared by the torch twins. Each has a Keras counterpart of the same name in
-``keras_models/layers.py``; the weight-transfer rules in ``conformance.transfer`` are keyed by them."""
+``keras_models/layers.py``; the weight-transfer rules in ``conformance.lib.transfer`` are keyed by them."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ class SubPixelConv2d(Conv2dSame):
     torch's ``pixel_shuffle`` reads channel ``c*r*r + i*r + j`` into position (i, j) of channel
     c; TensorFlow's ``depth_to_space`` reads channel ``(i*r + j)*C + c``. The twins keep each
     framework's native op (both map to a single op in ONNX/TFLite) and the weight transfer
-    permutes this conv's output channels (``conformance.transfer``)."""
+    permutes this conv's output channels (``conformance.lib.transfer``)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, upscale: int,
                  bias: bool = True) -> None:

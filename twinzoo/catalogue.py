@@ -80,7 +80,7 @@ class Tolerance:
 
 
 # Placed by data (``python -m conformance selftest``: 12 networks, seeds 0-9, 2 parity batches per
-# seed, trained-like weights (conformance.parity); errors as multiples of this tolerance, 1 = the
+# seed, trained-like weights (conformance.lib.parity); errors as multiples of this tolerance, 1 = the
 # pass/fail line). Correct twins: at most 0.19 (srgan; 0.10 dped, <= 0.083 the rest). Smallest
 # planted bug: 4.5 (the unbiased variance in one DPED instance norm, at 12x16); every epsilon
 # mismatch in a single norm layer >= 163 (447 plantings), every other bug >= 895. Margins: >= 5.3x
@@ -505,7 +505,7 @@ register(Network(
     input_size=(128, 192), input_size_source=AIB_2018 + " (test 8: DPED ResNet-12, 128x192; unverified)",
     # 12x16 beside 48x64: an instance norm's statistics over few pixels make a biased/unbiased
     # variance mix-up visible (its effect is 1/(2n) of the normalised output, n = H*W: 1.6e-4 at
-    # 48x64, below the float32 line; 2.6e-3 at 12x16; conformance.sensitivity's variance sweep)
+    # 48x64, below the float32 line; 2.6e-3 at 12x16; conformance.selftest.sensitivity's variance sweep)
     parity_sizes=((48, 64), (12, 16)), image_set="enhancement",
     # few pixels, as 12x16: an instance norm's biased/unbiased variance mix-up stays visible
     second_size=(13, 17),
@@ -598,7 +598,7 @@ register(Network(
         Figure("macs", 5.72e9, "Zoph et al. 2018, NASNet (arXiv:1707.07012) Table 2 (Inception-v3, 5.72B "
                "mult-adds at 299; unverified)", "conv+fc", 0.01, (299, 299), opts={"aux_logits": False}),
         Figure("macs", 7_331_921_152, AIB_DESKTOP + ": inception_v3.meta's own Conv2D/MatMul shapes summed "
-               "at 346x346, aux head included (conformance.reference.graph_macs)", "conv+fc", 0.0, (346, 346)),
+               "at 346x346, aux head included (conformance.lib.graphs.graph_macs)", "conv+fc", 0.0, (346, 346)),
     ),
     description="Inception-v3 as AI Benchmark's inception_v3.meta: TF-slim layout, aux head, 1001 classes",
 ))
@@ -660,7 +660,7 @@ ICNET_PROTOTXT = "hszhao/ICNet evaluation/prototxt/icnet_cityscapes*.prototxt"
 ICNET_MACS_NOTE = ("the graph's own Conv2D shapes summed (kernel x in-channels x output pixels) at "
                    "1024x1536, head included; no published figure at AI Benchmark's size")
 # The twin takes pixels (0..255) minus a mean: icnet.meta subtracts Caffe's BGR ImageNet means
-# itself (conformance.reference.ICNET_MEAN); parity inputs are centred on mid-grey instead.
+# itself (conformance.lib.graphs.ICNET_MEAN); parity inputs are centred on mid-grey instead.
 ICNET_RANGE = (-127.5, 127.5)
 # Measured at 256x384, seeds 0-4 (BN-calibrated random weights, folded): the twins agree to
 # 2.6e-4..4.7e-4 abs at the tanh output (scale 1), while the localiser finds every layer up to
@@ -739,7 +739,7 @@ register(Network(
         Figure("params", 138e6, PAPER_VGG + ", Table 2 (configuration D: 138 million)", "W+b",
                _rounding_tol(138e6, 1e6)),
         Figure("macs", 15_470_264_320, AIB_DESKTOP + ": vgg_16.meta's own Conv2D shapes summed at 224x224 "
-               "(conformance.reference.graph_macs)", "conv+fc", 0.0, (224, 224)),
+               "(conformance.lib.graphs.graph_macs)", "conv+fc", 0.0, (224, 224)),
         Figure("macs", 15.47e9, "torchvision.models.VGG16_Weights.IMAGENET1K_V1 '_ops' 15.47 GFLOPS (torchvision "
                "counts a multiply-add as one operation)", "conv+fc", 0.01, (224, 224)),
     ),
@@ -750,7 +750,7 @@ register(Network(
 # The deep networks (ResNet-v2-152; PSPNet-50 and DeepLab v2's ResNet-101, dilated; Inception-v4):
 # float32 floor
 # ======================================================================================
-# Measured 2026-12-01 on the 2-core AVX-512 EPYC (trained-like random weights, conformance.parity):
+# Measured 2026-12-01 on the 2-core AVX-512 EPYC (trained-like random weights, conformance.lib.parity):
 # each twin differs from its own float64 evaluation (same weights, same inputs) by 4.4e-5..8.7e-5
 # (ResNet-v2-152 at 96x96, seeds 0-2), 3.9e-5..8.0e-5 (PSPNet at 480x480, seeds 0-2) and
 # 1.5e-4..2.3e-4 (DeepLab at 224x224, seeds 0-1) of the output scale, and the twins from each other
@@ -800,7 +800,7 @@ for _depth, _size, _graph_params, _keras_params, _graph_macs, _tol in (
             Figure("params", _keras_params, f"keras.applications.ResNet{_depth}V2 count_params() (1000 classes)",
                    "trainable+stats", 0.0, opts={"num_classes": 1000}),
             Figure("macs", _graph_macs, AIB_DESKTOP + f": resnet_v2_{_depth}.meta's own Conv2D shapes summed at "
-                   f"{_size[0]}x{_size[1]} (conformance.reference.graph_macs)", "conv+fc", 0.0, _size),
+                   f"{_size[0]}x{_size[1]} (conformance.lib.graphs.graph_macs)", "conv+fc", 0.0, _size),
         ),
         description=f"ResNet-v2-{_depth} as AI Benchmark's resnet_v2_{_depth}.meta: TF-slim, pre-activation "
                     "units, stride on each block's last unit, 1001 classes",
@@ -821,7 +821,7 @@ register(Network(
         Figure("params", 46_074_066, AIB_DESKTOP + " (inception_v4.meta: every model variable, aux head, BN "
                "beta + moving stats, no gamma)", "trainable+stats", 0.0),
         Figure("macs", 15_627_127_552, AIB_DESKTOP + ": inception_v4.meta's own Conv2D/MatMul shapes "
-               "summed at 346x346, aux head included (conformance.reference.graph_macs)", "conv+fc", 0.0, (346, 346)),
+               "summed at 346x346, aux head included (conformance.lib.graphs.graph_macs)", "conv+fc", 0.0, (346, 346)),
     ),
     description="Inception-v4 as AI Benchmark's inception_v4.meta: TF-slim layout, aux head, 1001 classes",
 ))
@@ -838,7 +838,7 @@ register(Network(
                "1000 classes, BN without gamma)", "trainable+stats", 0.0,
                opts={"num_classes": 1000, "aux_logits": False}),
         Figure("macs", 16_733_413_120, AIB_DESKTOP + ": inception_resnet_v2.meta's own Conv2D/MatMul "
-               "shapes summed at 346x346, aux head included (conformance.reference.graph_macs)", "conv+fc", 0.0,
+               "shapes summed at 346x346, aux head included (conformance.lib.graphs.graph_macs)", "conv+fc", 0.0,
                (346, 346)),
     ),
     description="Inception-ResNet-v2 as AI Benchmark's inception_resnet_v2.meta: TF-slim layout, aux head, "
@@ -868,7 +868,7 @@ register(Network(
         Figure("params", 31_043_651, AIB_DESKTOP + " (unet.meta: conv and transposed-conv W + b, instance-norm "
                "scale and shift)", "trainable", 0.0),
         Figure("macs", 192_703_102_976, AIB_DESKTOP + ": unet.meta's own Conv2D/Conv2DBackpropInput shapes summed at "
-               "512x512 (a transposed conv counted per input pixel; conformance.reference.graph_macs)", "conv+fc",
+               "512x512 (a transposed conv counted per input pixel; conformance.lib.graphs.graph_macs)", "conv+fc",
                0.0, (512, 512)),
     ),
     description="U-Net as AI Benchmark's unet.meta: 'SAME' convs with instance norm, 2x2 transposed convs, "
@@ -892,7 +892,7 @@ register(Network(
         Figure("params", 46_765_763, AIB_DESKTOP + " (pspnet.meta: every model variable, BN gamma/beta and "
                "moving stats)", "trainable+stats", 0.0),
         Figure("macs", 363_311_532_032, AIB_DESKTOP + ": pspnet.meta's own Conv2D shapes summed at 720x720 "
-               "(conformance.reference.graph_macs)", "conv+fc", 0.0, (720, 720)),
+               "(conformance.lib.graphs.graph_macs)", "conv+fc", 0.0, (720, 720)),
     ),
     description="PSPNet-50 as AI Benchmark's pspnet.meta: dilated ResNet-50 backbone (output stride 8), "
                 "pyramid pooling with the graph's fixed kernels, 3-channel head at 1/8 size",
@@ -913,7 +913,7 @@ register(Network(
         Figure("params", 42_826_700, AIB_DESKTOP + " (deeplab.meta: every model variable, BN gamma/beta and "
                "moving stats)", "trainable+stats", 0.0),
         Figure("macs", 177_750_409_216, AIB_DESKTOP + ": deeplab.meta's own Conv2D shapes summed at 512x512, "
-               "atrous convs at their cropped output (conformance.reference.graph_macs)", "conv+fc", 0.0, (512, 512)),
+               "atrous convs at their cropped output (conformance.lib.graphs.graph_macs)", "conv+fc", 0.0, (512, 512)),
     ),
     description="DeepLab v2 as AI Benchmark's deeplab.meta: ResNet-101 with dilation 2/4 (output stride 8), "
                 "ASPP rates 6/12/18/24 summed, 3-channel head at 1/8 size",
@@ -930,7 +930,7 @@ register(Network(
         Figure("params", 138_029_827, AIB_DESKTOP + " (spade.meta: every variable, the spectral norms' u "
                "vectors included)", "trainable+stats", 0.0),
         Figure("macs", 74_043_300_864, AIB_DESKTOP + ": spade.meta's own Conv2D/MatMul shapes summed at 128x128, the "
-               "spectral norm's weight-only MatMuls left out (conformance.reference.graph_macs)", "conv+fc", 0.0,
+               "spectral norm's weight-only MatMuls left out (conformance.lib.graphs.graph_macs)", "conv+fc", 0.0,
                (128, 128)),
     ),
     description="Nvidia SPADE's generator as AI Benchmark's spade.meta: fixed latent z, 7 SPADE resblocks with "
@@ -959,7 +959,7 @@ register(Network(
         Figure("params", 5_429_250, AIB_DESKTOP + " (lstm.meta: rnn/basic_lstm_cell/kernel [1324, 4096] + bias "
                "[4096], Variable [1024, 2] + Variable_1 [2])", "W+b", 0.0),
         Figure("macs", 5_553_260_544, AIB_DESKTOP + ": lstm.meta's own MatMul shapes, the cell's [1, 1324] x "
-               "[1324, 4096] once per step x 1024 steps + the FC's 1024 x 2 (conformance.reference.graph_macs)",
+               "[1324, 4096] once per step x 1024 steps + the FC's 1024 x 2 (conformance.lib.graphs.graph_macs)",
                "conv+fc", 0.0, (tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES)),
     ),
     description="LSTM-Sentiment as AI Benchmark's lstm.meta: one LSTM(1024) over 1024 steps of 300-d vectors, "
@@ -990,7 +990,7 @@ register(Network(
         Figure("params", 48_867, AIB_DESKTOP + " (pixel_rnn.meta: its 64 model variables; the graph's 192 "
                "variables and 146,601 values add two RMSProp slots per variable, 3 x 48,867)", "W+b", 0.0),
         Figure("macs", 365_887_488, AIB_DESKTOP + ": pixel_rnn.meta's own Conv2D shapes at 64x64, the "
-               "recurrent s_to_s conv once per step x 127 skewed columns (conformance.reference.graph_macs)",
+               "recurrent s_to_s conv once per step x 127 skewed columns (conformance.lib.graphs.graph_macs)",
                "conv+fc", 0.0, tables.PIXEL_RNN_SIZE),
     ),
     description="Pixel-RNN as AI Benchmark's pixel_rnn.meta (carpedm20): masked 7x7 conv, 7 Diagonal BiLSTMs "
@@ -1016,7 +1016,7 @@ register(Network(
                "variables hold 281,798,658 values with nmt's int32 global step)", "W+b", 0.0),
         Figure("macs", 7_007_764_480, AIB_DESKTOP + ": gnmt.meta's own MatMul / BatchMatMul shapes for a "
                "20-token sentence, encoder loops x 20 steps and the decoder loop x 40 "
-               "(conformance.reference.graph_macs)", "conv+fc", 0.0, (tables.GNMT_SOURCE_LENGTH, tables.GNMT_VOCAB)),
+               "(conformance.lib.graphs.graph_macs)", "conv+fc", 0.0, (tables.GNMT_SOURCE_LENGTH, tables.GNMT_VOCAB)),
     ),
     description="GNMT as AI Benchmark's gnmt.meta (tensorflow/nmt, infer mode): bidirectional + 7 LSTM(1024) "
                 "encoder, 8-layer decoder with normalised Bahdanau attention (gnmt_v2), greedy decoding, "

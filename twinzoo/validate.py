@@ -120,7 +120,7 @@ def _check_tokens(net: Network, x: np.ndarray, size: tuple[int | None, int | Non
                          f"batch (N, steps) of token ids.{hint}")
     if not np.issubdtype(x.dtype, np.integer):
         raise InputError(f"{net.name}: input dtype is {x.dtype}; expected integer token ids (int32) in [0, {vocab}) "
-                         f"(a sentence's ids: conformance.text.encode)")
+                         f"(a sentence's ids: conformance.lib.text.encode)")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise InputError(f"{net.name}: input shape {tuple(x.shape)} is empty")
     bad = (x < 0) | (x >= vocab)

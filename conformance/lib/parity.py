@@ -41,7 +41,7 @@ of 1 channel in 8, at least one per layer, log-uniform in [1e-7, 1e-2] (the near
 of ImageNet-scale networks, over the range where either framework's epsilon, 1e-3 or 1e-5,
 changes the output by 5% to 10x; a channel deader than that behaves as zero). How many such
 channels a trained layer has is not published; one in every layer is this suite's choice, so
-that an epsilon mismatch in any single layer is visible (``conformance.sensitivity``).
+that an epsilon mismatch in any single layer is visible (``conformance.selftest.sensitivity``).
 Channels whose input is zero throughout (after a ReLU that never fires) stay at variance 0:
 dead channels, as in the Inception-v3 checkpoint. No channel is amplified more than 30x
 (``max_gain``): a channel fed by a near-dead one (a ReLU6 that fires on a few values at 1e-5)
@@ -104,7 +104,7 @@ import keras
 
 from twinzoo.catalogue import Tolerance
 from torch_models.layers import Add, NormedBahdanauAttention, ScalarBias, SubPixelConv2d
-from conformance.inputs import nhwc_to_nchw, to_nhwc
+from conformance.lib.inputs import nhwc_to_nchw, to_nhwc
 
 
 # ------------------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from conformance.lib.inputs import ai_benchmark_data_dir
 from twinzoo import tables
-from conformance.inputs import ai_benchmark_data_dir
+from twinzoo.catalogue import Network
 
 
 @lru_cache(maxsize=1)
@@ -57,3 +58,12 @@ def truncate_at_eos(ids: np.ndarray) -> np.ndarray:
     ids = np.asarray(ids)
     hits = np.flatnonzero(ids == tables.GNMT_EOS)
     return ids[: hits[0] + 1] if hits.size else ids
+
+
+def load_sentence(net: Network, size: tuple[int, int]) -> np.ndarray:
+    """AI Benchmark's one sentence (``tables.GNMT_SENTENCE``) as the graph's ids, batch 1, its
+    first ``size[0]`` tokens (the package ships no other text)."""
+    ids = encode(tables.GNMT_SENTENCE)
+    if size[0] > ids.size:
+        raise ValueError(f"{net.name}: the benchmark sentence has {ids.size} tokens, {size[0]} asked")
+    return ids[None, : size[0]]

@@ -77,14 +77,3 @@ def nhwc_to_nchw(x: np.ndarray) -> np.ndarray:
 def to_nhwc(y: np.ndarray) -> np.ndarray:
     """A torch activation in Keras layout: NCHW -> NHWC for 4-D tensors, unchanged otherwise."""
     return np.ascontiguousarray(y.transpose(0, 2, 3, 1)) if y.ndim == 4 else y
-
-
-def load_sentence(net: Network, size: tuple[int, int]) -> np.ndarray:
-    """AI Benchmark's one sentence (``tables.GNMT_SENTENCE``) as the graph's ids, batch 1, its
-    first ``size[0]`` tokens (the package ships no other text)."""
-    from twinzoo import tables
-    from conformance import text
-    ids = text.encode(tables.GNMT_SENTENCE)
-    if size[0] > ids.size:
-        raise ValueError(f"{net.name}: the benchmark sentence has {ids.size} tokens, {size[0]} asked")
-    return ids[None, : size[0]]

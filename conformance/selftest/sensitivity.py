@@ -1,7 +1,7 @@
 """How small a porting bug the parity check sees: sweeps of planted bugs and detection floors.
 
 Each planting changes one layer of one twin in memory (undone afterwards) and runs the parity
-check itself (``checks.check_parity``, same inputs and tolerance as ``python -m conformance
+check itself (``conformance.checks.numeric.check_parity``, same inputs and tolerance as ``python -m conformance
 check``) on twins prepared once per network, so a sweep over every layer costs one forward pass
 per twin per planting rather than a new randomisation and transfer.
 
@@ -90,16 +90,16 @@ class Twins:
         self.by_size: dict[tuple[int, int], tuple[nn.Module, keras.Model]] = {}
 
     def get(self, size: tuple[int, int]) -> tuple[nn.Module, keras.Model]:
-        from conformance import checks
+        from conformance.lib import twins
         key = tuple(size)
         if key not in self.by_size:
-            sets = checks.parity_inputs(self.net, key, self.seed)
+            sets = twins.parity_inputs(self.net, key, self.seed)
             calibration = np.concatenate([x for _, x, _ in sets])
-            self.by_size[key] = checks.prepare_twins(self.net, key, self.seed, calibration)
+            self.by_size[key] = twins.prepare_twins(self.net, key, self.seed, calibration)
         return self.by_size[key]
 
     def parity(self, plant: Plant | None = None, localise: bool = False):
-        from conformance import checks
+        from conformance.checks import numeric
         undo: list[Callable[[], None]] = []
 
         def prepare(net, size, seed, calibration, prebuilt=None):
@@ -109,7 +109,7 @@ class Twins:
             return tmodel, kmodel
         try:
             # at the parity sizes, where the tolerance was placed and the margins are measured
-            return checks.check_parity(self.net, self.seed, twins=prepare, localise=localise,
+            return numeric.check_parity(self.net, self.seed, twins=prepare, localise=localise,
                                        sizes=self.net.parity_sizes)
         finally:
             for u in reversed(undo):

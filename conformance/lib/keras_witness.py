@@ -23,10 +23,7 @@ import numpy as np
 import keras
 from keras import layers as kl
 
-import keras_models
-import torch_models
 from twinzoo import catalogue
-from twinzoo.catalogue import Network
 
 
 @dataclass(frozen=True)
@@ -100,67 +97,5 @@ def build_keras_witness(w: KerasWitness) -> keras.Model:
     return ctor(weights=None, input_shape=(*w.size, 3), classifier_activation=None, **w.app_kwargs)
 
 
-def check_keras_witness(net: Network, seed: int = 0):
-    """keras.applications' network with weights loaded into both our twins: outputs equal."""
-    from conformance import checks, parity, transfer
-    if net.name not in KERAS_WITNESSES:
-        return checks.CheckResult("witness_keras", checks.SKIP, f"no keras.applications twin of {net.name}")
-    w = KERAS_WITNESSES[net.name]
-    sets = checks.parity_inputs(net, w.size, seed, images=2, randoms=0)
-    x = sets[0][1]
-    # non-trivial, calibrated weights for the witness: from our randomised twin
-    _, donor_k = _prepare_with_opts(net, w, seed, x)
-    witness = build_keras_witness(w)
-    copy_by_position(donor_k, witness)
-    # the path under test: their weights -> our fresh Keras twin -> our fresh torch twin
-    ours_k = keras_models.build(net.name, input_size=w.size, **w.opts)
-    pairs = copy_by_position(witness, ours_k)
-    ours_t = torch_models.build(net.name, **w.opts)
-    transfer.keras_to_torch(ours_k, ours_t)
-    ref = np.asarray(witness(x, training=False))
-    tol = net.tolerance
-    vs_k = parity.compare(ref, parity.run_keras(ours_k, x), tol)
-    vs_t = parity.compare(ref, parity.run_torch(ours_t, x), tol)
-    ok = vs_k.passed and vs_t.passed
-    summary = (f"keras.applications.{w.app}: {len(pairs)} layers loaded; vs our Keras rel {vs_k.max_rel:.1e}, "
-               f"vs our torch rel {vs_t.max_rel:.1e}")
-    return checks.CheckResult("witness_keras", checks.PASS if ok else checks.FAIL, summary, {
-        "witness": f"keras.applications.{w.app}", "keras_version": keras.__version__,
-        "input_size": list(w.size), "inputs": sets[0][2], "layers": len(pairs),
-        "vs_keras": vs_k.as_dict(), "vs_torch": vs_t.as_dict(),
-    })
-
-
-def _prepare_with_opts(net: Network, w: KerasWitness, seed: int, x: np.ndarray):
-    """Randomised, calibrated twins built with the witness's options (e.g. 1000 classes)."""
-    import torch
-    from conformance import inputs, parity, transfer
-    torch.manual_seed(seed)
-    tmodel = torch_models.build(net.name, **w.opts)
-    parity.randomize(tmodel, seed, torch.from_numpy(inputs.nhwc_to_nchw(x)))
-    kmodel = keras_models.build(net.name, input_size=w.size, **w.opts)
-    transfer.torch_to_keras(tmodel, kmodel)
-    return tmodel, kmodel
-
-
 def witness_networks() -> list[str]:
     return [n for n in KERAS_WITNESSES if n in catalogue.names()]
-
-
-def check_witnesses(net: Network, seed: int = 0):
-    """Every independent definition of ``net`` that exists here (keras.applications, torchvision),
-    as one check: pass when each present witness agrees, skip when there is none."""
-    from conformance import checks
-    results = [check_keras_witness(net, seed)]
-    try:
-        from conformance.torchvision_witness import check_torchvision_witness
-    except ImportError:            # pragma: no cover - module ships with the package
-        pass
-    else:
-        results.append(check_torchvision_witness(net, seed))
-    ran = [r for r in results if r.status != checks.SKIP]
-    data = {r.check: {"status": r.status, "summary": r.summary, **r.data} for r in results}
-    if not ran:
-        return checks.CheckResult("witness", checks.SKIP, "; ".join(r.summary for r in results), data)
-    status = checks.PASS if all(r.status == checks.PASS for r in ran) else checks.FAIL
-    return checks.CheckResult("witness", status, "; ".join(r.summary for r in ran), data)

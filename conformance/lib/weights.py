@@ -17,7 +17,7 @@ tensors: nothing to unpickle). The header's metadata says what the file is for:
 ``load_*`` checks, in order, before touching the model: the file is whole (its size equals the
 header's claim: a truncated download is named as such), it is a safetensors file at all (a pickle
 is refused unread), it is for this network, this variant and this framework, and every tensor
-matches the model's names and shapes, and every dtype is admitted by ``conformance.dtypes``
+matches the model's names and shapes, and every dtype is admitted by ``conformance.lib.dtypes``
 (float16/bfloat16/float64 converted to float32; anything else refused). Only then is anything
 assigned. Full ``.keras`` model files
 are loaded with ``safe_mode=True`` (no Lambda code deserialised); ``torch.load`` is never used.
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance import dtypes
+from conformance.lib import dtypes
 from twinzoo import __version__, catalogue, files
 
 FORMAT = "twinzoo-weights/1"
@@ -218,7 +218,7 @@ def check_dtypes(path: Path, header: dict[str, Any]) -> None:
 
 
 def read_tensors(path: Path, data: bytes, header: dict[str, Any]) -> tuple[dict[str, np.ndarray], list[dict[str, str]]]:
-    """Every tensor of a safetensors file as float32 under the dtype policy (``conformance.dtypes``),
+    """Every tensor of a safetensors file as float32 under the dtype policy (``conformance.lib.dtypes``),
     with the conversions made. Refuses any tensor the policy refuses before decoding anything."""
     import torch
     from safetensors.torch import load as st_load
@@ -260,7 +260,7 @@ def _check_metadata(path: Path, meta: dict[str, str], name: str, framework: str,
     if meta.get("framework") != framework:
         raise WeightFileError(f"{path}: holds {meta.get('framework')} weights (layouts of that framework); "
                               f"this is the {framework} twin: load it into the {meta.get('framework')} twin "
-                              "and use conformance.transfer")
+                              "and use conformance.lib.transfer")
 
 
 def _check_tensors(path: Path, file_shapes: dict[str, tuple[int, ...]], model_tensors: dict[str, np.ndarray]) -> None:

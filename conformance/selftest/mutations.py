@@ -33,8 +33,8 @@ import tensorflow as tf
 
 import keras_models
 import torch_models
-from conformance import transfer
-from conformance.reference import reorder_gates, shift_forget_bias
+from conformance.lib import transfer
+from conformance.lib.graphs import reorder_gates, shift_forget_bias
 from twinzoo import tables
 
 

@@ -1,7 +1,7 @@
 """The mutation self-test: proof that the conformance checks catch real porting bugs and do not
 cry wolf.
 
-1. Every mutation of ``conformance.mutations`` is applied (in memory) and the full twin-vs-twin
+1. Every mutation of ``conformance.selftest.mutations`` is applied (in memory) and the full twin-vs-twin
    conformance check of its network runs under it (``SELFTEST_CHECKS``); we record which checks
    flag it (fail or error) and the layer they name, against the catalogue's expectation.
 2. The unmutated networks run the same checks over several seeds; any flag is a false alarm.
@@ -9,7 +9,7 @@ cry wolf.
    seeds and inputs) against the smallest parity error a planted bug produces, each as a ratio to
    the network's tolerance (1.0 = the pass/fail line), so the report shows where the tolerance
    sits between them and with what margin.
-4. The sweeps of ``conformance.sensitivity``: the other framework's epsilon planted in every
+4. The sweeps of ``conformance.selftest.sensitivity``: the other framework's epsilon planted in every
    normalisation layer of one network per family, the unbiased variance in every instance norm,
    each judged by the parity check alone (caught, and by what margin); and each network's
    detection floor (the smallest relative kernel perturbation parity flags).
@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from conformance.sensitivity import parity_ratios
+from conformance.selftest.sensitivity import parity_ratios
 from twinzoo import workers
 
 SELFTEST_CHECKS = ("params", "macs", "parity", "fold", "train")
@@ -58,7 +58,7 @@ def mutation_checks(expect: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def has_graph(network: str) -> bool:
-    from conformance.reference import GRAPHS
+    from conformance.lib.graphs import GRAPHS
     return network in GRAPHS
 
 
@@ -122,7 +122,7 @@ class MutationResult:
 
 def _layer_named(check: str, result: Any) -> str | None:
     """The layer a check's result names: a localised divergence, or the layer in an error."""
-    from conformance.mutations import layer_in_message
+    from conformance.selftest.mutations import layer_in_message
     div = result.data.get("first_divergence") if result.data else None
     if div and div.get("layer"):
         return div["layer"]
@@ -134,7 +134,8 @@ def _layer_named(check: str, result: Any) -> str | None:
 def run_mutation(name: str, seed: int = 0) -> MutationResult:
     import keras
 
-    from conformance import checks, mutations
+    from conformance import checks
+    from conformance.selftest import mutations
     m = mutations.by_name(name)
     keras.backend.clear_session()
     start = time.perf_counter()
@@ -225,7 +226,7 @@ class LostJob:
 
 def _job(kind: str, args: tuple) -> Any:
     """One unit of work (module-level: it runs in a worker process)."""
-    from conformance import sensitivity
+    from conformance.selftest import sensitivity
     if kind == "mutation":
         return run_mutation(*args)
     if kind == "clean":
@@ -243,7 +244,7 @@ def plan(mutation_names: list[str], seeds: tuple[int, ...],
     seed-independent checks (params, macs) once, the seeded ones at every seed, the reference
     graph's where a mutation of the network expects it or in the clean part; the sweeps (one
     job per network) and the detection floors (of every network the rest touches), at seed 0."""
-    from conformance import mutations, sensitivity
+    from conformance.selftest import mutations, sensitivity
     from twinzoo import catalogue
     muts = [mutations.by_name(n) for n in mutation_names] if "mutations" in parts else []
     with_reference = {m.network for m in muts if REFERENCE in m.expect}
@@ -270,7 +271,7 @@ def plan(mutation_names: list[str], seeds: tuple[int, ...],
 
 def floor_networks() -> list[str]:
     """Every network a mutation or a sweep touches."""
-    from conformance import mutations, sensitivity
+    from conformance.selftest import mutations, sensitivity
     return list(dict.fromkeys([*(m.network for m in mutations.MUTATIONS), *sensitivity.EPSILON_SWEEP_NETWORKS]))
 
 
@@ -280,7 +281,7 @@ def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAUL
     """Run the self-test; ``progress(done, total, label)`` is called after each unit. ``parts``
     (default: the mutations, sweeps and floors, or only the mutations when some are named; the
     clean runs of the zoo when asked, or when ``networks`` are named) picks what runs."""
-    from conformance import mutations, sensitivity
+    from conformance.selftest import mutations, sensitivity
     from twinzoo import catalogue
     if parts is None:
         parts = ("mutations",) if mutation_names else ("clean",) if networks else DEFAULT_PARTS
@@ -350,7 +351,7 @@ def run(mutation_names: list[str] | None = None, seeds: tuple[int, ...] = DEFAUL
 
 def totals(muts: list[MutationResult], clean: list[CleanRun], plantings: list[dict[str, Any]] = (),
            floors: list[dict[str, Any]] = (), lost: list[dict[str, Any]] = ()) -> dict[str, Any]:
-    from conformance.sensitivity import MARGIN_GOAL
+    from conformance.selftest.sensitivity import MARGIN_GOAL
     with_layer = [m for m in muts if m.expected_layer is not None]
     transfer_muts = [m for m in muts if m.twin == "transfer"]
     asked = [p for p in plantings if p["asked_to_localise"]]

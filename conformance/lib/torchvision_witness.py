@@ -20,9 +20,6 @@ from typing import Any
 import torch
 from torch import nn
 
-import keras_models
-import torch_models
-from twinzoo.catalogue import Network
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ def torchvision_or_reason():
 
 
 def _weighted(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    from conformance.transfer import own_tensors
+    from conformance.lib.transfer import own_tensors
     return [(n, m) for n, m in model.named_modules() if n and own_tensors(m)]
 
 
@@ -87,7 +84,7 @@ def position_plan(src: list[Group], dst: nn.Module) -> list[tuple[str, str, torc
     the 1x1-conv heads, VGG's fc6, whose (C, H, W) flatten order is torch's own). Returns
     (source key, target key, target tensor, value); raises ValueError naming the first pair that
     does not fit (nothing written)."""
-    from conformance.transfer import own_tensors
+    from conformance.lib.transfer import own_tensors
     b = _weighted(dst)
     if len(src) != len(b):
         raise ValueError(f"the source has {len(src)} weighted modules, ours {len(b)}")
@@ -112,7 +109,7 @@ def copy_by_position(src: nn.Module, dst: nn.Module) -> int:
     """Copy ``src``'s weights into ``dst``, weighted modules paired by position (types checked,
     then ``position_plan``); raises ValueError naming the first pair that differs (nothing
     written)."""
-    from conformance.transfer import own_tensors
+    from conformance.lib.transfer import own_tensors
     a, b = _weighted(src), _weighted(dst)
     for (na, ma), (nb, mb) in zip(a, b):
         head = isinstance(ma, nn.Linear) and isinstance(mb, nn.Conv2d)
@@ -124,32 +121,3 @@ def copy_by_position(src: nn.Module, dst: nn.Module) -> int:
         for _, _, target, value in plan:
             target.copy_(value)
     return len(a)
-
-
-def check_torchvision_witness(net: Network, seed: int = 0):
-    from conformance import checks, inputs, parity, transfer
-    if net.name not in TORCHVISION_WITNESSES:
-        return checks.CheckResult("witness_torchvision", checks.SKIP, f"no torchvision twin of {net.name}")
-    tv, reason = torchvision_or_reason()
-    if tv is None:
-        return checks.CheckResult("witness_torchvision", checks.SKIP, f"skipped: {reason}")
-    w = TORCHVISION_WITNESSES[net.name]
-    x = checks.parity_inputs(net, w.size, seed, images=2, randoms=0)[0][1]
-    witness = getattr(tv.models, w.ctor)(weights=None, num_classes=w.opts.get("num_classes", 1000),
-                                         **w.ctor_kwargs).eval()
-    parity.randomize(witness, seed, torch.from_numpy(inputs.nhwc_to_nchw(x)))
-    ours_t = torch_models.build(net.name, **w.opts)
-    layers = copy_by_position(witness, ours_t)
-    ours_k = keras_models.build(net.name, input_size=w.size, **w.opts)
-    transfer.torch_to_keras(ours_t, ours_k)
-    ref = parity.run_torch(witness, x)
-    vs_t = parity.compare(ref, parity.run_torch(ours_t, x), net.tolerance)
-    vs_k = parity.compare(ref, parity.run_keras(ours_k, x), net.tolerance)
-    ok = vs_t.passed and vs_k.passed
-    return checks.CheckResult(
-        "witness_torchvision", checks.PASS if ok else checks.FAIL,
-        f"torchvision.models.{w.ctor} ({tv.__version__}): {layers} layers loaded; vs our torch rel "
-        f"{vs_t.max_rel:.1e}, vs our Keras rel {vs_k.max_rel:.1e}",
-        {"witness": f"torchvision.models.{w.ctor}", "torchvision_version": tv.__version__,
-         "torch_version": torch.__version__, "options": dict(w.opts), "input_size": list(w.size),
-         "vs_torch": vs_t.as_dict(), "vs_keras": vs_k.as_dict()})
