@@ -22,16 +22,14 @@ otherwise (the report says what failed), 2 on bad arguments or an unwritable --o
 
 from __future__ import annotations
 
-import os
+from twinzoo import environment
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# torch's OpenMP threads spin-wait between parallel regions by default; on a machine whose cores
-# are shared with other processes a descheduled thread then stalls every region (measured here:
-# MobileNet v2 at 2 threads 2.4-5.8 s with the default, 35 ms with PASSIVE). Read by libgomp when
-# torch loads, so it is set before any import of torch; the report states the value in use.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# before anything imports torch (the report states the OMP_WAIT_POLICY in use); the load order
+# is set later, in ``run``
+environment.prepare(omp_passive=True, load_order=False)
 
 import argparse  # noqa: E402
+import os  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -50,7 +48,8 @@ from benchmark import report as rep  # noqa: E402
 from benchmark.runtimes import RUNTIMES, UnknownRuntimeError  # noqa: E402
 from benchmark.runtimes import get as get_runtime  # noqa: E402
 from benchmark.suite import BENCH_NETWORKS, ROUTE_BUDGET_MINUTES  # noqa: E402
-from twinzoo import catalogue, files  # noqa: E402
+from twinzoo import arguments, catalogue, files  # noqa: E402
+from twinzoo.arguments import ArgumentError  # noqa: E402
 
 console = Console(stderr=True)
 DEFAULT_CONFORMANCE = "params,macs,parity"
@@ -60,10 +59,6 @@ QUICK_RUNTIMES = ("torch_eager", "keras_tf")
 CONFORMANCE_CHUNKS = 2
 SCOPE = (f"Benchmarked: the {len(BENCH_NETWORKS)} AI Benchmark networks, convolutional and recurrent (discriminators and the "
          "other catalogue variants are not timed: they get conformance rows only).")
-
-
-class UsageError(Exception):
-    pass
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,23 +109,13 @@ def _merge_parser() -> argparse.ArgumentParser:
     return p
 
 
-def check_out_dir(out: Path) -> Path:
-    """Create ``out`` if needed and prove it writable, before any work."""
-    from export.common import UnusableDir, writable_dir
-    try:
-        return writable_dir(out, "--out")
-    except UnusableDir as exc:
-        raise UsageError(str(exc)) from None
-
-
 def write_report(out: Path, report: dict[str, Any], full: bool = True) -> list[Path]:
-    from export.common import write_bytes_atomic     # temporary file + rename, usual file mode
     paths = [out / "benchmark.json"]
-    write_bytes_atomic(paths[0], rep.to_json(report).encode())
+    files.atomic_write(paths[0], rep.to_json(report), mkdir=True)
     if full:
         paths += [out / "benchmark.md", out / "benchmark.html"]
-        write_bytes_atomic(paths[1], rep.markdown(report).encode())
-        write_bytes_atomic(paths[2], rep.html_page(report).encode())
+        files.atomic_write(paths[1], rep.markdown(report), mkdir=True)
+        files.atomic_write(paths[2], rep.html_page(report), mkdir=True)
     return paths
 
 
@@ -142,32 +127,28 @@ def environment(peak: peak_mod.Peak) -> dict[str, Any]:
 
 
 def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[int, int] | None, Path]:
-    from export.cli import UsageError as ExportUsage
-    from export.cli import check_weights_dir, parse_size
-    from twinzoo.arguments import ArgumentError, seed, selection
+    from export.cli import check_weights_dir
+    from twinzoo.arguments import seed, selection
     try:
         models = selection("--model", args.model, catalogue.names())
         chosen = selection("--runtime", args.runtime, list(RUNTIMES))
         names = [catalogue.get(n).name for n in models] if models else list(BENCH_NETWORKS)
         rts = [get_runtime(r).name for r in chosen] if chosen else list(QUICK_RUNTIMES if args.quick else RUNTIMES)
-        size = parse_size(args.size)
+        size = arguments.size(args.size)
         seed(args.seed)
         args.model = models
         args.weights = check_weights_dir(args.weights, names)
-    except (catalogue.UnknownModelError, UnknownRuntimeError, ArgumentError) as exc:
-        raise UsageError(str(exc)) from None
+    except (catalogue.UnknownModelError, UnknownRuntimeError) as exc:
+        raise ArgumentError(str(exc)) from None
     if args.jobs < 0:
-        raise UsageError(f"--jobs {args.jobs}: must be 0 or more")
+        raise ArgumentError(f"--jobs {args.jobs}: must be 0 or more")
     if args.threads < 1:
-        raise UsageError(f"--threads {args.threads}: must be at least 1")
+        raise ArgumentError(f"--threads {args.threads}: must be at least 1")
     if not args.route_budget >= 0:                # NaN too
-        raise UsageError(f"--route-budget {args.route_budget}: must be 0 (no budget) or more minutes")
-    out = check_out_dir(args.out)
+        raise ArgumentError(f"--route-budget {args.route_budget}: must be 0 (no budget) or more minutes")
+    out = arguments.out_dir(args.out)
     from export.cli import check_cache_dir
-    try:
-        args.cache = check_cache_dir(args)
-    except ExportUsage as exc:
-        raise UsageError(str(exc)) from None
+    args.cache = check_cache_dir(args)
     return names, rts, size, out
 
 
@@ -410,24 +391,24 @@ RESUME_KEYS = ("mode", "seed", "threads", "size", "runtimes", "weights")
 
 def resume_from(out: Path, request: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """The networks ``out/benchmark.json`` finished (those this command also asks for) and their
-    export records (``out/artifacts/manifest.json``); a UsageError when there is nothing to resume
+    export records (``out/artifacts/manifest.json``); a ArgumentError when there is nothing to resume
     or the settings differ."""
     from benchmark import schema
     path = out / "benchmark.json"
     try:
         prev = schema.read(path)
     except FileNotFoundError:
-        raise UsageError(f"--resume: {path} does not exist: nothing to resume (run without --resume)") from None
+        raise ArgumentError(f"--resume: {path} does not exist: nothing to resume (run without --resume)") from None
     except schema.ReportError as exc:
-        raise UsageError(f"--resume: {exc}") from None
+        raise ArgumentError(f"--resume: {exc}") from None
     old = prev["settings"].get("request")
     if old is None:
-        raise UsageError(f"--resume: {path} records no settings to compare (written by another version); "
+        raise ArgumentError(f"--resume: {path} records no settings to compare (written by another version); "
                          "run without --resume")
     differ = [k for k in RESUME_KEYS if old.get(k) != request[k]]
     differ += [f"size of {n}" for n in request["sizes"] if n in old["sizes"] and old["sizes"][n] != request["sizes"][n]]
     if differ:
-        raise UsageError(f"--resume: {path} was run with other settings ({'; '.join(differ)}): "
+        raise ArgumentError(f"--resume: {path} was run with other settings ({'; '.join(differ)}): "
                          + "; ".join(f"{k} {old.get(k)!r} there, {request[k]!r} now" for k in RESUME_KEYS if k in differ)
                          + " (run with the same settings, or without --resume into another --out)")
     kept = {n["network"]: n for n in prev["networks"] if n["network"] in request["sizes"]}
@@ -497,7 +478,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     request = request_of(args, rt_names, planned, checks)
     kept, kept_exports = resume_from(out, request) if args.resume else ({}, [])
 
-    from twinzoo.import_order import before_tensorflow
+    from twinzoo.environment import before_tensorflow
     before_tensorflow()
     from benchmark import runtimes, timing
     thread_settings = runtimes.configure_threads(args.threads)   # before TF runs anything
@@ -505,7 +486,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from export.cache import open_cache
     from export.manifest import weights_note
     if set(checks) - set(CHECKS):
-        raise UsageError(f"--conformance: unknown check(s) {sorted(set(checks) - set(CHECKS))}; known: {', '.join(CHECKS)}")
+        raise ArgumentError(f"--conformance: unknown check(s) {sorted(set(checks) - set(CHECKS))}; known: {', '.join(CHECKS)}")
 
     peak = peak_mod.detect()
     plan = timing.QUICK if args.quick else timing.FULL
@@ -617,12 +598,12 @@ def merge(paths: list[Path]) -> dict[str, Any]:
         try:
             shards.append(schema.read(p))
         except FileNotFoundError:
-            raise UsageError(f"{p}: no such file") from None
+            raise ArgumentError(f"{p}: no such file") from None
         except schema.ReportError as exc:
-            raise UsageError(str(exc)) from None
+            raise ArgumentError(str(exc)) from None
     for key in ("seed", "mode"):
         if len({s[key] for s in shards}) > 1:
-            raise UsageError(f"shards differ in {key}: {sorted({str(s[key]) for s in shards})}")
+            raise ArgumentError(f"shards differ in {key}: {sorted({str(s[key]) for s in shards})}")
     merged = {k: v for k, v in shards[0].items() if k not in ("networks", "witnesses", "conformance")}
     nets: dict[str, dict[str, Any]] = {}
     wits: dict[tuple, dict[str, Any]] = {}
@@ -631,7 +612,7 @@ def merge(paths: list[Path]) -> dict[str, Any]:
     for s in shards:
         for n in s["networks"]:
             if n["network"] in nets and nets[n["network"]]["size"] != n["size"]:
-                raise UsageError(f"{n['network']} was benchmarked at different sizes in the shards")
+                raise ArgumentError(f"{n['network']} was benchmarked at different sizes in the shards")
             target = nets.setdefault(n["network"], {**n, "runtimes": {}})
             target["runtimes"].update(n["runtimes"])
         for w in s.get("witnesses", []):
@@ -662,7 +643,7 @@ def plan_main(argv: list[str]) -> int:
     try:
         bench = [catalogue.get(n).name for n in shard_args.model] if shard_args.model else list(BENCH_NETWORKS)
     except catalogue.UnknownModelError as exc:
-        raise UsageError(str(exc)) from None
+        raise ArgumentError(str(exc)) from None
     no_rows = shard_args.quick and not shard_args.conformance or shard_args.conformance == "none"
     conf_only = [] if no_rows or shard_args.model else [n for n in catalogue.names() if n not in bench]
     report = None
@@ -671,11 +652,11 @@ def plan_main(argv: list[str]) -> int:
         try:
             report = schema.read(pargs.source, schema.COSTS)
         except schema.ReportError as exc:
-            raise UsageError(f"--from {exc}") from None
+            raise ArgumentError(f"--from {exc}") from None
     try:
         shards, source = plan.make_plan(bench, conf_only, pargs.shards, report, shard_args.quick)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise ArgumentError(str(exc)) from None
     drop = {"--model", "--conformance-model"}
     passthrough, skip = [], False
     for a in rest:                        # the shard's own --model / --conformance-model replace the user's
@@ -710,12 +691,12 @@ def main(argv: list[str] | None = None) -> int:
             return plan_main(argv[1:])
         if argv[:1] == ["merge"]:
             margs = _merge_parser().parse_args(argv[1:])
-            out = check_out_dir(margs.out)
+            out = arguments.out_dir(margs.out)
             return finish(out, merge(margs.shards))
         args = _parser().parse_args(argv)
         return run(args, argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    except (UsageError, files.WriteFailed) as exc:      # WriteFailed: a full disk under a report's writer
+    except (ArgumentError, files.WriteFailed) as exc:      # WriteFailed: a full disk under a report's writer
         console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         return 2

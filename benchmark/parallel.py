@@ -178,7 +178,8 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     if started is None:
         return {"kind": "export", "name": name, "error": why, "seconds": seconds}
     from export import formats as fmt_registry
-    from export.common import artifact_stem, remove_leftovers
+    from export.common import artifact_stem
+    from twinzoo.files import remove_leftovers
     from export.pipeline import EXPORT_FAILED, base_record, cacheable, export_size, mark_alone
     from twinzoo.workers import TIME_BUDGET
     from twinzoo import catalogue

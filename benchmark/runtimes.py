@@ -27,7 +27,6 @@ Thread settings (the caller's ``threads``; all stated in the report):
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from typing import Any, Callable
 import numpy as np
 
 from export.common import ExportContext
+from twinzoo.registry import Registry, UnknownNameError
 
 # A timed call: runs one inference on the bound input and returns when the result is ready.
 Call = Callable[[], Any]
@@ -193,7 +193,7 @@ def executorch(ctx: ExportContext, path: Path | None, threads: int, layout: str)
     return lambda: method.execute(x)
 
 
-RUNTIMES: dict[str, Runtime] = {r.name: r for r in (
+_RUNTIMES = (
     Runtime("torch_eager", "torch eager", "torch", None, variant=eager),
     Runtime("torch_channels_last", "torch eager, channels_last", "torch", None, variant=channels_last),
     Runtime("torch_compile", "torch.compile (inductor)", "torch", None, variant=compiled),
@@ -205,21 +205,18 @@ RUNTIMES: dict[str, Runtime] = {r.name: r for r in (
     Runtime("tflite_torch", "LiteRT fp32 (from torch, litert-torch)", "torch", "tflite_torch", tflite),
     Runtime("onnx_torch", "onnxruntime (torch ONNX)", "torch", "onnx_torch", onnxruntime),
     Runtime("onnx_keras", "onnxruntime (Keras ONNX, tf2onnx)", "keras", "onnx_keras", onnxruntime),
-)}
+)
 
 
-class UnknownRuntimeError(KeyError):
-    def __str__(self) -> str:
-        return str(self.args[0])
+class UnknownRuntimeError(UnknownNameError):
+    pass
+
+
+RUNTIMES: Registry[Runtime] = Registry("runtime", error=UnknownRuntimeError, items=((r.name, r) for r in _RUNTIMES))
 
 
 def get(name: str) -> Runtime:
-    try:
-        return RUNTIMES[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, RUNTIMES, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UnknownRuntimeError(f"unknown runtime {name!r}.{hint} Known runtimes: {', '.join(RUNTIMES)}") from None
+    return RUNTIMES[name]
 
 
 def configure_threads(threads: int) -> dict[str, Any]:

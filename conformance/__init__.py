@@ -6,13 +6,9 @@ A library of small checks (``conformance.checks``) that pytest and the CLI
 
 from __future__ import annotations
 
-import os
+from twinzoo import environment
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from twinzoo.import_order import before_tensorflow  # noqa: E402
-
-before_tensorflow()
+environment.prepare()
 
 from twinzoo.catalogue import UnknownModelError, get, names as list_models, networks  # noqa: E402
 

@@ -33,6 +33,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from twinzoo import arguments, catalogue, files, workers
+from twinzoo.arguments import ArgumentError
+from twinzoo.registry import UnknownNameError
 
 console = Console(stderr=True)
 
@@ -94,29 +96,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-class UsageError(Exception):
-    """Bad arguments found before any work (an unusable output path, an unknown check): ``main``
-    prints the message and exits 2, as for argparse's own errors."""
-
-
 def _check_writable(path: Path) -> None:
     parent = path.expanduser().resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create the directory of {path}: {exc.strerror}") from None
+        raise ArgumentError(f"cannot create the directory of {path}: {exc.strerror}") from None
     if path.is_dir():
-        raise UsageError(f"output path {path} is a directory")
+        raise ArgumentError(f"output path {path} is a directory")
     if not os.access(parent, os.W_OK):
-        raise UsageError(f"output directory {parent} is not writable")
+        raise ArgumentError(f"output directory {parent} is not writable")
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """A report written atomically (``twinzoo.files``); a full disk is a UsageError (exit 2)."""
+    """A report written atomically (``twinzoo.files``); a full disk is a ArgumentError (exit 2)."""
     try:
         files.atomic_write(path, text)
     except files.WriteFailed as exc:
-        raise UsageError(str(exc)) from None
+        raise ArgumentError(str(exc)) from None
 
 
 def _fmt_int(n: Any) -> str:
@@ -245,10 +242,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     bad = set(checks) - set(CHECKS)
     if bad:
-        raise UsageError(f"unknown check(s) {sorted(bad)}; known: {', '.join(CHECKS)}")
+        raise ArgumentError(f"unknown check(s) {sorted(bad)}; known: {', '.join(CHECKS)}")
 
     if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+        raise ArgumentError("--jobs must be at least 1")
     by_name: dict[str, dict[str, Any]] = {}
     per_network: dict[str, float] = {}
     start = time.perf_counter()
@@ -319,11 +316,12 @@ def cmd_selftest(args: argparse.Namespace) -> int:
             table.add_row(m.name, m.network, m.twin, m.layer or "-", m.models)
         Console().print(table)
         return 0
-    known = {m.name for m in mutations.MUTATIONS}
-    unknown = [n for n in args.mutation or () if n not in known]
-    if unknown:
-        console.print(f"[red]error:[/] unknown mutation(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return 2
+    for n in args.mutation or ():
+        try:
+            mutations.by_name(n)
+        except UnknownNameError as exc:
+            console.print(f"[red]error:[/] {escape(str(exc))}")
+            return 2
     if args.seeds < 1 or args.jobs < 1:
         console.print("[red]error:[/] --seeds and --jobs must be at least 1")
         return 2
@@ -392,28 +390,23 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 def cmd_port(args: argparse.Namespace) -> int:
     """Exit 0: certified and written; 1: the certificate fails (only the certificate written);
     2: the file does not fit, or bad arguments (nothing written)."""
-    from export.cli import UsageError as SizeError
-    from export.cli import parse_size
     catalogue.get(args.model)
     arguments.seed(args.seed)
-    try:
-        size = parse_size(args.size)
-    except SizeError as exc:
-        raise UsageError(str(exc)) from None
+    size = arguments.size(args.size)
     if args.images is not None and args.images < 1:
-        raise UsageError("--images must be at least 1")
+        raise ArgumentError("--images must be at least 1")
     out = args.out.expanduser()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create the output directory {out}: {exc.strerror}") from None
+        raise ArgumentError(f"cannot create the output directory {out}: {exc.strerror}") from None
     if not os.access(out, os.W_OK):
-        raise UsageError(f"output directory {out} is not writable")
+        raise ArgumentError(f"output directory {out} is not writable")
     from conformance import port
     try:
         cert = port.port(args.model, args.source, out, args.format, args.ema, size, args.seed, args.images)
     except port.PortError as exc:
-        raise UsageError(str(exc)) from None
+        raise ArgumentError(str(exc)) from None
     t = cert["tensors"]
     mark = "[green]certified[/]" if cert["passed"] else "[red]NOT certified[/]"
     console.print(f"{mark} {cert['network']} from {cert['source']['path']} ({cert['source']['dialect']}): "
@@ -435,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "port":
             return cmd_port(args)
         return cmd_check(args)
-    except (catalogue.UnknownModelError, UsageError, arguments.ArgumentError) as exc:
+    except (catalogue.UnknownModelError, ArgumentError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
 

@@ -40,8 +40,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -876,31 +874,26 @@ def write_port(net: Network, plan: Plan, cert: dict[str, Any], tmodel: Any, kmod
     port reads it. A failed write (a full disk) is a PortError and leaves nothing."""
     from conformance.lib import certificate, weights
     try:
-        stage = Path(tempfile.mkdtemp(dir=out, prefix=".port-"))
-    except OSError as exc:
-        raise PortError(f"cannot write in {out}: {files.why(exc)}") from None
-    try:
-        bindings = []
-        if cert["passed"]:
-            for framework, model_ in (("torch", tmodel), ("keras", kmodel)):
-                path = stage / certificate.weight_file(net.name, framework)
-                weights.save(model_, net.name, path, framework, plan.opts)
-                bindings.append(certificate.bind(path).as_dict())
-        cert["written"] = bindings
-        cert["certificates"] = [certificate.certificate_file(net.name), f"{net.name}.certificate.md"]
-        cert = certificate.seal(cert)
-        files.atomic_write(stage / cert["certificates"][0], certificate.dumps(cert))
-        files.atomic_write(stage / cert["certificates"][1], markdown(cert))
-        # the weight files first, the certificate that binds them last: a reader never finds a
-        # certificate naming files that are not in place yet
-        for f in sorted(stage.iterdir(), key=lambda f: f.name.endswith(".json")):
-            os.replace(f, out / f.name)
+        with files.staging(out, ".port-") as stage:
+            bindings = []
+            if cert["passed"]:
+                for framework, model_ in (("torch", tmodel), ("keras", kmodel)):
+                    path = stage / certificate.weight_file(net.name, framework)
+                    weights.save(model_, net.name, path, framework, plan.opts)
+                    bindings.append(certificate.bind(path).as_dict())
+            cert["written"] = bindings
+            cert["certificates"] = [certificate.certificate_file(net.name), f"{net.name}.certificate.md"]
+            cert = certificate.seal(cert)
+            files.atomic_write(stage / cert["certificates"][0], certificate.dumps(cert))
+            files.atomic_write(stage / cert["certificates"][1], markdown(cert))
+            # the weight files first, the certificate that binds them last: a reader never finds a
+            # certificate naming files that are not in place yet
+            for f in sorted(stage.iterdir(), key=lambda f: f.name.endswith(".json")):
+                os.replace(f, out / f.name)
     except (weights.WeightFileError, files.WriteFailed) as exc:
         raise PortError(str(exc)) from None
     except OSError as exc:
         raise PortError(f"cannot write the port into {out}: {files.why(exc)}") from None
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
     if cert["passed"]:
         try:
             certificate.open_port(out, net.name, keep=False)

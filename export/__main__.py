@@ -1,4 +1,4 @@
-# export.cli runs twinzoo.import_order.before_tensorflow() before anything imports TensorFlow.
+# export.cli runs twinzoo.environment.prepare() before anything imports TensorFlow.
 from export.cli import main
 
 raise SystemExit(main())

@@ -29,7 +29,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,7 @@ import numpy as np
 
 from export.common import sha256, tool_versions
 from twinzoo import seal as sealing
-from twinzoo.files import remove_stale, temporary_prefix
+from twinzoo.files import remove_stale, staging, temporary_prefix
 
 SCHEMA = "twinzoo-cache/2"
 ENV_VAR = "TWINZOO_CACHE"
@@ -75,7 +74,7 @@ def resolve_dir(requested: Path | None, disabled: bool) -> Path | None:
     no ``--cache``), created and proved writable before any work."""
     if disabled or (requested is None and os.environ.get(ENV_VAR) == "off"):
         return None
-    from export.common import UnusableDir, writable_dir
+    from twinzoo.files import UnusableDir, writable_dir
     origin = "--cache" if requested else f"cache directory (${ENV_VAR})" if os.environ.get(ENV_VAR) else "cache directory"
     try:
         return writable_dir(requested or default_dir(), origin, "; choose another with --cache DIR or run with --no-cache")
@@ -281,8 +280,7 @@ class ArtifactCache:
             self.drop(key)
         parent = self.root / key[:2]
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".tmp-{key[:12]}-"))
-        try:
+        with staging(parent, f".tmp-{key[:12]}-") as tmp:
             digests: dict[str, str] = {}
             for rel, src in (files or {}).items():
                 if not _safe_rel(rel):
@@ -306,20 +304,11 @@ class ArtifactCache:
             # record.json last, and the directory renamed into place only after it: an entry
             # that exists under its key is complete
             (tmp / RECORD).write_text(json.dumps(sealing.seal(meta, "seal"), indent=1) + "\n")
-            os.chmod(tmp, 0o777 & ~_umask())       # mkdtemp makes 0700
             try:
                 os.rename(tmp, self.entry(key))
             except OSError as exc:
                 if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                     raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def open_cache(path: Path | str | None) -> ArtifactCache | None:

@@ -14,17 +14,12 @@ fails but some route could not export (the manifest says why); 2 on bad argument
 
 from __future__ import annotations
 
-import os
+from twinzoo import environment
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from twinzoo.import_order import before_tensorflow  # noqa: E402
-
-before_tensorflow()
+environment.prepare()
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
-import re  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -36,14 +31,10 @@ from rich.table import Table  # noqa: E402
 
 from export import formats  # noqa: E402
 from export.pipeline import EXPORT_FAILED, FAIL, PASS  # noqa: E402
-from twinzoo import catalogue, files  # noqa: E402
+from twinzoo import arguments, catalogue, files  # noqa: E402
 from twinzoo.arguments import ArgumentError, seed, selection  # noqa: E402
 
 console = Console(stderr=True)
-
-
-class UsageError(ArgumentError):
-    pass
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,7 +71,7 @@ def check_cache_dir(args: argparse.Namespace) -> Path | None:
     try:
         return resolve_dir(args.cache, args.no_cache)
     except CacheUnusable as exc:
-        raise UsageError(str(exc)) from None
+        raise ArgumentError(str(exc)) from None
 
 
 def check_weights_dir(path: Path | None, networks: list[str]) -> Path | None:
@@ -91,34 +82,16 @@ def check_weights_dir(path: Path | None, networks: list[str]) -> Path | None:
         return None
     path = path.expanduser()
     if not path.is_dir():
-        raise UsageError(f"--weights {path}: not a directory (the --out of python -m conformance port)")
+        raise ArgumentError(f"--weights {path}: not a directory (the --out of python -m conformance port)")
     if not list(path.glob("*.certificate.json")):
-        raise UsageError(f"--weights {path}: no port certificate (<network>.certificate.json) in it")
+        raise ArgumentError(f"--weights {path}: no port certificate (<network>.certificate.json) in it")
     from conformance.lib.certificate import CertificateError
     from conformance.lib.ports import verify_ports
     try:
         verify_ports(path, networks)
     except CertificateError as exc:
-        raise UsageError(f"--weights: {exc}") from None
+        raise ArgumentError(f"--weights: {exc}") from None
     return path.resolve()
-
-
-def parse_size(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not m or int(m.group(1)) == 0 or int(m.group(2)) == 0:
-        raise UsageError(f"--size {text!r}: expected HxW with positive integers, e.g. 224x224")
-    return int(m.group(1)), int(m.group(2))
-
-
-def check_out_dir(out: Path) -> Path:
-    """Create ``out`` if needed and prove it writable by writing a file there."""
-    from export.common import UnusableDir, writable_dir
-    try:
-        return writable_dir(out, "--out")
-    except UnusableDir as exc:
-        raise UsageError(str(exc)) from None
 
 
 def resolve(args: argparse.Namespace) -> tuple[list[catalogue.Network], list[formats.Format], tuple[int, int] | None, Path]:
@@ -127,16 +100,16 @@ def resolve(args: argparse.Namespace) -> tuple[list[catalogue.Network], list[for
     try:
         nets = [catalogue.get(n) for n in models] if models else catalogue.networks()
     except catalogue.UnknownModelError as exc:
-        raise UsageError(str(exc)) from None
+        raise ArgumentError(str(exc)) from None
     try:
         fmts = [formats.get(f) for f in chosen] if chosen else list(formats.FORMATS.values())
     except formats.UnknownFormatError as exc:
-        raise UsageError(str(exc)) from None
-    size = parse_size(args.size)
+        raise ArgumentError(str(exc)) from None
+    size = arguments.size(args.size)
     seed(args.seed)
     args.model = models
     args.weights = check_weights_dir(args.weights, [n.name for n in nets])   # resolved once, before any work
-    out = check_out_dir(args.out)
+    out = arguments.out_dir(args.out)
     args.cache = check_cache_dir(args)
     return nets, fmts, size, out
 

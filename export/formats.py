@@ -6,7 +6,6 @@ runtime that verifies it, and the command a user runs on a device to benchmark i
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -14,6 +13,7 @@ from typing import Any, Callable
 from export import executorch as et
 from export import nnapi, onnx, tflite, torch_mobile
 from export.common import ExportContext, Outputs
+from twinzoo.registry import Registry, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -39,28 +39,19 @@ class Format:
         return f"{stem}.{self.name}{self.suffix}"
 
 
-FORMATS: dict[str, Format] = {}
+class UnknownFormatError(UnknownNameError):
+    pass
+
+
+FORMATS: Registry[Format] = Registry("format", error=UnknownFormatError)
 
 
 def register(fmt: Format) -> Format:
-    if fmt.name in FORMATS:
-        raise ValueError(f"format {fmt.name!r} registered twice")
-    FORMATS[fmt.name] = fmt
-    return fmt
-
-
-class UnknownFormatError(KeyError):
-    def __str__(self) -> str:
-        return str(self.args[0])
+    return FORMATS.add(fmt.name, fmt)
 
 
 def get(name: str) -> Format:
-    try:
-        return FORMATS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, FORMATS, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UnknownFormatError(f"unknown format {name!r}.{hint} Known formats: {', '.join(FORMATS)}") from None
+    return FORMATS[name]
 
 
 def names() -> list[str]:

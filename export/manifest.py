@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from export import formats, metrics, nnapi, onnx, torch_mobile
-from export.common import tool_versions, write_bytes_atomic
+from export.common import tool_versions
+from twinzoo.files import atomic_write
 from export.pipeline import EXPORT_FAILED, FAIL, NOT_VERIFIABLE, PASS, SKIPPED
 
 SCHEMA = "twinzoo-export/1"
@@ -92,5 +93,5 @@ def build(records: list[dict[str, Any]], *, seed: int, size: tuple[int, int] | N
 
 def write(out_dir: Path, manifest: dict[str, Any]) -> Path:
     path = out_dir / MANIFEST_NAME
-    write_bytes_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
+    atomic_write(path, json.dumps(manifest, indent=1) + "\n", mkdir=True)
     return path

@@ -17,9 +17,10 @@ from conformance.lib import inputs as cinputs
 from conformance.lib.twins import parity_inputs, prepare_twins
 from export import cache as cachemod
 from export import formats, metrics, nnapi, tflite
-from export.common import ExportContext, Outputs, Sample, as_outputs, atomic_path, sha256, version_of, write_bytes_atomic
+from export.common import ExportContext, Outputs, Sample, as_outputs, sha256, version_of
 from export.formats import Format
 from twinzoo.catalogue import Network
+from twinzoo.files import atomic_path, atomic_write
 from twinzoo.workers import MEMORY_GUARD, TIME_BUDGET
 
 # Representative dataset for full-int8 calibration: real images of the network's image set, after
@@ -185,7 +186,7 @@ def nnapi_report(path: Path, rel_to: Path) -> dict[str, Any]:
     report = nnapi.delegate_report(tflite.op_list(path))
     report_path = path.with_name(path.name + ".nnapi.json")
     import json
-    write_bytes_atomic(report_path, (json.dumps(report, indent=1) + "\n").encode())
+    atomic_write(report_path, json.dumps(report, indent=1) + "\n", mkdir=True)
     return {"report": str(report_path.relative_to(rel_to)), "summary": nnapi.summary(report),
             "whole_graph_from_api": report["whole_graph_from_api"], "blocking_ops": report["blocking_ops"],
             "accepted_ops_at_api": report["accepted_ops_at_api"], "ops": report["ops"],

@@ -8,14 +8,11 @@ name as its torch twin in ``torch_models/``, with the same block names in the sa
 from __future__ import annotations
 
 import importlib
-import os
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from twinzoo import environment
 
-from twinzoo.import_order import before_tensorflow  # noqa: E402
-
-before_tensorflow()
+environment.prepare()
 
 from twinzoo import catalogue  # noqa: E402
 from twinzoo.catalogue import UnknownModelError  # noqa: E402

@@ -5,6 +5,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # would hide what a test means to exercise (the determinism test's two runs, an export's verdict)
 os.environ["TWINZOO_CACHE"] = "off"
 
-from twinzoo.import_order import before_tensorflow  # noqa: E402
+from twinzoo.environment import before_tensorflow  # noqa: E402
 
 before_tensorflow()

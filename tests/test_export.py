@@ -17,7 +17,7 @@ for _mod in ("onnxruntime", "onnxscript", "tf2onnx", "ai_edge_litert"):
     pytest.importorskip(_mod, reason=f"{_mod} not installed: the export tests need the 'export' extra")
 
 from export import cli, formats, metrics, nnapi  # noqa: E402
-from export.common import atomic_path, sha256  # noqa: E402
+from twinzoo.files import atomic_path, sha256  # noqa: E402
 from export.formats import Format  # noqa: E402
 from export.pipeline import (EXPORT_FAILED, FAIL, NOT_VERIFIABLE, PASS, SKIPPED, export_network,  # noqa: E402
                              export_size, make_context, verify)

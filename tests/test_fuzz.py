@@ -322,7 +322,7 @@ def test_benchmark_reports_resumed(a_report, tmp_path_factory, data):
     request = json.loads((a_report / "benchmark.json").read_text())["settings"]["request"]
     try:
         kept, records = bench_cli.resume_from(d, request)
-    except bench_cli.UsageError as exc:
+    except bench_cli.ArgumentError as exc:
         assert which == "benchmark.json"            # a damaged manifest is re-exported, never an error
         _refused_naming(exc, path)
         return

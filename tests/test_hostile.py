@@ -262,7 +262,7 @@ def test_ctrl_c_while_saving_weights_leaves_nothing_and_keeps_the_old_file(tmp_p
 
 def test_full_disk_while_writing_a_report_leaves_nothing(tmp_path, monkeypatch):
     _disk_fills_after(monkeypatch, 4096, OSError(errno.ENOSPC, "No space left on device"))
-    with pytest.raises(cli.UsageError, match=r"cannot write .*report.json: no space left on the device"):
+    with pytest.raises(cli.ArgumentError, match=r"cannot write .*report.json: no space left on the device"):
         cli.write_atomic(tmp_path / "report.json", '{"a": 1}\n' * 1000)
     assert list(tmp_path.iterdir()) == []
 

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from torch_models.layers import Add, Affine, BatchNorm2dNoScale, Conv2dSame
+from torch_models.layers import Add, Affine, BatchNorm2dNoScale, Concat, Conv2dSame
 from twinzoo import tables
 
 # short local names for the twinzoo.tables entries used throughout
@@ -73,17 +73,6 @@ class SlimConv(nn.Sequential):
         else:
             raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
         super().__init__(OrderedDict(conv=conv, bn=BatchNorm2dNoScale(out_channels, BN_EPS), act=nn.ReLU(inplace=True)))
-
-
-class Concat(nn.Module):
-    """``tf.concat(axis=3)`` of the branches (Keras ``layers.Concatenate(axis=-1)``)."""
-
-    def __init__(self, dim: int = 1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
-        return torch.cat(xs, self.dim)
 
 
 class L2Normalize(nn.Module):

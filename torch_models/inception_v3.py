@@ -54,7 +54,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from torch_models.layers import BatchNorm2dNoScale, ConvBNAct
+from torch_models.layers import BatchNorm2dNoScale, Concat, ConvBNAct, SpatialSqueeze
 from twinzoo import tables
 
 # short local names for the twinzoo.tables entries used throughout
@@ -103,28 +103,6 @@ def pool(kind: str, kernel: tuple[int, int], stride: int, padding: str, style: S
         return nn.AvgPool2d(kernel, 1, padding=(kernel[0] // 2, kernel[1] // 2),
                             count_include_pad=style.avg_pool_counts_padding)
     raise ValueError(f"no torch twin for a TF {kind} pool {kernel}/{stride} {padding}")
-
-
-class Concat(nn.Module):
-    """``tf.concat(axis=3)`` of branch outputs (Keras ``layers.Concatenate(axis=-1)``)."""
-
-    def __init__(self, dim: int = 1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
-        return torch.cat(xs, self.dim)
-
-
-class SpatialSqueeze(nn.Module):
-    """slim's ``tf.squeeze(net, [1, 2], name='SpatialSqueeze')``: (N, C, 1, 1) -> (N, C). Like
-    the TF op it refuses a map that is not 1x1 (Keras twin: ``Reshape((C,))``)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[2] != 1 or x.shape[3] != 1:
-            raise ValueError("SpatialSqueeze: the pooled map is not 1x1 (input size outside the "
-                             "range the graph's fixed pooling windows allow)")
-        return x.flatten(1)
 
 
 def op_module(in_channels: int, op: Op, style: Style) -> tuple[nn.Module, int]:

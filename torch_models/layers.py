@@ -182,6 +182,28 @@ class Add(nn.Module):
         return x + y
 
 
+class Concat(nn.Module):
+    """``tf.concat(axis=3)`` of branch outputs (Keras ``layers.Concatenate(axis=-1)``)."""
+
+    def __init__(self, dim: int = 1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(xs, self.dim)
+
+
+class SpatialSqueeze(nn.Module):
+    """slim's ``tf.squeeze(net, [1, 2], name='SpatialSqueeze')``: (N, C, 1, 1) -> (N, C). Like
+    the TF op it refuses a map that is not 1x1 (Keras twin: ``Reshape((C,))``)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[2] != 1 or x.shape[3] != 1:
+            raise ValueError("SpatialSqueeze: the pooled map is not 1x1 (input size outside the "
+                             "range the graph's fixed pooling windows allow)")
+        return x.flatten(1)
+
+
 class BatchNorm2dNoScale(nn.BatchNorm2d):
     """Batch norm with a learned shift only, as TF-slim's ``batch_norm(scale=False)`` and Keras'
     ``BatchNormalization(scale=False)`` (Inception-v3, FaceNet): gamma is a fixed 1, kept as a

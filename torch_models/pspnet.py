@@ -36,8 +36,7 @@ import torch
 from torch import nn
 
 from torch_models.icnet import Bottleneck, ConvUnit, ResizeLike
-from torch_models.inception_v3 import Concat
-from torch_models.layers import MaxPool2dSame
+from torch_models.layers import Concat, MaxPool2dSame
 from twinzoo import tables
 
 BN_EPS = tables.PSPNET_BN_EPS

@@ -41,8 +41,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from torch_models.inception_v3 import SpatialSqueeze
-from torch_models.layers import Add, ConvBNAct, MaxPool2dSame
+from torch_models.layers import Add, ConvBNAct, MaxPool2dSame, SpatialSqueeze
 from twinzoo import tables
 
 BN_EPS = 1.001e-5     # resnet_v2_*.meta FusedBatchNorm epsilon (slim 1e-5, clamped to cuDNN's 1.001e-5)

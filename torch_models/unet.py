@@ -27,8 +27,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from torch_models.inception_v3 import Concat
-from torch_models.layers import Affine, Conv2dSame, activation
+from torch_models.layers import Affine, Concat, Conv2dSame, activation
 from twinzoo import tables
 
 

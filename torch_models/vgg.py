@@ -26,8 +26,7 @@ from collections import OrderedDict
 
 from torch import nn
 
-from torch_models.inception_v3 import SpatialSqueeze
-from torch_models.layers import ConvAct, WholeMapConv2d
+from torch_models.layers import ConvAct, SpatialSqueeze, WholeMapConv2d
 from twinzoo import tables
 
 

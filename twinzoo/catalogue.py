@@ -19,12 +19,12 @@ torch's redundant second LSTM bias (counted by no convention).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from twinzoo import tables
+from twinzoo.registry import Registry, UnknownNameError
 
 # Which parameter roles each named convention counts.
 PARAM_CONVENTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
@@ -232,32 +232,19 @@ class Network:
         return opts
 
 
-_REGISTRY: dict[str, Network] = {}
+class UnknownModelError(UnknownNameError):
+    """An unknown network name; the message lists the known ones."""
+
+
+_REGISTRY: Registry[Network] = Registry("model", error=UnknownModelError)
 
 
 def register(net: Network) -> Network:
-    if net.name in _REGISTRY:
-        raise ValueError(f"network {net.name!r} registered twice")
-    _REGISTRY[net.name] = net
-    return net
-
-
-class UnknownModelError(KeyError):
-    """An unknown network name; the message lists the known ones."""
-
-    def __str__(self) -> str:  # KeyError would repr() the message
-        return str(self.args[0])
+    return _REGISTRY.add(net.name, net)
 
 
 def get(name: str) -> Network:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, _REGISTRY, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UnknownModelError(
-            f"unknown model {name!r}.{hint} Known models: {', '.join(names())}"
-        ) from None
+    return _REGISTRY[name]
 
 
 def names(task: str | None = None) -> list[str]:
@@ -265,7 +252,7 @@ def names(task: str | None = None) -> list[str]:
 
 
 def networks() -> list[Network]:
-    return list(_REGISTRY.values())
+    return _REGISTRY.values()
 
 
 # ======================================================================================

@@ -26,7 +26,7 @@ def configure_threads(threads: int) -> None:
     """Both frameworks' global thread pools (intra-op ``threads``, inter-op 1); must run before
     TensorFlow executes anything. Already-initialised pools (a second call in one process) keep
     what they have: callers that report threads read them back."""
-    from twinzoo.import_order import before_tensorflow
+    from twinzoo.environment import before_tensorflow
     before_tensorflow()
     import tensorflow as tf
     import torch
@@ -46,7 +46,8 @@ def configure_threads(threads: int) -> None:
 def init_worker(threads: int) -> None:
     """Every worker's start: libgomp's threads sleep when idle (they would spin on the other
     worker's core otherwise), the frameworks loaded in the safe order, ``threads`` threads each."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from twinzoo.environment import prepare
+    prepare(omp_passive=True)
     configure_threads(threads)
 
 

@@ -36,6 +36,7 @@ import torch_models
 from conformance.lib import transfer
 from conformance.lib.graphs import reorder_gates, shift_forget_bias
 from twinzoo import tables
+from twinzoo.registry import Registry
 
 
 # ------------------------------------------------------------------------------------------
@@ -190,10 +191,8 @@ def mutation(name: str, network: str, twin: str, layer: str | None, description:
 
 
 def by_name(name: str) -> Mutation:
-    for m in MUTATIONS:
-        if m.name == name:
-            return m
-    raise KeyError(f"unknown mutation {name!r}; known: {', '.join(m.name for m in MUTATIONS)}")
+    """The mutation called ``name`` (an ``UnknownNameError`` offering close names otherwise)."""
+    return Registry("mutation", items=((m.name, m) for m in MUTATIONS))[name]
 
 
 EVAL_ONLY = "compares inference (eval-mode) outputs only"
