@@ -72,3 +72,34 @@ def test_torch_twins_are_scriptable(name):
 def test_unknown_option_is_named(builder):
     with pytest.raises(TypeError, match=r"srcnn: unknown option\(s\) 'width'; options: channels"):
         builder("srcnn", width=2)
+
+
+def test_each_spec_module_registers_its_own_family():
+    """A family's spec lives beside its twins: ``twinzoo/zoo/<family>.py`` registers exactly the
+    networks whose ``family`` (the twins' file name) it is, and both twins have that file."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    families = catalogue.families()
+    for module, fam in families.items():
+        assert fam.networks, f"twinzoo/zoo/{module}.py registers no network"
+        assert {n.family for n in fam.networks} == {module}, module
+        for twins in ("torch_models", "keras_models"):
+            assert (root / twins / f"{module}.py").is_file(), f"{twins}/{module}.py missing"
+    assert [n.name for fam in families.values() for n in fam.networks] == catalogue.names()
+
+
+def test_the_catalogue_loads_no_framework():
+    """Listing the zoo (and every CLI's argument checks) must not wait for torch or TensorFlow."""
+    import subprocess
+    import sys
+    code = ("import sys; from twinzoo import catalogue; catalogue.names(); "
+            "print([m for m in ('torch', 'tensorflow', 'keras', 'numpy') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_family_orders_are_unique(monkeypatch):
+    from twinzoo.zoo import srcnn, vdsr
+    monkeypatch.setattr(vdsr.FAMILY, "order", srcnn.FAMILY.order)
+    with pytest.raises(ValueError, match="share FAMILY.order"):
+        catalogue.families()

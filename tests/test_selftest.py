@@ -190,8 +190,8 @@ def test_cli_selftest_subset_reports_and_writes(tmp_path):
 
 @pytest.mark.parametrize("name, flagged, layer", [
     # the smallest of Pixel-RNN's planted bugs (2.3e-5 abs): caught only because the network's
-    # tolerance was placed on its measured floor (catalogue.PIXEL_RNN_TOLERANCE); the train
-    # check's output line, the looser of that and catalogue.TRAIN_OUTPUT_TOLERANCE, is above it
+    # tolerance was placed on its measured floor (twinzoo.zoo.pixel_rnn.PIXEL_RNN_TOLERANCE); the train
+    # check's output line, the looser of that and twinzoo.network.TRAIN_OUTPUT_TOLERANCE, is above it
     ("pixel_rnn_unskew_off_by_one", {"parity"}, "LSTM0.output_state_fw.unskew"),
     # the shapes still fit: only the numbers show the recurrence ran over the batch axis (no BN:
     # the training-mode outputs are the inference outputs, so the train check sees it too)

@@ -1,0 +1,32 @@
+"""lstm_sentiment."""
+
+from __future__ import annotations
+
+from twinzoo import tables
+from twinzoo.network import AIB_DESKTOP, Family, Figure, Network
+
+FAMILY = Family(order=180)
+register = FAMILY.register
+
+
+register(Network(
+    name="lstm_sentiment", family="lstm_sentiment", builder="lstm_sentiment", task="nlp",
+    input_size=(tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES), layout="sequence",
+    input_size_source=AIB_DESKTOP + " (test 18: LSTM-Sentiment on [1024, 300]; lstm.meta placeholder [None, 1024, 300])",
+    # 1024 steps, as the graph runs: float32 rounding carried through the whole recurrence is what
+    # the parity line must hold; 32 steps beside them for a short sequence
+    parity_sizes=((tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES), (32, tables.LSTM_SENTIMENT_FEATURES)),
+    second_size=(32, tables.LSTM_SENTIMENT_FEATURES),
+    # word vectors (the package ships none: AI Benchmark feeds random [1024, 300] batches); GloVe's
+    # 300-d vectors lie mostly within [-1, 1]
+    input_range=(-1.0, 1.0), image_set=None,
+    figures=(
+        Figure("params", 5_429_250, AIB_DESKTOP + " (lstm.meta: rnn/basic_lstm_cell/kernel [1324, 4096] + bias "
+               "[4096], Variable [1024, 2] + Variable_1 [2])", "W+b", 0.0),
+        Figure("macs", 5_553_260_544, AIB_DESKTOP + ": lstm.meta's own MatMul shapes, the cell's [1, 1324] x "
+               "[1324, 4096] once per step x 1024 steps + the FC's 1024 x 2 (conformance.lib.graphs.graph_macs)",
+               "conv+fc", 0.0, (tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES)),
+    ),
+    description="LSTM-Sentiment as AI Benchmark's lstm.meta: one LSTM(1024) over 1024 steps of 300-d vectors, "
+                "FC on the last step (2 classes)",
+))

@@ -1,0 +1,44 @@
+"""MobileNet v2 (AI Benchmark graph: TF-slim layout, 1001 classes, 224x224)."""
+
+from __future__ import annotations
+
+from twinzoo.network import (AIB_DESKTOP, SECOND_CLASSIFIER, SLIM_MOBILENET_V2_README, Family, Figure, Network,
+                             rounding_tol)
+
+FAMILY = Family(order=20)
+register = FAMILY.register
+
+PAPER_MOBILENET_V2 = "Sandler et al. 2018, MobileNetV2 (arXiv:1801.04381), Table 4"
+_SLIM_V2_MACS = {224: 300, 192: 221, 160: 154, 128: 99, 96: 56}
+register(Network(
+    name="mobilenet_v2", family="mobilenet_v2", builder="mobilenet_v2", task="classification",
+    input_size=(224, 224), input_size_source=AIB_DESKTOP + " (MobileNet-V2 at 224; mobilenet_v2.meta placeholder 224x224)",
+    parity_sizes=((224, 224),), input_range=(-1.0, 1.0),
+    second_size=SECOND_CLASSIFIER,
+    opts={"alpha": 1.0, "num_classes": 1001},
+    figures=(
+        Figure("macs", 300e6, PAPER_MOBILENET_V2, "conv+fc", 0.01, (224, 224)),
+        Figure("params", 3.4e6, PAPER_MOBILENET_V2, "W+b", 0.03,
+               note="the paper prints 3.4M; W+b is 3.47M, so held at 3%"),
+        *(Figure("macs", m * 1e6, SLIM_MOBILENET_V2_README, "conv+fc", 0.01, (r, r))
+          for r, m in _SLIM_V2_MACS.items()),
+        Figure("params", 3.47e6, SLIM_MOBILENET_V2_README, "W+b", rounding_tol(3.47e6, 0.01e6),
+               note="slim's 3.47M = kernels + biases at 1001 classes (3,472,041)"),
+        Figure("params", 3_504_872, "torchvision.models.mobilenet_v2 (1000 classes, numel of parameters)",
+               "trainable", 0.0, opts={"num_classes": 1000}),
+        Figure("params", 3_538_984, "keras.applications.MobileNetV2 count_params() (1000 classes)",
+               "trainable+stats", 0.0, opts={"num_classes": 1000}),
+        Figure("params", 3_540_265, AIB_DESKTOP + " (mobilenet_v2.meta, all model variables)",
+               "trainable+stats", 0.0),
+    ),
+    description="MobileNet v2 1.0/224 as in AI Benchmark's mobilenet_v2.meta (TF-slim, 1001 classes)",
+))
+for _a, _m in ((1.4, 582e6), (0.75, 209e6), (0.5, 97e6), (0.35, 59e6)):
+    register(Network(
+        name=f"mobilenet_v2_{_a}_224", family="mobilenet_v2", builder="mobilenet_v2", task="classification",
+        input_size=(224, 224), input_size_source="slim checkpoint resolution", parity_sizes=((224, 224),),
+        second_size=SECOND_CLASSIFIER,
+        input_range=(-1.0, 1.0), opts={"alpha": _a, "num_classes": 1001},
+        figures=(Figure("macs", _m, SLIM_MOBILENET_V2_README, "conv+fc", 0.01, (224, 224)),),
+        description=f"MobileNet v2 width {_a} (slim width multiplier)",
+    ))

@@ -1,0 +1,24 @@
+"""SRCNN 9-5-5 on RGB (AI Benchmark srcnn.meta)."""
+
+from __future__ import annotations
+
+from twinzoo.network import AIB_2018, AIB_DESKTOP, Family, Figure, Network
+
+FAMILY = Family(order=30)
+register = FAMILY.register
+
+
+register(Network(
+    name="srcnn", family="srcnn", builder="srcnn", task="enhancement",
+    input_size=(300, 300), input_size_source=AIB_2018 + " (test 4: SRCNN 9-5-5, 300x300)",
+    parity_sizes=((64, 64),), image_set="enhancement",
+    second_size=(61, 67),
+    figures=(
+        Figure("params", 69_249, AIB_DESKTOP + " (srcnn.meta: w1..w3, b1, b2 and a 1-element b3)",
+               "trainable", 0.0),
+        Figure("params", 69e3, AIB_2018 + " (model table '69K', unverified)", "trainable", 0.01),
+        Figure("macs", 6.224e9, "computed: 69,152 weights x 300^2 output pixels ('same' padding); "
+               "no published MAC figure", "conv+fc", 0.001, (300, 300)),
+    ),
+    description="SRCNN 9-5-5 on RGB, 'same' padding, tanh*0.58+0.5 output, one shared last bias",
+))
