@@ -48,6 +48,7 @@ import numpy as np
 
 from conformance.lib import dtypes
 from conformance.lib.ports import PortError
+from twinzoo.graphs import Dialect
 from twinzoo.files import sha256
 from twinzoo import catalogue, files
 from twinzoo.catalogue import Network
@@ -370,16 +371,6 @@ class Plan:
     filled: list[dict[str, Any]] = field(default_factory=list)      # target, value, reason
 
 
-@dataclass(frozen=True)
-class Dialect:
-    """A TF checkpoint naming dialect: ``rules`` as ``conformance.lib.graphs``'s (name regex ->
-    our Keras layer and weight), the variables it stores that are not the network's (``ignore``:
-    regex, reason), and weights it does not store because they are constant (``fill``: Keras
-    weight leaf -> value, reason)."""
-    name: str
-    rules: tuple
-    ignore: tuple[tuple[str, str], ...] = ()
-    fill: tuple[tuple[str, float, str], ...] = ()
 
 
 # variables of any TF training checkpoint that are not the network's
@@ -390,41 +381,28 @@ TRAINING_STATE = (
 )
 
 
-def _tf_dialects() -> dict[str, Dialect]:
-    """By network, then by family: AI Benchmark's graphs' dialects (TF-slim's own scopes for the
-    slim networks, so slim's released checkpoints read the same), and the released checkpoints of
-    networks the package has no graph of (MobileNet v1: slim; Inception-ResNet-v1: FaceNet).
-    Sources of the released names and extras: tensorflow/models research/slim/nets/*.py and
-    research/mobilenet/tf1_loader (which filters EMA shadows, RMSProp slots and global_step the
-    same way), davidsandberg/facenet src/models/inception_resnet_v1.py and train_softmax.py (saves
-    tf.trainable_variables(), BN statistics included, plus the identity classifier ``Logits``)."""
-    from conformance.lib import graphs as ref
-    out = {name: Dialect(f"{spec.meta} / its authors' scopes", spec.rules) for name, spec in ref.GRAPHS.items()}
-    out["vgg_16"] = Dialect(out["vgg_16"].name, out["vgg_16"].rules, (
-        (r"vgg_16/mean_rgb", "the training images' mean colour, a constant of slim's input pipeline, not a layer "
-                             "(AI Benchmark's graph has none)"),))
-    out["mobilenet_v1"] = Dialect("TF-slim MobilenetV1 (research/slim/nets/mobilenet_v1.py)",
-                                  ref._slim_rules("MobilenetV1", {"Logits/Conv2d_1c_1x1": "logits"}, prefix="body."))
-    out["mobilenet_v2"] = Dialect("TF-slim MobilenetV2 (as mobilenet_v2.meta)", ref.GRAPHS["mobilenet_v2"].rules)
-    block = r"(?P<path>Repeat(?:_\d)?/block\d+_\d+|Block8)"
-    out["inception_resnet_v1"] = Dialect(
-        "FaceNet InceptionResnetV1 (davidsandberg/facenet src/models/inception_resnet_v1.py)", (
-            (rf"InceptionResnetV1/{block}/Conv2d_1x1/(?P<leaf>weights|biases)",
-             lambda m: (f"{m['path'].replace('/', '.')}.Conv2d_1x1", ref._LEAF[m["leaf"]])),
-            (r"InceptionResnetV1/Bottleneck/weights", lambda m: ("Bottleneck.fc", "kernel")),
-            *ref._slim_rules("InceptionResnetV1", {})),
-        ((r"Logits/(weights|biases)", "the training run's identity classifier (softmax over its training "
-                                      "identities), not part of the embedding network"),
-         (r"centers", "the center loss's class centres, a training-only state")))
-    return out
+def _dialect_of(net: Network) -> Dialect | None:
+    """``net``'s own TF checkpoint dialect: its spec's ``checkpoint`` (released checkpoints whose
+    names the graph does not give: MobileNet v1's slim ones, FaceNet's Inception-ResNet-v1, slim's
+    VGG-16 with its extra ``mean_rgb``), else its AI Benchmark graph's (TF-slim's own scopes for
+    the slim networks, so slim's released checkpoints read the same)."""
+    if net.checkpoint is not None:
+        return net.checkpoint
+    if net.graph is not None:
+        return Dialect(f"{net.graph.meta} / its authors' scopes", net.graph.rules)
+    return None
 
 
 def tf_dialect(net: Network) -> Dialect:
-    dialects = _tf_dialects()
-    d = dialects.get(net.name) or dialects.get(net.family)
+    """The naming of a TF checkpoint of ``net``: its own dialect, else its family's (the network
+    named as the family: a width or resolution variant reads the base network's names)."""
+    d = _dialect_of(net)
+    if d is None and net.family in catalogue.names():
+        d = _dialect_of(catalogue.get(net.family))
     if d is None:
+        with_one = sorted(n.name for n in catalogue.networks() if _dialect_of(n) is not None)
         raise PortError(f"no TF checkpoint dialect for {net.name}: the networks with one are "
-                        f"{', '.join(sorted(dialects))} (and their variants)")
+                        f"{', '.join(with_one)} (and their variants)")
     return d
 
 

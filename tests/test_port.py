@@ -14,6 +14,7 @@ import pytest
 
 from conformance import cli, port
 from conformance.lib import graphs as ref
+from twinzoo.graphs import Dialect
 from twinzoo import catalogue
 
 
@@ -121,7 +122,8 @@ def test_a_rule_that_swaps_two_tensors_is_caught_by_the_graph_not_by_parity(tmp_
     def swapped(m):
         layer, weight = norm_rule[1](m)
         return layer, {"beta": "gamma", "gamma": "beta"}[weight]
-    monkeypatch.setitem(ref.GRAPHS, "dped", ref.GraphSpec(**{**spec.__dict__, "rules": (conv_rule, (norm_rule[0], swapped))}))
+    wrong = Dialect("dped.meta with the norms' scale and shift read the other way", (conv_rule, (norm_rule[0], swapped)))
+    monkeypatch.setattr(port, "tf_dialect", lambda net: wrong)
     out = tmp_path / "out"
     assert run_port("--model", "dped", "--from", str(ckpt), "--out", str(out)) == 1
     cert = _cert(out)

@@ -8,6 +8,8 @@ from twinzoo import catalogue
 from conformance.selftest import mutations
 from conformance.checks import reference as check
 from conformance.lib import graphs as reference
+from twinzoo.graphs import tf1_lstm_rules
+from twinzoo.zoo import dped
 
 
 @pytest.mark.sweep
@@ -93,7 +95,7 @@ def test_swapped_instance_norm_variables_are_caught(monkeypatch):
     conv_rule, norm_rule = spec.rules
 
     def swapped(m):
-        layer, weight = reference._dped_norm(m)
+        layer, weight = dped._dped_norm(m)
         return layer, {"beta": "gamma", "gamma": "beta"}[weight]
     monkeypatch.setitem(reference.GRAPHS, "dped",
                         dataclasses.replace(spec, rules=(conv_rule, (norm_rule[0], swapped))))
@@ -141,7 +143,7 @@ def test_tf1_lstm_rule_reorders_gates_and_folds_the_forget_bias():
     LSTM (i, f, c, o; the forget bias stored): each gate block lands where Keras reads it, and the
     way back gives the graph's arrays again."""
     import numpy as np
-    kernel_rule, bias_rule = reference.tf1_lstm_rules("rnn/basic_lstm_cell", "rnn")
+    kernel_rule, bias_rule = tf1_lstm_rules("rnn/basic_lstm_cell", "rnn")
     units, features = 3, 2
     kernel = np.arange((features + units) * 4 * units, dtype=np.float32).reshape(features + units, 4 * units)
     bias = np.repeat(np.arange(4, dtype=np.float32), units)                 # block k holds k: i=0, j=1, f=2, o=3

@@ -20,9 +20,12 @@ torch's redundant second LSTM bias (counted by no convention).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
+
+from twinzoo.graphs import Dialect, GraphSpec
 
 
 # Which parameter roles each named convention counts.
@@ -156,6 +159,29 @@ SECOND_INCEPTION = (317, 331)            # Mixed_6e/6h/Repeat_1 18x19 (aux heads
 
 
 @dataclass(frozen=True)
+class KerasWitness:
+    """A keras.applications network that is this one: its constructor, the size it runs at, our
+    builder options that make our twin its equal, and its own keyword arguments."""
+
+    app: str                         # keras.applications constructor
+    size: tuple[int, int]
+    opts: dict[str, Any] = field(default_factory=dict)       # our builder options to match theirs
+    app_kwargs: dict[str, Any] = field(default_factory=dict)
+    model: str = ""                  # our network: filled in when its family registers it
+
+
+@dataclass(frozen=True)
+class TorchvisionWitness:
+    """A torchvision model that is this one (see ``KerasWitness``)."""
+
+    ctor: str
+    size: tuple[int, int]
+    opts: dict[str, Any] = field(default_factory=dict)
+    ctor_kwargs: dict[str, Any] = field(default_factory=dict)
+    model: str = ""
+
+
+@dataclass(frozen=True)
 class Network:
     name: str
     family: str                    # module in torch_models/ and keras_models/ (same file name)
@@ -182,6 +208,15 @@ class Network:
     layout: str = "image"
     # the numeric checks' second size (see SECOND_CLASSIFIER above); None for a fixed-size network
     second_size: tuple[int, int] | None = None
+    # AI Benchmark's graph of this network and how its variables map onto our layers (the
+    # reference check; also the TF checkpoint dialect a port reads unless ``checkpoint`` says more)
+    graph: GraphSpec | None = None
+    # the naming of released TF checkpoints, where it is not the graph's (or there is no graph)
+    checkpoint: Dialect | None = None
+    # independent definitions with the same numbers: keras.applications, torchvision (the witness
+    # check; Keras .h5 and torch state-dict ports read their names)
+    keras_witness: KerasWitness | None = None
+    torchvision_witness: TorchvisionWitness | None = None
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -310,5 +345,12 @@ class Family:
     networks: list[Network] = field(default_factory=list)
 
     def register(self, net: Network) -> Network:
+        """Add ``net``; its graph and witnesses learn its name."""
+        named = {f: dataclasses.replace(getattr(net, f), model=net.name)
+                 for f in ("graph", "keras_witness", "torchvision_witness") if getattr(net, f) is not None}
+        for f in named:
+            if getattr(net, f).model not in ("", net.name):
+                raise ValueError(f"{net.name}: its {f} is {getattr(net, f).model!r}'s")
+        net = dataclasses.replace(net, **named) if named else net
         self.networks.append(net)
         return net

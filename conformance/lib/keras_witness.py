@@ -15,8 +15,6 @@ through the witness -> ours path under test, and the three models run the same i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -24,27 +22,11 @@ import keras
 from keras import layers as kl
 
 from twinzoo import catalogue
+from twinzoo.network import KerasWitness
 
-
-@dataclass(frozen=True)
-class KerasWitness:
-    model: str                       # our catalogue network
-    app: str                         # keras.applications constructor
-    size: tuple[int, int]
-    opts: dict[str, Any] = field(default_factory=dict)       # our builder options to match theirs
-    app_kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-KERAS_WITNESSES: dict[str, KerasWitness] = {w.model: w for w in (
-    KerasWitness("mobilenet_v1", "MobileNet", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
-    KerasWitness("mobilenet_v2", "MobileNetV2", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
-    KerasWitness("inception_v3_keras", "InceptionV3", (299, 299)),
-    KerasWitness("vgg_16", "VGG16", (224, 224)),
-    KerasWitness("inception_resnet_v2", "InceptionResNetV2", (299, 299), {"num_classes": 1000, "aux_logits": False}),
-    # keras.applications' pool1 is ZeroPadding2D(1) + a 'valid' max pool (the graph's: 'SAME')
-    KerasWitness("resnet_v2_50", "ResNet50V2", (224, 224), {"num_classes": 1000, "stem_pool_zero_pad": True}),
-    KerasWitness("resnet_v2_152", "ResNet152V2", (224, 224), {"num_classes": 1000, "stem_pool_zero_pad": True}),
-)}
+# every network's KerasWitness by name, in catalogue order (read at call time: tests replace entries)
+KERAS_WITNESSES: dict[str, KerasWitness] = {n.name: n.keras_witness for n in catalogue.networks()
+                                            if n.keras_witness is not None}
 
 
 class WitnessMismatch(ValueError):

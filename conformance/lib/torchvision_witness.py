@@ -14,36 +14,15 @@ options: BN eps 1e-5 (torch's default) and symmetric padding of strided convs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import torch
 from torch import nn
 
+from twinzoo import catalogue
+from twinzoo.network import TorchvisionWitness
 
-
-@dataclass(frozen=True)
-class TorchvisionWitness:
-    model: str
-    ctor: str
-    size: tuple[int, int]
-    opts: dict[str, Any] = field(default_factory=dict)
-    ctor_kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-TORCHVISION_WITNESSES: dict[str, TorchvisionWitness] = {w.model: w for w in (
-    TorchvisionWitness("mobilenet_v2", "mobilenet_v2", (224, 224),
-                       {"num_classes": 1000, "bn_eps": 1e-5, "padding": "symmetric"}),
-    # torchvision's Inception3: BN with gamma (eps 0.001 as slim's) and 3x3 'SAME' average pools
-    # that count the padding; no aux head, no input transform (it would rescale ImageNet-normalised
-    # input; our twin takes [-1, 1] as the graph does), and no truncated-normal init (randomised anyway).
-    TorchvisionWitness("inception_v3_keras", "inception_v3", (299, 299),
-                       {"num_classes": 1000, "bn_scale": True, "avg_pool_counts_padding": True},
-                       {"aux_logits": False, "transform_input": False, "init_weights": False}),
-    # torchvision's VGG16: symmetric padding 1 (= 'SAME' for its stride-1 3x3 convs), an adaptive
-    # 7x7 average pool (the identity at 224) and Linear layers over the (C, H, W)-flattened map
-    TorchvisionWitness("vgg_16", "vgg16", (224, 224), {"num_classes": 1000}),
-)}
+# every network's TorchvisionWitness by name, in catalogue order (read at call time: tests replace entries)
+TORCHVISION_WITNESSES: dict[str, TorchvisionWitness] = {n.name: n.torchvision_witness for n in catalogue.networks()
+                                                        if n.torchvision_witness is not None}
 
 
 def torchvision_or_reason():

@@ -34,7 +34,7 @@ import tensorflow as tf
 import keras_models
 import torch_models
 from conformance.lib import transfer
-from conformance.lib.graphs import reorder_gates, shift_forget_bias
+from twinzoo.graphs import reorder_gates, shift_forget_bias
 from twinzoo import tables
 from twinzoo.registry import Registry
 

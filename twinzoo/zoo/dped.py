@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+import re
+
+from twinzoo.graphs import GraphSpec
 from twinzoo.network import AIB_2018, AIB_DESKTOP, Family, Figure, Network, Tolerance
 
 FAMILY = Family(order=50)
 register = FAMILY.register
+
+
+def _dped_conv(m: re.Match) -> tuple[str, str]:
+    """W1/b1 head, W2..W9 two per residual block, W10/W11 the plain convs, W12 the tail."""
+    i = int(m["i"])
+    weight = "kernel" if m["kind"] == "W" else "bias"
+    if i == 1:
+        return "head.conv", weight
+    if 2 <= i <= 9:
+        return f"blocks.{(i - 2) // 2}.conv{(i - 2) % 2 + 1}", weight
+    if i in (10, 11):
+        return f"convs.{i - 10}.conv", weight
+    if i == 12:
+        return "tail.conv", weight
+    raise KeyError(f"no DPED conv W{i}")
+
+
+def _dped_norm(m: re.Match) -> tuple[str, str]:
+    """``Variable_k``: DPED's _instance_norm creates (shift, scale) per norm, in block order."""
+    k = int(m["k"] or 0)
+    norm = k // 2
+    return f"blocks.{norm // 2}.norm{norm % 2 + 1}", "beta" if k % 2 == 0 else "gamma"
 
 
 register(Network(
@@ -25,6 +50,10 @@ register(Network(
                "conv+fc", 0.001, (128, 192)),
     ),
     description="DPED ResNet-12 generator with instance norm (eps 1e-3), tanh*0.58+0.5 output",
+    graph=GraphSpec("dped.meta",
+                    ((r"generator/(?P<kind>[Wb])(?P<i>\d+)", _dped_conv),
+                     (r"generator/Variable(?:_(?P<k>\d+))?", _dped_norm)),
+                    in_scale=255.0, out_scale=1 / 255.0),
 ))
 # Placed by the self-test (seeds 0-9, trained-like weights): its output is a 2-class softmax, so
 # its scale is at most 1 and the correct twins agree to <= 4.9e-6 abs (0.04 of the default line).

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import re
+
 from twinzoo import tables
+from twinzoo.graphs import GraphSpec, Rule, tf1_lstm_rules
 from twinzoo.network import AIB_DESKTOP, Family, Figure, Network
 
 FAMILY = Family(order=200)
 register = FAMILY.register
+
+
+def _gnmt_rules() -> tuple[Rule, ...]:
+    """tensorflow/nmt's GNMT scopes onto the twin's layers (docs/gnmt_graph.md, section 1): every
+    BasicLSTMCell by ``tf1_lstm_rules``, the rest kernels and embeddings as they are."""
+    enc, dec = "dynamic_seq2seq/encoder", "dynamic_seq2seq/decoder"
+    att = f"{dec}/multi_rnn_cell/cell_0_attention/attention"
+    cells = [*tf1_lstm_rules(f"{enc}/bidirectional_rnn/fw/basic_lstm_cell", "encoder_bi_fw"),
+             *tf1_lstm_rules(f"{enc}/bidirectional_rnn/bw/basic_lstm_cell", "encoder_bi_bw"),
+             *tf1_lstm_rules(f"{att}/basic_lstm_cell", "decoder_cells.0")]
+    for k in range(tables.GNMT_ENCODER_UNI_LAYERS):
+        cells += tf1_lstm_rules(f"{enc}/rnn/multi_rnn_cell/cell_{k}/basic_lstm_cell", f"encoder_uni.{k}")
+    for k in range(1, tables.GNMT_DECODER_LAYERS):
+        cells += tf1_lstm_rules(f"{dec}/multi_rnn_cell/cell_{k}/basic_lstm_cell", f"decoder_cells.{k}")
+    return (
+        *cells,
+        (r"embeddings/(?P<side>encoder|decoder)/embedding_(?P=side)", lambda m: (f"embedding_{m['side']}", "embeddings")),
+        (rf"{re.escape(att)}/bahdanau_attention/query_layer/kernel", lambda m: ("query_layer", "kernel")),
+        (rf"{re.escape(att)}/bahdanau_attention/(?P<w>attention_[vgb])", lambda m: ("attention", m["w"])),
+        (rf"{dec}/(?P<layer>memory_layer|output_projection)/kernel", lambda m: (m["layer"], "kernel")),
+    )
 
 # GNMT's MACs per translated sentence: the encoder's cells once per source token, the decoder's
 # cells, query layer, attention context (alignments [1, T] x memory [T, 1024]) and output
@@ -32,4 +56,13 @@ register(Network(
     description="GNMT as AI Benchmark's gnmt.meta (tensorflow/nmt, infer mode): bidirectional + 7 LSTM(1024) "
                 "encoder, 8-layer decoder with normalised Bahdanau attention (gnmt_v2), greedy decoding, "
                 "32,316-token vocabulary",
+    graph=GraphSpec("gnmt.meta", _gnmt_rules(), output="output:0",
+                    macs_input="ExpandDims:0", macs_input_dtype="int32",
+                    loop_steps=lambda shape, scope: (tables.gnmt_decoding_steps(shape[1]) if scope.startswith(
+                        "dynamic_seq2seq/decoder/") else shape[1]),
+                    dynamic_dim=lambda shape: shape[1],
+                    note="input:0 is a sentence (scalar string), output:0 its translation [steps, 1] (strings); the "
+                         "twins take the graph's ids (conformance.lib.text, the graph's own vocabulary file) and are "
+                         "compared on the ids and, replaying the graph's ids, on every step's logits; nmt's int32 global "
+                         "step (Variable) is not a weight"),
 ))

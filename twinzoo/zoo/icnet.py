@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from twinzoo import tables
+from twinzoo.graphs import LEAF, GraphSpec, Rule
 from twinzoo.network import AIB_2018, AIB_DESKTOP, ICNET_RANGE, Family, Figure, Network, Tolerance, rounding_tol
 
 FAMILY = Family(order=90)
 register = FAMILY.register
+
+
+def _icnet_rules() -> tuple[Rule, ...]:
+    """ICNet's Caffe-port scopes: a bottleneck's ``conv<i>_<j>_{1x1_reduce,3x3,1x1_increase,1x1_proj}``
+    is our ``conv<i>_<j>.{reduce,conv3x3,increase,proj}.conv``; every other scope ``<s>`` (stem,
+    branch and head convs, ``final``) is our ``<s>.conv``. BN is folded: weights and biases only."""
+    part = {"1x1_reduce": "reduce", "3x3": "conv3x3", "1x1_increase": "increase", "1x1_proj": "proj"}
+    return (
+        (r"conv(?P<i>[2-5]_\d)_(?P<part>1x1_reduce|3x3|1x1_increase|1x1_proj)/(?P<leaf>weights|biases)",
+         lambda m: (f"conv{m['i']}.{part[m['part']]}.conv", LEAF[m["leaf"]])),
+        (r"(?P<s>[^/]+)/(?P<leaf>weights|biases|kernel|bias)", lambda m: (f"{m['s']}.conv", LEAF[m["leaf"]])),
+    )
 
 ICNET_PROTOTXT = "hszhao/ICNet evaluation/prototxt/icnet_cityscapes*.prototxt"
 ICNET_MACS_NOTE = ("the graph's own Conv2D shapes summed (kernel x in-channels x output pixels) at "
@@ -53,6 +67,9 @@ register(Network(
                note="the twin follows the graph: 29.09e9 at that size, 2.4% below the Caffe net"),
     ),
     description="ICNet as AI Benchmark's icnet.meta: 19 Cityscapes classes, BN folded, cascade feature fusion",
+    graph=GraphSpec("icnet.meta", _icnet_rules(),
+                    in_shift=tables.ICNET_MEAN,                  # the graph subtracts the mean; the twin takes x - mean
+                    input_size=(1024, 1536), note="output:0 is final/Tanh (AI Benchmark's 19 -> 3 head)"),
 ))
 register(Network(
     name="icnet_train", family="icnet", builder="icnet", task="segmentation",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from twinzoo.graphs import LEAF, Dialect, slim_rules
 from twinzoo.network import AIB_2018, Family, Figure, Network, rounding_tol
 
 FAMILY = Family(order=80)
@@ -28,6 +29,15 @@ register(Network(
                "no published MAC figure", "conv+fc", 0.001, (512, 512)),
     ),
     description="FaceNet's Inception-ResNet-v1, 128-d L2-normalised embedding (AI Benchmark's face test)",
+    checkpoint=Dialect(
+        "FaceNet InceptionResnetV1 (davidsandberg/facenet src/models/inception_resnet_v1.py)", (
+            (r"InceptionResnetV1/(?P<path>Repeat(?:_\d)?/block\d+_\d+|Block8)/Conv2d_1x1/(?P<leaf>weights|biases)",
+             lambda m: (f"{m['path'].replace('/', '.')}.Conv2d_1x1", LEAF[m["leaf"]])),
+            (r"InceptionResnetV1/Bottleneck/weights", lambda m: ("Bottleneck.fc", "kernel")),
+            *slim_rules("InceptionResnetV1", {})),
+        ((r"Logits/(weights|biases)", "the training run's identity classifier (softmax over its training "
+                                      "identities), not part of the embedding network"),
+         (r"centers", "the center loss's class centres, a training-only state"))),
 ))
 register(Network(
     name="inception_resnet_v1_512", family="inception_resnet_v1", builder="inception_resnet_v1",

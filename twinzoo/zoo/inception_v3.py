@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from twinzoo.network import AIB_2018, AIB_DESKTOP, SECOND_INCEPTION, Family, Figure, Network, rounding_tol
+from twinzoo.graphs import GraphSpec, slim_rules
+from twinzoo.network import (AIB_2018, AIB_DESKTOP, SECOND_INCEPTION, Family, Figure, KerasWitness, Network,
+                             TorchvisionWitness, rounding_tol)
 
 FAMILY = Family(order=70)
 register = FAMILY.register
@@ -24,6 +26,12 @@ register(Network(
                "at 346x346, aux head included (conformance.lib.graphs.graph_macs)", "conv+fc", 0.0, (346, 346)),
     ),
     description="Inception-v3 as AI Benchmark's inception_v3.meta: TF-slim layout, aux head, 1001 classes",
+    graph=GraphSpec("inception_v3.meta", slim_rules("InceptionV3", {}),
+                    in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2, as mobilenet_v2
+                    output="InceptionV3/Logits/SpatialSqueeze:0", heads=("InceptionV3/AuxLogits/SpatialSqueeze:0",),
+                    input_size=(346, 346),
+                    note="output:0 is softmax(logits); the main logits and the aux head's logits (a sink of the graph "
+                         "that output:0 does not reach) are compared"),
 ))
 register(Network(
     name="inception_v3_keras", family="inception_v3", builder="inception_v3", task="classification",
@@ -36,4 +44,11 @@ register(Network(
                "conv+fc", 0.01, (299, 299)),
     ),
     description="Inception-v3 without the aux head, 1000 classes: keras.applications' layout",
+    keras_witness=KerasWitness("InceptionV3", (299, 299)),
+    # torchvision's Inception3: BN with gamma (eps 0.001 as slim's) and 3x3 'SAME' average pools
+    # that count the padding; no aux head, no input transform (it would rescale ImageNet-normalised
+    # input; our twin takes [-1, 1] as the graph does), and no truncated-normal init (randomised anyway).
+    torchvision_witness=TorchvisionWitness("inception_v3", (299, 299),
+                                           {"num_classes": 1000, "bn_scale": True, "avg_pool_counts_padding": True},
+                                           {"aux_logits": False, "transform_input": False, "init_weights": False}),
 ))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from twinzoo.graphs import GraphSpec, slim_fc_rules, slim_rules
 from twinzoo.network import AIB_DESKTOP, DEEP_TOLERANCE, SECOND_INCEPTION, Family, Figure, Network
 
 FAMILY = Family(order=120)
@@ -21,4 +22,11 @@ register(Network(
                "summed at 346x346, aux head included (conformance.lib.graphs.graph_macs)", "conv+fc", 0.0, (346, 346)),
     ),
     description="Inception-v4 as AI Benchmark's inception_v4.meta: TF-slim layout, aux head, 1001 classes",
+    graph=GraphSpec("inception_v4.meta",
+                    (*slim_fc_rules("InceptionV4", ("AuxLogits/Aux_logits", "Logits/Logits")),
+                     *slim_rules("InceptionV4", {})),
+                    in_scale=127.5, in_shift=127.5, output="InceptionV4/Logits/Logits/BiasAdd:0",
+                    heads=("InceptionV4/AuxLogits/Aux_logits/BiasAdd:0",), input_size=(346, 346),
+                    note="output:0 is softmax(logits); the main logits and the aux head's logits (a sink of the graph "
+                         "that output:0 does not reach) are compared"),
 ))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from twinzoo import tables
+from twinzoo.graphs import GraphSpec, tf1_lstm_rules
 from twinzoo.network import AIB_DESKTOP, Family, Figure, Network
 
 FAMILY = Family(order=180)
@@ -29,4 +30,13 @@ register(Network(
     ),
     description="LSTM-Sentiment as AI Benchmark's lstm.meta: one LSTM(1024) over 1024 steps of 300-d vectors, "
                 "FC on the last step (2 classes)",
+    graph=GraphSpec("lstm.meta",
+                    (*tf1_lstm_rules("rnn/basic_lstm_cell", "rnn"),
+                     (r"Variable(?P<b>_1)?", lambda m: ("fc", "bias" if m["b"] else "kernel"))),
+                    input_size=(tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES),   # its transpose fixes 1024
+                    # dynamic_rnn's zeros for copying finished sequences through: read only with a
+                    # sequence_length, which the graph does not pass
+                    dead_ends=r"rnn/zeros",
+                    note="output:0 is the FC on the last step's output (2 logits); Variable / Variable_1 are its "
+                         "kernel and bias (ai_benchmark/models.py W_fc, b_fc)"),
 ))

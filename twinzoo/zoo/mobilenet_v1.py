@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from twinzoo import tables
+from twinzoo.graphs import Dialect, slim_rules
 from twinzoo.network import (AIB_2018, PAPER_MOBILENET, SECOND_CLASSIFIER, SLIM_MOBILENET_V1_MD, Family, Figure,
-                             Network, rounding_tol)
+                             KerasWitness, Network, rounding_tol)
 
 FAMILY = Family(order=10)
 register = FAMILY.register
@@ -84,6 +85,9 @@ register(Network(
                opts={"num_classes": 1000}),
     ),
     description="MobileNet v1 1.0/224 as AI Benchmark's first test runs it (= mobilenet_v1_1.0_224)",
+    checkpoint=Dialect("TF-slim MobilenetV1 (research/slim/nets/mobilenet_v1.py)",
+                       slim_rules("MobilenetV1", {"Logits/Conv2d_1c_1x1": "logits"}, prefix="body.")),
+    keras_witness=KerasWitness("MobileNet", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
 ))
 
 register(Network(

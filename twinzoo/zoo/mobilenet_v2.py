@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from twinzoo.network import (AIB_DESKTOP, SECOND_CLASSIFIER, SLIM_MOBILENET_V2_README, Family, Figure, Network,
-                             rounding_tol)
+from twinzoo.graphs import Dialect, GraphSpec, slim_rules
+from twinzoo.network import (AIB_DESKTOP, SECOND_CLASSIFIER, SLIM_MOBILENET_V2_README, Family, Figure, KerasWitness,
+                             Network, TorchvisionWitness, rounding_tol)
 
 FAMILY = Family(order=20)
 register = FAMILY.register
@@ -32,6 +33,14 @@ register(Network(
                "trainable+stats", 0.0),
     ),
     description="MobileNet v2 1.0/224 as in AI Benchmark's mobilenet_v2.meta (TF-slim, 1001 classes)",
+    graph=GraphSpec("mobilenet_v2.meta",
+                    slim_rules("MobilenetV2", {"Logits/Conv2d_1c_1x1": "logits"}),
+                    in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2
+                    input_size=(224, 224), note="output:0 is MobilenetV2/Logits/output (logits)"),
+    checkpoint=Dialect("TF-slim MobilenetV2 (as mobilenet_v2.meta)", slim_rules("MobilenetV2", {"Logits/Conv2d_1c_1x1": "logits"})),
+    keras_witness=KerasWitness("MobileNetV2", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
+    torchvision_witness=TorchvisionWitness("mobilenet_v2", (224, 224),
+                                           {"num_classes": 1000, "bn_eps": 1e-5, "padding": "symmetric"}),
 ))
 for _a, _m in ((1.4, 582e6), (0.75, 209e6), (0.5, 97e6), (0.35, 59e6)):
     register(Network(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from twinzoo import tables
+from twinzoo.graphs import LEAF, GraphSpec
 from twinzoo.network import AIB_DESKTOP, Family, Figure, Network, Tolerance
 
 FAMILY = Family(order=190)
@@ -37,4 +38,15 @@ register(Network(
     ),
     description="Pixel-RNN as AI Benchmark's pixel_rnn.meta (carpedm20): masked 7x7 conv, 7 Diagonal BiLSTMs "
                 "(16 units), two masked 1x1 convs, sigmoid output",
+    graph=GraphSpec("pixel_rnn.meta",
+                    ((r"(?P<path>.+)/(?P<leaf>weights|biases)",     # the cell's scope (rnn/DiagonalBiLSTMCell) left out
+                      lambda m: (m["path"].replace("/rnn/DiagonalBiLSTMCell/", "/").replace("/", "."), LEAF[m["leaf"]])),),
+                    in_scale=255.0, out_scale=1 / 255.0,  # graph: x / 255 ... sigmoid * 255
+                    input_size=tables.PIXEL_RNN_SIZE,
+                    # each direction's skewed map split into its 127 columns, each squeezed, a list no op
+                    # reads (its dynamic_rnn takes the whole map), dynamic_rnn's copy-through zeros, and the
+                    # training loss (Mean of the sigmoid cross-entropy against the input, scope loss/)
+                    dead_ends=r"LSTM\d/output_state_(fw|bw)/(Squeeze(_\d+)?|rnn/zeros)|Mean",
+                    note="output:0 is sigmoid(conv2d_out_logits) * 255; the recurrent cell's s_to_s conv is our "
+                         "<direction>.s_to_s (DiagonalLSTMScan)"),
 ))

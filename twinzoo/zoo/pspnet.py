@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import re
+
+from twinzoo import tables
+from twinzoo.graphs import LEAF, GraphSpec, Rule
 from twinzoo.network import AIB_DESKTOP, DEEP_TOLERANCE, ICNET_RANGE, Family, Figure, Network
 
 FAMILY = Family(order=150)
 register = FAMILY.register
+
+
+def _pspnet_rules() -> tuple[Rule, ...]:
+    """pspnet.meta: ICNet's scope names with unmerged BN in ``<scope>_bn``: a bottleneck's
+    ``conv<i>_<j>_<part>[_bn]`` is our ``conv<i>_<j>.<part>.{conv,bn}``, any other ``<s>[_bn]`` is
+    ``<s>.{conv,bn}``."""
+    part = {"1x1_reduce": "reduce", "3x3": "conv3x3", "1x1_increase": "increase", "1x1_proj": "proj"}
+    leaf = "weights|biases|gamma|beta|moving_mean|moving_variance"
+
+    def target(m: re.Match, block: str) -> tuple[str, str]:
+        return f"{block}.{'bn' if m['bn'] else 'conv'}", LEAF[m["leaf"]]
+    return (
+        (rf"conv(?P<i>[2-5]_\d)_(?P<part>1x1_reduce|3x3|1x1_increase|1x1_proj)(?P<bn>_bn)?/(?P<leaf>{leaf})",
+         lambda m: target(m, f"conv{m['i']}.{part[m['part']]}")),
+        (rf"(?P<s>[^/]+?)(?P<bn>_bn)?/(?P<leaf>{leaf})", lambda m: target(m, m["s"])),
+    )
 
 
 register(Network(
@@ -25,4 +45,7 @@ register(Network(
     ),
     description="PSPNet-50 as AI Benchmark's pspnet.meta: dilated ResNet-50 backbone (output stride 8), "
                 "pyramid pooling with the graph's fixed kernels, 3-channel head at 1/8 size",
+    graph=GraphSpec("pspnet.meta", _pspnet_rules(),
+                    in_shift=tables.ICNET_MEAN,                  # the graph subtracts ICNet's mean; the twin takes x - mean
+                    note="output:0 is conv6/BiasAdd (AI Benchmark's 3 channels at 1/8 of the input size)"),
 ))

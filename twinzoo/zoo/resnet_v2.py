@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from twinzoo.network import AIB_DESKTOP, DEEP_TOLERANCE, DEFAULT_TOLERANCE, Family, Figure, Network
+from twinzoo.graphs import GraphSpec, resnet_v2_rules
+from twinzoo.network import AIB_DESKTOP, DEEP_TOLERANCE, DEFAULT_TOLERANCE, Family, Figure, KerasWitness, Network
 
 FAMILY = Family(order=110)
 register = FAMILY.register
@@ -31,4 +32,9 @@ for _depth, _size, _graph_params, _keras_params, _graph_macs, _tol in (
         ),
         description=f"ResNet-v2-{_depth} as AI Benchmark's resnet_v2_{_depth}.meta: TF-slim, pre-activation "
                     "units, stride on each block's last unit, 1001 classes",
+        graph=GraphSpec(f"resnet_v2_{_depth}.meta", resnet_v2_rules(f"resnet_v2_{_depth}"),
+                        in_scale=127.5, in_shift=127.5, output=f"resnet_v2_{_depth}/SpatialSqueeze:0", input_size=_size,
+                        note="output:0 is softmax(logits); the logits are compared"),
+        # keras.applications' pool1 is ZeroPadding2D(1) + a 'valid' max pool (the graph's: 'SAME')
+        keras_witness=KerasWitness(f"ResNet{_depth}V2", (224, 224), {"num_classes": 1000, "stem_pool_zero_pad": True}),
     ))

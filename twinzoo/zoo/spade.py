@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from twinzoo import tables
+from twinzoo.graphs import GraphSpec, Rule
 from twinzoo.network import AIB_DESKTOP, Family, Figure, Network
 
 FAMILY = Family(order=170)
 register = FAMILY.register
+
+
+def _spade_rules() -> tuple[Rule, ...]:
+    """spade.meta: ``generator/<scope path>[/conv2d]/<leaf>`` -> our ``<scope path>`` with '.'
+    (the ``conv2d`` sub-scopes of the plain convs dropped); ``u`` is the spectral norm's vector."""
+    return ((r"generator/(?P<path>.+?)(?:/conv2d)?/(?P<leaf>kernel|bias|u)",
+             lambda m: (m["path"].replace("/", "."), m["leaf"])),)
 
 
 register(Network(
@@ -21,4 +30,10 @@ register(Network(
     ),
     description="Nvidia SPADE's generator as AI Benchmark's spade.meta: fixed latent z, 7 SPADE resblocks with "
                 "spectral-norm convs, TF1 legacy resizes, 128x128 RGB -> RGB",
+    graph=GraphSpec("spade.meta", _spade_rules(),
+                    in_scale=127.5, in_shift=127.5,       # graph: x / 127.5 - 1 ... (tanh + 1) * 27.5
+                    out_scale=1 / tables.SPADE_OUT_SCALE, out_shift=-1.0, input_size=(128, 128),
+                    feeds=(("generator/random_normal:0", tables.spade_latent),),
+                    note="output:0 is (tanh(logit) + 1) * 27.5; the graph's z draw is replaced by the twins' fixed "
+                         "z (tables.spade_latent), fed to generator/random_normal"),
 ))

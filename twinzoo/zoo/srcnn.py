@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
+from twinzoo.graphs import GraphSpec
 from twinzoo.network import AIB_2018, AIB_DESKTOP, Family, Figure, Network
 
 FAMILY = Family(order=30)
 register = FAMILY.register
+
+
+def _srcnn_rule(m: re.Match) -> tuple[str, str]:
+    i = m["i"]
+    if m["kind"] == "b" and i == "3":
+        return "bias3", "bias"                      # the graph's single shared last bias
+    return f"conv{i}", "kernel" if m["kind"] == "w" else "bias"
 
 
 register(Network(
@@ -21,4 +31,7 @@ register(Network(
                "no published MAC figure", "conv+fc", 0.001, (300, 300)),
     ),
     description="SRCNN 9-5-5 on RGB, 'same' padding, tanh*0.58+0.5 output, one shared last bias",
+    graph=GraphSpec("srcnn.meta",
+                    ((r"generator/(?P<kind>[wb])(?P<i>\d)", _srcnn_rule),),
+                    in_scale=255.0, out_scale=1 / 255.0),
 ))

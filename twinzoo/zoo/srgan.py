@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+from twinzoo.graphs import LEAF, GraphSpec, Rule
 from twinzoo.network import AIB_2018, AIB_DESKTOP, Family, Figure, Network
 
 FAMILY = Family(order=60)
 register = FAMILY.register
+
+
+def _srgan_rules() -> tuple[Rule, ...]:
+    """tensorlayer SRGAN_g scopes (see torch_models/srgan.py for the table)."""
+    return (
+        (r"SRGAN_g/(?P<s>n64s0|n64s1)/c/(?P<leaf>W_conv2d|b_conv2d)",
+         lambda m: (f"stem.{m['s']}.conv", LEAF[m["leaf"]])),
+        (r"SRGAN_g/n64s1/c(?P<j>[12])/(?P<i>\d+)/W_conv2d",
+         lambda m: (f"blocks.{m['i']}.conv{m['j']}", "kernel")),
+        (r"SRGAN_g/n64s1/b(?P<j>[12])/(?P<i>\d+)/(?P<leaf>beta|gamma|moving_mean|moving_variance)",
+         lambda m: (f"blocks.{m['i']}.bn{m['j']}", m["leaf"])),
+        (r"SRGAN_g/n64s1/c/m/W_conv2d", lambda m: ("m.conv", "kernel")),
+        (r"SRGAN_g/n64s1/b/m/(?P<leaf>beta|gamma|moving_mean|moving_variance)",
+         lambda m: ("m.bn", m["leaf"])),
+        (r"SRGAN_g/n256s1/(?P<i>\d)/(?P<leaf>W_conv2d|b_conv2d)",
+         lambda m: (f"upsample.{int(m['i']) - 1}.conv", LEAF[m["leaf"]])),
+        (r"SRGAN_g/out/(?P<leaf>W_conv2d|b_conv2d)", lambda m: ("out.conv", LEAF[m["leaf"]])),
+    )
 
 PAPER_SRGAN = "Ledig et al. 2017, SRGAN (arXiv:1609.04802), Fig. 4"
 register(Network(
@@ -23,6 +42,9 @@ register(Network(
     ),
     description="AI Benchmark's ResNet-SRGAN (tensorlayer layout): 7x7/4 stem, 16 ReLU blocks, "
                 "two x2 pixel shuffles, 1x1 tanh output, same size in and out",
+    graph=GraphSpec("srgan.meta", _srgan_rules(),
+                    in_scale=127.5, in_shift=127.5,        # graph: x/127.5 - 1 ... (y + 1) * 127.5
+                    out_scale=1 / 127.5, out_shift=-1.0),
 ))
 register(Network(
     name="srgan_srresnet", family="srgan", builder="srresnet", task="super-resolution",

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
+from twinzoo.graphs import GraphSpec
 from twinzoo.network import AIB_DESKTOP, Family, Figure, Network, Tolerance
 
 FAMILY = Family(order=140)
 register = FAMILY.register
+
+
+def _unet_rule(m: re.Match) -> tuple[str, str]:
+    """unet.meta: ``layer<i>/conv_<j>/{kernel,bias}``; a stage's norms are ``Variable``,
+    ``Variable_1`` (shift, scale of norm_1) and ``Variable_2``, ``Variable_3`` (of norm_2)."""
+    if m["conv"]:
+        return f"layer{m['i']}.conv_{m['conv']}", m["leaf"]
+    k = int(m["k"] or 0)
+    return f"layer{m['i']}.norm_{k // 2 + 1}", "beta" if k % 2 == 0 else "gamma"
 
 # U-Net's own line: at its canonical 512x512 the Keras twin's float32 instance norms (over maps of
 # up to 262,144 pixels) drift from exact: 7.4e-5 abs from its float64 self on an output of scale
@@ -32,4 +44,10 @@ register(Network(
     ),
     description="U-Net as AI Benchmark's unet.meta: 'SAME' convs with instance norm, 2x2 transposed convs, "
                 "RGB -> RGB",
+    graph=GraphSpec("unet.meta",
+                    ((r"layer(?P<i>\d)/(?:conv_(?P<conv>[12])/(?P<leaf>kernel|bias)|Variable(?:_(?P<k>\d))?)", _unet_rule),
+                     (r"(?P<up>upsample_\d)/(?P<leaf>kernel|bias)", lambda m: (m["up"], m["leaf"])),
+                     (r"final/(?P<leaf>kernel|bias)", lambda m: ("final.conv", m["leaf"]))),
+                    in_scale=127.5, in_shift=127.5,       # graph: x / 127.5 - 1 ... * 255
+                    out_scale=1 / 255.0, note="output:0 is (tanh(final) * 0.58 + 0.5) * 255"),
 ))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from twinzoo.graphs import GraphSpec
 from twinzoo.network import AIB_2018, AIB_DESKTOP, Family, Figure, Network, rounding_tol
 
 FAMILY = Family(order=40)
@@ -21,6 +22,10 @@ register(Network(
                "no published MAC figure", "conv+fc", 0.001, (192, 192)),
     ),
     description="VDSR as AI Benchmark's 'VGG-19 Super-Res': 20 3x3 convs, RGB, global residual",
+    graph=GraphSpec("vgg19.meta",
+                    ((r"conv_(?P<i>\d\d)_(?P<kind>[wb])",
+                      lambda m: (f"body.conv_{m['i']}", "kernel" if m["kind"] == "w" else "bias")),),
+                    in_scale=255.0, out_scale=1 / 255.0),
 ))
 register(Network(
     name="vdsr_y", family="vdsr", builder="vdsr", task="super-resolution",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from twinzoo.network import AIB_DESKTOP, Family, Figure, Network, rounding_tol
+from twinzoo.graphs import Dialect, GraphSpec, slim_rules
+from twinzoo.network import AIB_DESKTOP, Family, Figure, KerasWitness, Network, TorchvisionWitness, rounding_tol
 
 FAMILY = Family(order=100)
 register = FAMILY.register
@@ -25,4 +26,14 @@ register(Network(
                "counts a multiply-add as one operation)", "conv+fc", 0.01, (224, 224)),
     ),
     description="VGG-16 as AI Benchmark's vgg_16.meta: TF-slim layout, fc6/fc7/fc8 as convolutions",
+    graph=GraphSpec("vgg_16.meta", slim_rules("vgg_16", {}),
+                    in_scale=127.5, in_shift=127.5,       # graph: (x/255 - 0.5) * 2
+                    input_size=(224, 224), note="output:0 is vgg_16/fc8/squeezed (logits)"),
+    checkpoint=Dialect("vgg_16.meta / its authors' scopes", slim_rules("vgg_16", {}), (
+        (r"vgg_16/mean_rgb", "the training images' mean colour, a constant of slim's input pipeline, not a layer "
+                             "(AI Benchmark's graph has none)"),)),
+    keras_witness=KerasWitness("VGG16", (224, 224)),
+    # torchvision's VGG16: symmetric padding 1 (= 'SAME' for its stride-1 3x3 convs), an adaptive
+    # 7x7 average pool (the identity at 224) and Linear layers over the (C, H, W)-flattened map
+    torchvision_witness=TorchvisionWitness("vgg16", (224, 224), {"num_classes": 1000}),
 ))
