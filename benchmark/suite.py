@@ -10,37 +10,25 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from benchmark import runtimes, timing
 from export.common import ExportContext
+from twinzoo import catalogue
 from twinzoo.catalogue import Network
 
-BENCH_NETWORKS = ("mobilenet_v1", "mobilenet_v2", "inception_v3", "inception_v4", "inception_resnet_v1",
-                  "inception_resnet_v2", "resnet_v2_50", "resnet_v2_152", "vgg_16", "srcnn", "vdsr", "srgan",
-                  "dped", "unet", "spade", "icnet", "pspnet", "deeplab", "lstm_sentiment", "pixel_rnn", "gnmt")
-
+# The benchmark's plan of each network is part of its spec (``Network.bench``); these are views.
+_PLANNED = sorted((n for n in catalogue.networks() if n.bench is not None), key=lambda n: n.bench.order)
+BENCH_NETWORKS = tuple(n.name for n in _PLANNED)
 # Export workers take the networks whose conversions take longest first, so the small ones (and
-# the conformance rows) fill the gaps at the end (order seen in the export times of this machine).
-EXPORT_COST_RANK = ("gnmt", "spade", "pspnet", "inception_resnet_v2", "vgg_16", "inception_v4", "deeplab", "resnet_v2_152",
-                    "inception_resnet_v1", "inception_v3", "icnet", "unet", "resnet_v2_50", "srgan", "mobilenet_v2",
-                    "dped", "lstm_sentiment", "mobilenet_v1", "vdsr", "pixel_rnn", "srcnn")
-
-# Exported with no other export beside it: each of these networks' export jobs (one process, every
-# format) grows to 15-20 GB, and two at once were OOM-killed on this 23 GB machine (2026-12-01);
-# VGG-16's Keras -> ONNX route alone peaked at 17 GB. LSTM-Sentiment's ExecuTorch lowering of its
-# 1024 unrolled steps passes 23 GB on its own: alone, the memory guard's kill of it is its own
-# outcome and is cached (export.pipeline.cacheable), so a warm run does not lower it again.
-EXPORT_ALONE = ("spade", "vgg_16", "pspnet", "inception_resnet_v2", "resnet_v2_152", "inception_v4", "deeplab",
-                "gnmt", "lstm_sentiment")
-
-# Exported one format per job (each a fresh process that rebuilds the twins): GNMT's 282M-parameter
-# twins unrolled over their decoding steps took the whole export process past this 23 GB machine
-# in the Keras -> ONNX route (killed, 2026-12-03, after onnx_torch had passed), so one route's
-# OOM kill must not take the routes after it.
-EXPORT_PER_FORMAT = ("gnmt",)
+# the conformance rows) fill the gaps at the end.
+EXPORT_COST_RANK = tuple(n.name for n in sorted(_PLANNED, key=lambda n: n.bench.export_rank))
+# Exported with no other export beside it (each spec says why: its job's measured memory).
+EXPORT_ALONE = tuple(n.name for n in _PLANNED if n.bench.export_alone)
+# Exported one format per job (each a fresh process that rebuilds the twins), so one route's
+# out-of-memory kill does not take the routes after it.
+EXPORT_PER_FORMAT = tuple(n.name for n in _PLANNED if n.bench.export_per_format)
 
 # Minutes one export route (conversion, verification, cross-route comparison) may run in the main
 # job before it is stopped and recorded as failed (--route-budget; benchmark.parallel.route_overdue).
@@ -50,59 +38,19 @@ EXPORT_PER_FORMAT = ("gnmt",)
 # finishing (2026-12-03), GNMT's ExecuTorch lowering 18 min until the memory guard stopped it.
 ROUTE_BUDGET_MINUTES = 15.0
 
-_BUDGET = "the canonical size does not fit the 15-minute main job on 2 cores"
-
-
-@dataclass(frozen=True)
-class SizePlan:
-    full: tuple[int, int] | None          # None: the catalogue's canonical size
-    quick: tuple[int, int]
-    why: str = ""                          # why ``full`` is not the canonical size
-
-
-SIZES: dict[str, SizePlan] = {
-    "mobilenet_v1": SizePlan(None, (128, 128)),
-    "mobilenet_v2": SizePlan(None, (128, 128)),
-    # quick at 299 too: the twin's final 8x8 average pool (as the graph's) needs an 8x8 map (>= 299)
-    "inception_v3": SizePlan((299, 299), (299, 299),
-                             f"{_BUDGET} (7.3 GMAC at 346x346); 299x299 is Inception-v3's native size"),
-    "inception_resnet_v1": SizePlan((160, 160), (96, 96),
-                                    f"{_BUDGET} (19.4 GMAC at 512x512); 160x160 is FaceNet's own input size"),
-    "srcnn": SizePlan(None, (64, 64)),
-    "vdsr": SizePlan((96, 96), (32, 32), f"{_BUDGET} (24.6 GMAC at 192x192)"),
-    "srgan": SizePlan((128, 128), (32, 32), f"{_BUDGET} (32.8 GMAC at 512x512)"),
-    "dped": SizePlan(None, (48, 64)),
-    "icnet": SizePlan((256, 384), (128, 192), f"{_BUDGET} (21.8 GMAC at 1024x1536)"),
-    # quick at 299 too: the aux heads' fixed 5x5 'VALID' convs need a 5x5 pooled map (>= 299)
-    "inception_v4": SizePlan((299, 299), (299, 299), f"{_BUDGET} (15.6 GMAC at 346x346); 299x299 is its native size"),
-    "inception_resnet_v2": SizePlan((299, 299), (299, 299),
-                                    f"{_BUDGET} (16.7 GMAC at 346x346); 299x299 is its native size"),
-    "resnet_v2_50": SizePlan((224, 224), (128, 128), f"{_BUDGET} (8.6 GMAC at 346x346); 224x224 is ImageNet's"),
-    "resnet_v2_152": SizePlan((224, 224), (128, 128), f"{_BUDGET} (14.2 GMAC at 256x256); 224x224 is ImageNet's"),
-    "unet": SizePlan((128, 128), (64, 64), f"{_BUDGET} (192.7 GMAC at 512x512)"),
-    # the fixed 60x60 pyramid pool needs a 60x60 conv5_3 map: 480 is the smallest size it runs at
-    "pspnet": SizePlan((480, 480), (480, 480), f"{_BUDGET} (363.3 GMAC at 720x720); 480x480 is the smallest "
-                       "input its fixed 60x60 pyramid pool allows (161.5 GMAC)"),
-    "deeplab": SizePlan((128, 128), (64, 64), f"{_BUDGET} (177.8 GMAC at 512x512)"),
-    # the recurrent networks at AI Benchmark's own sizes (1024 steps: 5.6 GMAC; 20 tokens: 7.0
-    # GMAC); --quick at 64 steps and a 7-token sentence (14 decoding steps)
-    "lstm_sentiment": SizePlan(None, (64, 300)),
-    "gnmt": SizePlan(None, (7, 32316)),
-}
-
 
 def bench_size(net: Network, quick: bool, override: tuple[int, int] | None = None) -> tuple[tuple[int, int], str]:
     """The size a network is benchmarked at, and why."""
     if override is not None and not net.fixed_size:
         return tuple(override), "--size"
-    plan = SIZES.get(net.name)
+    plan = net.bench
     if plan is None or net.fixed_size:
         return tuple(net.input_size), f"canonical ({net.input_size_source})"
-    if quick:
+    if quick and plan.quick is not None:
         return plan.quick, "--quick: a small size for a first look"
-    if plan.full is None or tuple(plan.full) == tuple(net.input_size):
+    if quick or plan.size is None or tuple(plan.size) == tuple(net.input_size):
         return tuple(net.input_size), f"canonical ({net.input_size_source})"
-    return plan.full, f"smaller than the canonical {net.input_size[0]}x{net.input_size[1]}: {plan.why}"
+    return plan.size, f"smaller than the canonical {net.input_size[0]}x{net.input_size[1]}: {plan.why}"
 
 
 def error_record(exc: BaseException, stage: str) -> dict[str, Any]:

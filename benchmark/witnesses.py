@@ -194,8 +194,8 @@ def _graph_input(spec, net, size: tuple[int, int]) -> tuple[np.ndarray, Any]:
     GNMT the benchmark sentence's first ``size[0]`` words and their ids."""
     if net.layout == "tokens":
         from conformance.lib import text
-        from twinzoo import tables
-        sentence = " ".join(tables.GNMT_SENTENCE.split(" ")[: size[0]])
+        from twinzoo.zoo import gnmt as gnmt_spec
+        sentence = " ".join(gnmt_spec.GNMT_SENTENCE.split(" ")[: size[0]])
         return text.encode(sentence)[None], sentence
     x = np.random.default_rng(0).uniform(*net.input_range, net.batch_shape(size)).astype(np.float32)
     return x, x * spec.in_scale + np.asarray(spec.in_shift, np.float32)

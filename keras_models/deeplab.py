@@ -12,22 +12,22 @@ import keras
 from keras import layers
 
 from keras_models.icnet import bottleneck, conv_unit
-from twinzoo import tables
+from twinzoo.zoo import deeplab as spec
 
-BN_EPS = tables.DEEPLAB_BN_EPS
+BN_EPS = spec.DEEPLAB_BN_EPS
 
 
-def deeplab(input_shape=(512, 512, 3), num_classes: int = tables.DEEPLAB_CLASSES) -> keras.Model:
+def deeplab(input_shape=(512, 512, 3), num_classes: int = spec.DEEPLAB_CLASSES) -> keras.Model:
     """DeepLab v2 as AI Benchmark's deeplab.meta (any input size)."""
     f = {"folded": False, "bn_eps": BN_EPS}
-    filters, kernel, stride = tables.DEEPLAB_STEM
+    filters, kernel, stride = spec.DEEPLAB_STEM
     inputs = keras.Input(input_shape, name="input")
     x = conv_unit(inputs, filters, kernel, stride, name="conv1", act="relu", **f)
     x = layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
-    for stage, units, mid, out, dilation, first_stride in tables.DEEPLAB_STAGES:
+    for stage, units, mid, out, dilation, first_stride in spec.DEEPLAB_STAGES:
         for i, unit in enumerate(units):
             x = bottleneck(x, mid, out, first_stride if i == 0 else 1, dilation, name=f"{stage}{unit}", **f)
     outs = [conv_unit(x, num_classes, 3, dilation=rate, name=f"fc1_voc12_c{i}", norm=False)
-            for i, rate in enumerate(tables.DEEPLAB_ASPP_RATES)]
+            for i, rate in enumerate(spec.DEEPLAB_ASPP_RATES)]
     x = layers.Add(name="fc1_voc12")(outs)
     return keras.Model(inputs, x, name="deeplab")

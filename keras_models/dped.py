@@ -1,13 +1,13 @@
 """DPED (Ignatov et al. 2017): the ResNet generator and the adversarial discriminator of
 aiff22/DPED ``models.py``; the generator equals AI Benchmark's ``dped.meta``. Mirrors
-``torch_models/dped.py`` layer for layer (same names). Constants: ``twinzoo.tables`` (DPED_*)."""
+``torch_models/dped.py`` layer for layer (same names). Constants: ``twinzoo.zoo.dped`` (DPED_*)."""
 
 from __future__ import annotations
 
 import keras
 from keras import layers
 
-from twinzoo import tables
+from twinzoo.zoo import dped as spec
 from keras_models.layers import activation, conv_act
 
 IMAGE_CHANNELS = 3           # the generator enhances RGB photos
@@ -17,7 +17,7 @@ LRELU = "lrelu0.2"           # models.py leaky_relu: max(0.2 x, x)
 
 def instance_norm(name: str) -> layers.GroupNormalization:
     """models.py ``_instance_norm`` (eps 1e-3, learned scale/shift): one group per channel."""
-    return layers.GroupNormalization(groups=-1, epsilon=tables.DPED_IN_EPS, name=name)
+    return layers.GroupNormalization(groups=-1, epsilon=spec.DPED_IN_EPS, name=name)
 
 
 def _conv(filters: int, kernel_size: int, name: str, stride: int = 1) -> layers.Conv2D:
@@ -40,16 +40,16 @@ def _residual_block(x, width: int, name: str):
 def dped(input_shape=(None, None, 3)) -> keras.Model:
     """DPED ResNet generator (models.py ``resnet``; AI Benchmark ``dped.meta``): 401,475
     parameters, 399,744 MACs per pixel. Input in [0, 1], any size."""
-    width = tables.DPED_WIDTH
+    width = spec.DPED_WIDTH
     inputs = keras.Input(input_shape, name="input")
     x = conv_act(inputs, width, 9, "relu", name="head")
-    for i in range(tables.DPED_BLOCKS):
+    for i in range(spec.DPED_BLOCKS):
         x = _residual_block(x, width, f"blocks.{i}")
     for i in range(2):
         x = conv_act(x, width, 3, "relu", name=f"convs.{i}")
     x = _conv(IMAGE_CHANNELS, 9, "tail.conv")(x)
     x = activation("tanh", "tail.act")(x)
-    x = layers.Rescaling(tables.DPED_OUT_SCALE, offset=tables.DPED_OUT_SHIFT, name="tail.scale")(x)
+    x = layers.Rescaling(spec.DPED_OUT_SCALE, offset=spec.DPED_OUT_SHIFT, name="tail.scale")(x)
     return keras.Model(inputs, x, name="dped")
 
 
@@ -62,13 +62,13 @@ def dped_discriminator(input_shape=(100, 100, 1), input_size: tuple[int, int] = 
                          "the FC layer is sized for input_size")
     inputs = keras.Input(input_shape, name="input")
     x = inputs
-    for i, (kernel, filters, stride, norm) in enumerate(tables.DPED_DISCRIMINATOR_CONVS):
+    for i, (kernel, filters, stride, norm) in enumerate(spec.DPED_DISCRIMINATOR_CONVS):
         x = _conv(filters, kernel, f"convs.{i}.conv", stride)(x)
         x = activation(LRELU, f"convs.{i}.act")(x)
         if norm:
             x = instance_norm(f"convs.{i}.norm")(x)
     x = layers.Flatten(name="head.flatten")(x)       # NHWC order; torch flattens NCHW
-    x = layers.Dense(tables.DPED_DISCRIMINATOR_FC, name="head.fc")(x)
+    x = layers.Dense(spec.DPED_DISCRIMINATOR_FC, name="head.fc")(x)
     x = activation(LRELU, "head.act")(x)
     x = layers.Dense(DISCRIMINATOR_CLASSES, name="head.out")(x)
     x = layers.Softmax(name="head.softmax")(x)

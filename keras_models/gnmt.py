@@ -14,19 +14,19 @@ instead of the argmax (the reference check replays the graph's own ids).
 
 The graph's TF1 ``BasicLSTMCell``s are Keras' stock ``LSTM`` / ``LSTMCell``: gate reorder and the
 run-time forget bias are rules of the graph mapping (``conformance.lib.graphs``). Sizes:
-``twinzoo.tables``."""
+``twinzoo.zoo.gnmt``."""
 
 from __future__ import annotations
 
 import keras
 from keras import layers, ops
 
-from twinzoo import tables
+from twinzoo.zoo import gnmt as spec
 from keras_models.layers import GreedyToken, NormedBahdanauAttention
 
 
-def gnmt(input_shape=(tables.GNMT_SOURCE_LENGTH,), vocab: int = tables.GNMT_VOCAB, units: int = tables.GNMT_UNITS,
-         encoder_layers: int = tables.GNMT_ENCODER_UNI_LAYERS, decoder_layers: int = tables.GNMT_DECODER_LAYERS,
+def gnmt(input_shape=(spec.GNMT_SOURCE_LENGTH,), vocab: int = spec.GNMT_VOCAB, units: int = spec.GNMT_UNITS,
+         encoder_layers: int = spec.GNMT_ENCODER_UNI_LAYERS, decoder_layers: int = spec.GNMT_DECODER_LAYERS,
          teacher_forcing: bool = False, decoding_steps: int | None = None) -> keras.Model:
     """GNMT on (N, T) int token ids; ``input_shape`` = (T,), T fixed. ``decoding_steps`` (teacher
     forcing only) sets the decoder input's length; greedy decoding runs round(2 T) steps."""
@@ -36,7 +36,7 @@ def gnmt(input_shape=(tables.GNMT_SOURCE_LENGTH,), vocab: int = tables.GNMT_VOCA
     if decoder_layers > encoder_layers + 1:
         raise ValueError(f"decoder_layers ({decoder_layers}) takes its initial states from the backward layer and "
                          f"encoder_layers ({encoder_layers}): at most {encoder_layers + 1}")
-    steps = decoding_steps or tables.gnmt_decoding_steps(steps_in)
+    steps = decoding_steps or spec.gnmt_decoding_steps(steps_in)
     src = keras.Input((steps_in,), dtype="int32", name="input")
     inputs = [src]
     if teacher_forcing:
@@ -50,7 +50,7 @@ def gnmt(input_shape=(tables.GNMT_SOURCE_LENGTH,), vocab: int = tables.GNMT_VOCA
     states = [[bw_h, bw_c]]
     for k in range(encoder_layers):
         y, hk, ck = layers.LSTM(units, return_sequences=True, return_state=True, name=f"encoder_uni.{k}")(h)
-        h = y + h if k >= tables.GNMT_ENCODER_RESIDUAL_FROM else y
+        h = y + h if k >= spec.GNMT_ENCODER_RESIDUAL_FROM else y
         states.append([hk, ck])
     states = states[:decoder_layers]
     memory = h
@@ -62,7 +62,7 @@ def gnmt(input_shape=(tables.GNMT_SOURCE_LENGTH,), vocab: int = tables.GNMT_VOCA
     attend = NormedBahdanauAttention(units, name="attention")
     projection = layers.Dense(vocab, use_bias=False, name="output_projection")
     greedy = GreedyToken(name="greedy_token")
-    token = ops.full_like(src[:, 0], tables.GNMT_SOS)
+    token = ops.full_like(src[:, 0], spec.GNMT_SOS)
     attention = ops.zeros_like(memory[:, 0, :])
     logits = []
     for t in range(steps):
@@ -72,7 +72,7 @@ def gnmt(input_shape=(tables.GNMT_SOURCE_LENGTH,), vocab: int = tables.GNMT_VOCA
         out = h
         for k in range(1, decoder_layers):
             h, states[k] = cells[k](ops.concatenate([out, attention], axis=-1), states[k])
-            out = h + out if k >= tables.GNMT_DECODER_RESIDUAL_FROM else h
+            out = h + out if k >= spec.GNMT_DECODER_RESIDUAL_FROM else h
         step_logits = projection(out)
         logits.append(step_logits)
         token = greedy(step_logits)

@@ -11,7 +11,7 @@ pyramid ``AvgPool`` (VALID, kernel = stride = floor(map / divisor)) for any map 
 
 Input: the graph's ``sub`` output ([0, 255] pixels minus [103.939, 116.779, 123.68]); output:
 tanh in [-1, 1] (``output:0``), or the class logits at the input size with ``aib_head=False``.
-Constants and tables (stages, pyramid bins, ...): ``twinzoo.tables`` (``ICNET_*``).
+Constants and tables (stages, pyramid bins, ...): ``twinzoo.zoo.icnet`` (``ICNET_*``).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import tensorflow as tf
 from keras import layers
 
 from keras_models.layers import activation, batch_norm, spatial_size
-from twinzoo import tables
+from twinzoo.zoo import icnet as spec
 
-# short local names for the twinzoo.tables entries used throughout
-BN_EPS = tables.ICNET_BN_EPS
-NUM_CLASSES = tables.ICNET_NUM_CLASSES
+# short local names for the twinzoo.zoo.icnet entries used throughout
+BN_EPS = spec.ICNET_BN_EPS
+NUM_CLASSES = spec.ICNET_NUM_CLASSES
 
 
 # ------------------------------------------------------------------------------------------
@@ -165,14 +165,14 @@ def icnet(input_shape=(1024, 1536, 3), num_classes: int = NUM_CLASSES, folded: b
     x = conv_unit(x, 64, 3, name="conv1_3_3x3", act="relu", **f)
     x = layers.MaxPooling2D(3, 2, padding="valid", name="pool1_3x3_s2")(x)
     sub2 = None
-    for stage, blocks, mid, cout, dilation, stride in tables.ICNET_STAGES:
+    for stage, blocks, mid, cout, dilation, stride in spec.ICNET_STAGES:
         for j in range(1, blocks + 1):
             if (stage, j) == (3, 2):
                 sub2 = x
                 x = Resize(0.5, name="conv3_1_sub4")(x)       # sub4: conv3_1 shrunk x2
             x = bottleneck(x, mid, cout, stride if j == 1 else 1, dilation, folded, f"conv{stage}_{j}")
     pooled = {}
-    for name, divisor in tables.ICNET_PYRAMID:
+    for name, divisor in spec.ICNET_PYRAMID:
         p = BinAvgPool(divisor, name=f"conv5_3_pool{name}")(x)
         pooled[name] = ResizeLike(name=f"conv5_3_pool{name}_interp")([p, x])
     x = layers.Add(name="conv5_3_sum")([x, pooled[6], pooled[3], pooled[2], pooled[1]])   # AddN order
@@ -195,5 +195,5 @@ def icnet(input_shape=(1024, 1536, 3), num_classes: int = NUM_CLASSES, folded: b
     x = conv_unit(x, num_classes, 1, name="conv6_cls", norm=False, padding="valid")
     x = ResizeLike(name="conv6_interp")([x, inputs])
     if aib_head:
-        x = conv_unit(x, tables.ICNET_HEAD_CHANNELS, 1, name="final", act="tanh", norm=False)
+        x = conv_unit(x, spec.ICNET_HEAD_CHANNELS, 1, name="final", act="tanh", norm=False)
     return keras.Model(inputs, x, name="icnet" if folded else "icnet_train")

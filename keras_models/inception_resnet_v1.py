@@ -9,7 +9,7 @@ in ``Conv2d_1x1`` (Conv2D with bias), ``scale`` (Rescaling by 0.17 / 0.10 / 0.20
 mean = facenet's whole-map 'VALID' avg pool), ``Logits.Flatten``, ``Bottleneck.fc`` (Dense, no
 bias), ``Bottleneck.bn``, ``embeddings`` (``tf.nn.l2_normalize(x, 1, 1e-10)``). Dropout is
 omitted (identity at inference). Input about [-1, 1] (facenet's (x - 127.5) / 128), taken as is.
-Layout tables: ``twinzoo.tables`` (``INCEPTION_RESNET_V1_*``).
+Layout tables: ``twinzoo.zoo.inception_resnet_v1`` (``INCEPTION_RESNET_V1_*``).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import tensorflow as tf
 from keras import layers
 
 from keras_models.layers import batch_norm
-from twinzoo import tables
+from twinzoo.zoo import inception_resnet_v1 as spec
 
-# short local names for the twinzoo.tables entries used throughout
-BN_EPS = tables.INCEPTION_RESNET_V1_BN_EPS
-L2_EPS = tables.INCEPTION_RESNET_V1_L2_EPS
-Op = tables.InceptionResnetV1Op
-Branches = tables.InceptionResnetV1Branches
+# short local names for the twinzoo.zoo.inception_resnet_v1 entries used throughout
+BN_EPS = spec.INCEPTION_RESNET_V1_BN_EPS
+L2_EPS = spec.INCEPTION_RESNET_V1_L2_EPS
+Op = spec.InceptionResnetV1Op
+Branches = spec.InceptionResnetV1Branches
 
 
 @keras.saving.register_keras_serializable(package="twinzoo")
@@ -94,15 +94,15 @@ def inception_resnet_v1(input_shape=(512, 512, 3), embedding_size: int = 128) ->
         raise ValueError(f"embedding_size must be positive, got {embedding_size}")
     inputs = keras.Input(input_shape, name="input")
     x = inputs
-    for op in tables.INCEPTION_RESNET_V1_STEM:
+    for op in spec.INCEPTION_RESNET_V1_STEM:
         x = branch_op(x, op, "")
     for (repeat, prefix, branches, n, scale), reduction in zip(
-            tables.INCEPTION_RESNET_V1_REPEATS, tables.INCEPTION_RESNET_V1_REDUCTIONS):
+            spec.INCEPTION_RESNET_V1_REPEATS, spec.INCEPTION_RESNET_V1_REDUCTIONS):
         for i in range(n):
             x = block(x, branches, scale, f"{repeat}.{prefix}_{i + 1}")
         if reduction is not None:
             x = mixed(x, reduction[1], reduction[0])
-    x = block(x, tables.INCEPTION_RESNET_V1_BLOCK8, 1.0, "Block8", relu=False)
+    x = block(x, spec.INCEPTION_RESNET_V1_BLOCK8, 1.0, "Block8", relu=False)
     x = layers.GlobalAveragePooling2D(keepdims=True, name="Logits.AvgPool_1a_8x8")(x)
     x = layers.Flatten(name="Logits.Flatten")(x)
     x = layers.Dense(embedding_size, use_bias=False, name="Bottleneck.fc")(x)

@@ -12,7 +12,7 @@ import keras
 
 from keras_models.inception_resnet_v1 import block, branch_op, mixed
 from keras_models.inception_v4 import slim_classifier
-from twinzoo import tables
+from twinzoo.zoo import inception_resnet_v2 as spec
 
 
 def inception_resnet_v2(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits: bool = True) -> keras.Model:
@@ -21,19 +21,19 @@ def inception_resnet_v2(input_shape=(346, 346, 3), num_classes: int = 1001, aux_
         raise ValueError(f"num_classes must be positive, got {num_classes}")
     inputs = keras.Input(input_shape, name="input")
     x = inputs
-    for op in tables.INCEPTION_RESNET_V2_STEM:
+    for op in spec.INCEPTION_RESNET_V2_STEM:
         x = branch_op(x, op, "")
-    x = mixed(x, tables.INCEPTION_RESNET_V2_MIXED_5B, "Mixed_5b")
+    x = mixed(x, spec.INCEPTION_RESNET_V2_MIXED_5B, "Mixed_5b")
     mid = None
     for (repeat, prefix, branches, n, scale), reduction in zip(
-            tables.INCEPTION_RESNET_V2_REPEATS, tables.INCEPTION_RESNET_V2_REDUCTIONS):
+            spec.INCEPTION_RESNET_V2_REPEATS, spec.INCEPTION_RESNET_V2_REDUCTIONS):
         for i in range(n):
             x = block(x, branches, scale, f"{repeat}.{prefix}_{i + 1}")
-        if repeat == tables.INCEPTION_RESNET_V2_AUX.after:
+        if repeat == spec.INCEPTION_RESNET_V2_AUX.after:
             mid = x
         if reduction is not None:
             x = mixed(x, reduction[1], reduction[0])
-    x = block(x, tables.INCEPTION_RESNET_V2_BLOCK8, 1.0, "Block8", relu=False)
-    x = branch_op(x, tables.INCEPTION_RESNET_V2_CONV_7B, "")
-    return slim_classifier(inputs, x, mid, tables.INCEPTION_RESNET_V2_AUX, tables.INCEPTION_RESNET_V2_LOGITS,
+    x = block(x, spec.INCEPTION_RESNET_V2_BLOCK8, 1.0, "Block8", relu=False)
+    x = branch_op(x, spec.INCEPTION_RESNET_V2_CONV_7B, "")
+    return slim_classifier(inputs, x, mid, spec.INCEPTION_RESNET_V2_AUX, spec.INCEPTION_RESNET_V2_LOGITS,
                            num_classes, aux_logits, "inception_resnet_v2")

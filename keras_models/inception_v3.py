@@ -18,7 +18,7 @@ is (the graph itself computes ``(input / 255 - 0.5) * 2`` first).
 
 Layer names are the graph's variable scopes joined with '.' (``Mixed_6b.Branch_1.Conv2d_0b_1x7.conv``,
 ``Mixed_6b.concat``, ``AuxLogits.Conv2d_2b_1x1.conv``, ``Logits.Conv2d_1c_1x1.conv``).
-Layout tables and ``Style``: ``twinzoo.tables`` (``INCEPTION_V3_*``, ``InceptionV3Style``).
+Layout tables and ``Style``: ``twinzoo.zoo.inception_v3`` (``INCEPTION_V3_*``, ``InceptionV3Style``).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ import keras
 from keras import layers
 
 from keras_models.layers import activation, batch_norm, conv_bn_act
-from twinzoo import tables
+from twinzoo.zoo import inception_v3 as spec
 
-# short local names for the twinzoo.tables entries used throughout
-BN_EPS = tables.INCEPTION_V3_BN_EPS
-Op = tables.InceptionV3Op
-Style = tables.InceptionV3Style      # the graph's numeric conventions (the default) or torchvision's
+# short local names for the twinzoo.zoo.inception_v3 entries used throughout
+BN_EPS = spec.INCEPTION_V3_BN_EPS
+Op = spec.InceptionV3Op
+Style = spec.InceptionV3Style      # the graph's numeric conventions (the default) or torchvision's
 SLIM = Style()
 
 
@@ -83,8 +83,8 @@ def mixed_block(x, name: str, branches, style: Style):
 
 
 def _aux_logits(x, num_classes: int, style: Style):
-    k, s = tables.INCEPTION_V3_AUX_POOL
-    mid, (filters, k5) = tables.INCEPTION_V3_AUX_MID, tables.INCEPTION_V3_AUX_CONV
+    k, s = spec.INCEPTION_V3_AUX_POOL
+    mid, (filters, k5) = spec.INCEPTION_V3_AUX_MID, spec.INCEPTION_V3_AUX_CONV
     x = layers.AveragePooling2D(k, s, padding="valid", name="AuxLogits.AvgPool_1a_5x5")(x)
     x = slim_conv(x, mid, (1, 1), name="AuxLogits.Conv2d_1b_1x1", style=style)
     x = slim_conv(x, filters, (k5, k5), 1, "VALID", name="AuxLogits.Conv2d_2a_5x5", style=style)
@@ -93,7 +93,7 @@ def _aux_logits(x, num_classes: int, style: Style):
 
 
 def _logits(x, num_classes: int):
-    k, s = tables.INCEPTION_V3_LOGITS_POOL
+    k, s = spec.INCEPTION_V3_LOGITS_POOL
     x = layers.AveragePooling2D(k, s, padding="valid", name="Logits.AvgPool_1a_8x8")(x)
     x = layers.Conv2D(num_classes, 1, use_bias=True, name="Logits.Conv2d_1c_1x1.conv")(x)
     return layers.Reshape((num_classes,), name="Logits.SpatialSqueeze")(x)
@@ -129,7 +129,7 @@ def inception_v3(input_shape=(346, 346, 3), num_classes: int = 1001, aux_logits:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
     style = Style(bn_scale, avg_pool_counts_padding)
     inputs = keras.Input(input_shape, name="input")
-    x, mid = slim_body(inputs, tables.INCEPTION_V3_STEM, tables.INCEPTION_V3_MIXED, tables.INCEPTION_V3_AUX_AFTER,
+    x, mid = slim_body(inputs, spec.INCEPTION_V3_STEM, spec.INCEPTION_V3_MIXED, spec.INCEPTION_V3_AUX_AFTER,
                        style)
     aux = _aux_logits(mid, num_classes, style) if aux_logits else None     # slim builds AuxLogits first
     return slim_model(inputs, _logits(x, num_classes), aux, "inception_v3")

@@ -140,7 +140,7 @@ def conv_bn_act(x, filters: int, kernel_size: int, stride: int = 1, *, name: str
 @keras.saving.register_keras_serializable(package="twinzoo")
 class MaskedConv2D(layers.Conv2D):
     """A 'same' conv whose kernel is multiplied at every call by a fixed spatial mask
-    (``tables.pixel_rnn_mask``: "a" or "b")."""
+    (``pixel_rnn_spec.pixel_rnn_mask``: "a" or "b")."""
 
     def __init__(self, filters: int, kernel_size: int, mask_type: str, **kwargs) -> None:
         kwargs.setdefault("padding", "same")
@@ -148,9 +148,9 @@ class MaskedConv2D(layers.Conv2D):
         self.mask_type = mask_type
 
     def build(self, input_shape) -> None:
-        from twinzoo import tables
+        from twinzoo.zoo import pixel_rnn as pixel_rnn_spec
         super().build(input_shape)
-        self.mask = tables.pixel_rnn_mask(self.kernel_size[0], self.mask_type)[:, :, None, None]
+        self.mask = pixel_rnn_spec.pixel_rnn_mask(self.kernel_size[0], self.mask_type)[:, :, None, None]
 
     def call(self, inputs):
         y = tf.nn.conv2d(inputs, self.kernel * self.mask, 1, "SAME")

@@ -4,20 +4,20 @@ steps of 300-d word vectors, batch-major, and a fully connected layer on the las
 The graph's TF1 ``BasicLSTMCell`` is Keras' stock ``LSTM`` (sigmoid gates, tanh cell, zero
 initial state): the gate reorder (i, j, f, o) -> (i, f, c, o) and the run-time forget bias (1.0)
 folded into the stored bias are rules of the graph mapping (``conformance.lib.graphs``), not of
-this twin. Sizes: ``twinzoo.tables``."""
+this twin. Sizes: ``twinzoo.zoo.lstm_sentiment``."""
 
 from __future__ import annotations
 
 import keras
 from keras import layers
 
-from twinzoo import tables
+from twinzoo.zoo import lstm_sentiment as spec
 from keras_models.layers import LastStep
 
 
-def lstm_sentiment(input_shape=(tables.LSTM_SENTIMENT_STEPS, tables.LSTM_SENTIMENT_FEATURES),
-                   features: int = tables.LSTM_SENTIMENT_FEATURES, units: int = tables.LSTM_SENTIMENT_UNITS,
-                   num_classes: int = tables.LSTM_SENTIMENT_CLASSES) -> keras.Model:
+def lstm_sentiment(input_shape=(spec.LSTM_SENTIMENT_STEPS, spec.LSTM_SENTIMENT_FEATURES),
+                   features: int = spec.LSTM_SENTIMENT_FEATURES, units: int = spec.LSTM_SENTIMENT_UNITS,
+                   num_classes: int = spec.LSTM_SENTIMENT_CLASSES) -> keras.Model:
     """LSTM-Sentiment on (N, steps, ``features``) float batches; ``input_shape`` = (steps, features),
     steps may be None."""
     if input_shape[-1] != features:

@@ -12,9 +12,9 @@ import keras
 from keras import layers
 
 from keras_models.icnet import ResizeLike, bottleneck, conv_unit
-from twinzoo import tables
+from twinzoo.zoo import pspnet as spec
 
-BN_EPS = tables.PSPNET_BN_EPS
+BN_EPS = spec.PSPNET_BN_EPS
 
 
 def pspnet(input_shape=(720, 720, 3)) -> keras.Model:
@@ -22,20 +22,20 @@ def pspnet(input_shape=(720, 720, 3)) -> keras.Model:
     f = {"folded": False, "bn_eps": BN_EPS}
     inputs = keras.Input(input_shape, name="input")
     x = inputs
-    for name, (filters, stride) in zip(("conv1_1_3x3_s2", "conv1_2_3x3", "conv1_3_3x3"), tables.PSPNET_STEM):
+    for name, (filters, stride) in zip(("conv1_1_3x3_s2", "conv1_2_3x3", "conv1_3_3x3"), spec.PSPNET_STEM):
         x = conv_unit(x, filters, 3, stride, name=name, act="relu", **f)
     x = layers.MaxPooling2D(3, 2, padding="same", name="pool1_3x3_s2")(x)
-    for stage, blocks, mid, cout, dilation, stride in tables.PSPNET_STAGES:
+    for stage, blocks, mid, cout, dilation, stride in spec.PSPNET_STAGES:
         for j in range(1, blocks + 1):
             x = bottleneck(x, mid, cout, stride if j == 1 else 1, dilation, name=f"conv{stage}_{j}", **f)
     pooled = {}
-    for name, kernel in tables.PSPNET_PYRAMID:
+    for name, kernel in spec.PSPNET_PYRAMID:
         p = layers.AveragePooling2D(kernel, kernel, padding="valid", name=f"conv5_3_pool{name}")(x)
-        p = conv_unit(p, tables.PSPNET_PYRAMID_WIDTH, 1, name=f"conv5_3_pool{name}_conv", act="relu",
+        p = conv_unit(p, spec.PSPNET_PYRAMID_WIDTH, 1, name=f"conv5_3_pool{name}_conv", act="relu",
                       padding="valid", **f)
         pooled[name] = ResizeLike(name=f"conv5_3_pool{name}_interp")([p, x])
     x = layers.Concatenate(axis=-1, name="conv5_3_concat")([x, pooled[6], pooled[3], pooled[2], pooled[1]])
-    head, out = tables.PSPNET_HEAD
+    head, out = spec.PSPNET_HEAD
     x = conv_unit(x, head, 3, name="conv5_4", act="relu", **f)
     x = conv_unit(x, out, 1, name="conv6", norm=False, padding="valid")
     return keras.Model(inputs, x, name="pspnet")

@@ -17,7 +17,7 @@ import keras
 from keras import layers
 
 from keras_models.layers import activation, batch_norm, conv_bn_act
-from twinzoo import tables
+from twinzoo.zoo import resnet_v2 as spec
 
 BN_EPS = 1.001e-5     # resnet_v2_*.meta FusedBatchNorm epsilon
 
@@ -47,7 +47,7 @@ def bottleneck(x, depth: int, base: int, stride: int, *, name: str):
 def resnet_v2(depth: int, input_shape, num_classes: int, stem_pool_zero_pad: bool) -> keras.Model:
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
-    filters, kernel, stride = tables.RESNET_V2_STEM
+    filters, kernel, stride = spec.RESNET_V2_STEM
     inputs = keras.Input(input_shape, name="input")
     x = layers.ZeroPadding2D((kernel - 1) // 2, name="conv1.pad")(inputs)
     x = layers.Conv2D(filters, kernel, stride, padding="valid", use_bias=True, name="conv1.conv")(x)
@@ -56,7 +56,7 @@ def resnet_v2(depth: int, input_shape, num_classes: int, stem_pool_zero_pad: boo
         x = layers.MaxPooling2D(3, 2, padding="valid", name="pool1.pool")(x)
     else:
         x = layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
-    for block in tables.resnet_v2_blocks(depth):
+    for block in spec.resnet_v2_blocks(depth):
         for u in range(block.units):
             last = u == block.units - 1
             x = bottleneck(x, block.depth, block.base, block.stride if last else 1, name=f"{block.scope}.unit_{u + 1}")

@@ -15,34 +15,34 @@ import tensorflow as tf
 from keras import layers
 
 from keras_models.layers import SNConv2D, spatial_size
-from twinzoo import tables
+from twinzoo.zoo import spade as spec
 
 
 @keras.saving.register_keras_serializable(package="twinzoo")
 class LatentDense(layers.Dense):
-    """``linear_x``'s dense layer on the fixed latent z (``tables.spade_latent``): 256 -> 4096, one
+    """``linear_x``'s dense layer on the fixed latent z (``spec.spade_latent``): 256 -> 4096, one
     row [1, 4096] (the ``linear_x`` Reshape makes it [1, 2, 2, 1024]). Called on the model input
     only to sit in the functional graph (the input is ignored)."""
 
-    def __init__(self, z_seed: int = tables.SPADE_Z_SEED, **kwargs) -> None:
-        h, w, c = tables.SPADE_LATENT
+    def __init__(self, z_seed: int = spec.SPADE_Z_SEED, **kwargs) -> None:
+        h, w, c = spec.SPADE_LATENT
         kwargs.setdefault("units", h * w * c)
         super().__init__(**kwargs)
         self.z_seed = z_seed
 
     def build(self, input_shape) -> None:
-        super().build((None, tables.SPADE_Z_DIM))
+        super().build((None, spec.SPADE_Z_DIM))
         self.input_spec = None          # its input (the map) is not what the kernel multiplies
 
     def call(self, inputs):
-        return super().call(tf.constant(tables.spade_latent(self.z_seed)))
+        return super().call(tf.constant(spec.spade_latent(self.z_seed)))
 
     def compute_output_shape(self, input_shape):
         return (1, self.units)
 
     def twinzoo_macs(self) -> int:
         """The MACs of one dense product on the single z (conformance.lib.counting's Keras walk)."""
-        return tables.SPADE_Z_DIM * self.units
+        return spec.SPADE_Z_DIM * self.units
 
     def get_config(self):
         return {**super().get_config(), "z_seed": self.z_seed}
@@ -96,8 +96,8 @@ class Modulate(layers.Layer):
 
 def spade_layer(x, segmap, channels: int, *, name: str):
     """norm (parameter-free instance norm), resize, conv_128 + ReLU, conv_gamma, conv_beta, modulate."""
-    k, hidden = tables.SPADE_KERNEL, tables.SPADE_HIDDEN
-    n = layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=tables.SPADE_NORM_EPS,
+    k, hidden = spec.SPADE_KERNEL, spec.SPADE_HIDDEN
+    n = layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=spec.SPADE_NORM_EPS,
                                   name=f"{name}.norm")(x)
     s = ResizeNearestLike(name=f"{name}.resize")([segmap, x])
     a = layers.Conv2D(hidden, k, padding="same", use_bias=True, name=f"{name}.conv_128")(s)
@@ -109,7 +109,7 @@ def spade_layer(x, segmap, channels: int, *, name: str):
 
 def resblock(x, segmap, out_channels: int, *, name: str):
     in_channels = x.shape[-1]
-    middle, slope, eps = min(in_channels, out_channels), tables.SPADE_LRELU, tables.SPADE_SN_EPS
+    middle, slope, eps = min(in_channels, out_channels), spec.SPADE_LRELU, spec.SPADE_SN_EPS
     dx = spade_layer(x, segmap, in_channels, name=f"{name}.spade_1")
     dx = layers.LeakyReLU(negative_slope=slope, name=f"{name}.lrelu_1")(dx)
     dx = SNConv2D(middle, 3, sn_eps=eps, padding="same", use_bias=True, name=f"{name}.conv_1")(dx)
@@ -123,21 +123,21 @@ def resblock(x, segmap, out_channels: int, *, name: str):
     return layers.Add(name=f"{name}.add")([dx, shortcut])
 
 
-def spade(input_shape=(128, 128, 3), z_seed: int = tables.SPADE_Z_SEED,
+def spade(input_shape=(128, 128, 3), z_seed: int = spec.SPADE_Z_SEED,
           input_size: tuple[int, int] = (128, 128)) -> keras.Model:
     """SPADE's generator as AI Benchmark's spade.meta: [-1, 1] 128x128 map -> tanh RGB 128x128."""
     if tuple(input_shape[:2]) != (128, 128) or tuple(input_size) != (128, 128):
         raise ValueError(f"SPADE's generator takes 128x128 maps, got {tuple(input_shape)}")
     segmap = keras.Input(input_shape, name="input")
     x = LatentDense(z_seed, name="linear_x.dense")(segmap)
-    x = layers.Reshape(tables.SPADE_LATENT, name="linear_x")(x)          # (H, W, C) order, as the graph
+    x = layers.Reshape(spec.SPADE_LATENT, name="linear_x")(x)          # (H, W, C) order, as the graph
     ups = 0
-    for scope, out, up in tables.SPADE_BLOCKS:
+    for scope, out, up in spec.SPADE_BLOCKS:
         x = resblock(x, segmap, out, name=scope)
         if up:
             x = ResizeBilinearTF1(2, name="ResizeBilinear" + (f"_{ups}" if ups else ""))(x)
             ups += 1
-    x = layers.LeakyReLU(negative_slope=tables.SPADE_LRELU, name="lrelu")(x)
+    x = layers.LeakyReLU(negative_slope=spec.SPADE_LRELU, name="lrelu")(x)
     x = layers.Conv2D(3, 3, padding="same", use_bias=True, name="logit")(x)
     x = layers.Activation("tanh", name="Tanh")(x)
     return keras.Model(segmap, x, name="spade")

@@ -1,13 +1,13 @@
 """SRCNN 9-5-5 (Dong et al. 2016, TPAMI) as AI Benchmark's srcnn.meta runs it: RGB in and out,
 'same' padding, a single shared bias ``b3`` (shape [1]) on the last conv and a
-``tanh(x) * 0.58 + 0.5`` output. Kernels and widths come from ``twinzoo.tables.SRCNN_LAYERS``."""
+``tanh(x) * 0.58 + 0.5`` output. Kernels and widths come from ``twinzoo.zoo.srcnn.SRCNN_LAYERS``."""
 
 from __future__ import annotations
 
 import keras
 from keras import layers
 
-from twinzoo import tables
+from twinzoo.zoo import srcnn as spec
 from keras_models.layers import ScalarBias, activation
 
 OUT_SCALE, OUT_SHIFT = 0.58, 0.5  # srcnn.meta: generator/mul (0.58) and generator/add_3 (0.5)
@@ -18,7 +18,7 @@ def srcnn(input_shape=(300, 300, 3), channels: int = 3) -> keras.Model:
     ``(None, None, channels)``."""
     if input_shape[-1] != channels:
         raise ValueError(f"input_shape {tuple(input_shape)} does not have channels={channels}")
-    (k1, f1), (k2, f2), (k3, _) = tables.SRCNN_LAYERS
+    (k1, f1), (k2, f2), (k3, _) = spec.SRCNN_LAYERS
     inputs = keras.Input(input_shape, name="input")
     x = layers.Conv2D(f1, k1, padding="same", name="conv1")(inputs)
     x = activation("relu", "relu1")(x)

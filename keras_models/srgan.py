@@ -1,7 +1,7 @@
 """SRGAN (Ledig et al. 2017, arXiv:1609.04802): AI Benchmark's generator (``srgan.meta``), the
 paper's SRResNet generator and the paper's discriminator (Fig. 4). Mirrors
 ``torch_models/srgan.py`` layer for layer (same names; see there for the graph's scopes).
-Constants: ``twinzoo.tables`` (SRGAN_*)."""
+Constants: ``twinzoo.zoo.srgan`` (SRGAN_*)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Sequence
 import keras
 from keras import layers
 
-from twinzoo import tables
+from twinzoo.zoo import srgan as spec
 from keras_models.layers import SubPixelConv2D, activation, batch_norm, conv_act, conv_bn_act
 
 IMAGE_CHANNELS = 3
@@ -41,13 +41,13 @@ def _residual_block(x, width: int, act: str, bias: bool, name: str):
 
 def _generator(input_shape, stem: Sequence[tuple[str, int, int]], act: str, block_bias: bool,
                out_kernel: int, out_act: str | None, name: str) -> keras.Model:
-    width = tables.SRGAN_WIDTH
+    width = spec.SRGAN_WIDTH
     inputs = keras.Input(input_shape, name="input")
     x = inputs
     for stage, kernel, stride in stem:
         x = conv_act(x, width, kernel, act, name=f"stem.{stage}", stride=stride)
     skip = x
-    for i in range(tables.SRGAN_BLOCKS):
+    for i in range(spec.SRGAN_BLOCKS):
         x = _residual_block(x, width, act, block_bias, f"blocks.{i}")
     x = _conv(width, 3, "m.conv", bias=block_bias)(x)
     x = batch_norm("m.bn", BN_EPS)(x)
@@ -84,13 +84,13 @@ def srgan_discriminator(input_shape=(96, 96, 3), input_size: tuple[int, int] = (
                          "the FC layer is sized for input_size")
     inputs = keras.Input(input_shape, name="input")
     x = inputs
-    for i, (filters, stride) in enumerate(tables.SRGAN_DISCRIMINATOR_CONVS):
+    for i, (filters, stride) in enumerate(spec.SRGAN_DISCRIMINATOR_CONVS):
         if i == 0:
             x = conv_act(x, filters, 3, LRELU, name=f"convs.{i}", stride=stride)
         else:
             x = conv_bn_act(x, filters, 3, stride, name=f"convs.{i}", act=LRELU, bn_eps=BN_EPS, bias=True)
     x = layers.Flatten(name="head.flatten")(x)       # NHWC order; torch flattens NCHW
-    x = layers.Dense(tables.SRGAN_DISCRIMINATOR_FC, name="head.fc")(x)
+    x = layers.Dense(spec.SRGAN_DISCRIMINATOR_FC, name="head.fc")(x)
     x = activation(LRELU, "head.act")(x)
     x = layers.Dense(1, name="head.out")(x)
     x = activation("sigmoid", "head.sigmoid")(x)

@@ -13,21 +13,21 @@ import keras
 from keras import layers
 
 from keras_models.layers import activation
-from twinzoo import tables
+from twinzoo.zoo import unet as spec
 
 
 def stage(x, filters: int, *, name: str):
     """Two (3x3 'same' conv with bias -> instance norm -> ReLU)."""
     for j in (1, 2):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=True, name=f"{name}.conv_{j}")(x)
-        x = layers.GroupNormalization(groups=-1, epsilon=tables.UNET_IN_EPS, name=f"{name}.norm_{j}")(x)
+        x = layers.GroupNormalization(groups=-1, epsilon=spec.UNET_IN_EPS, name=f"{name}.norm_{j}")(x)
         x = activation("relu", f"{name}.relu_{j}")(x)
     return x
 
 
 def unet(input_shape=(512, 512, 3)) -> keras.Model:
     """U-Net as AI Benchmark's unet.meta (sides divisible by 16)."""
-    widths = tables.UNET_WIDTHS
+    widths = spec.UNET_WIDTHS
     depth = len(widths)
     inputs = keras.Input(input_shape, name="input")
     x, skips = inputs, []
@@ -42,5 +42,5 @@ def unet(input_shape=(512, 512, 3)) -> keras.Model:
         x = stage(x, w, name=f"layer{i}")
     x = layers.Conv2D(3, 1, use_bias=True, name="final.conv")(x)
     x = activation("tanh", "final.act")(x)
-    x = layers.Rescaling(tables.UNET_OUT_SCALE, offset=tables.UNET_OUT_SHIFT, name="final.scale")(x)
+    x = layers.Rescaling(spec.UNET_OUT_SCALE, offset=spec.UNET_OUT_SHIFT, name="final.scale")(x)
     return keras.Model(inputs, x, name="unet")

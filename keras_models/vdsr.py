@@ -7,7 +7,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from twinzoo import tables
+from twinzoo.zoo import vdsr as spec
 from keras_models.layers import activation
 
 
@@ -18,8 +18,8 @@ def vdsr(input_shape=(192, 192, 3), channels: int = 3) -> keras.Model:
         raise ValueError(f"input_shape {tuple(input_shape)} does not have channels={channels}")
     inputs = keras.Input(input_shape, name="input")
     x = inputs
-    for i in range(tables.VDSR_DEPTH - 1):
-        x = layers.Conv2D(tables.VDSR_WIDTH, 3, padding="same", name=f"body.conv_{i:02d}")(x)
+    for i in range(spec.VDSR_DEPTH - 1):
+        x = layers.Conv2D(spec.VDSR_WIDTH, 3, padding="same", name=f"body.conv_{i:02d}")(x)
         x = activation("relu", f"body.relu_{i:02d}")(x)
     x = layers.Conv2D(channels, 3, padding="same", name="body.conv_20")(x)
     x = layers.Add(name="residual")([x, inputs])

@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from keras_models.layers import activation, conv_act
-from twinzoo import tables
+from twinzoo.zoo import vgg as spec
 
 
 def fc_conv(x, filters: int, kernel_size: int, *, name: str):
@@ -30,14 +30,14 @@ def vgg_16(input_shape=(224, 224, 3), num_classes: int = 1000, input_size: tuple
         raise ValueError(f"num_classes must be positive, got {num_classes}")
     if tuple(input_shape[:2]) != tuple(input_size):
         raise ValueError(f"input_shape {tuple(input_shape)} does not match input_size {tuple(input_size)}")
-    tables.vgg16_check_input_size(input_size)
+    spec.vgg16_check_input_size(input_size)
     inputs = keras.Input(input_shape, name="input")
     x = inputs
-    for i, (scope, n, filters) in enumerate(tables.VGG16_STAGES, 1):
+    for i, (scope, n, filters) in enumerate(spec.VGG16_STAGES, 1):
         for j in range(1, n + 1):
             x = conv_act(x, filters, 3, "relu", name=f"{scope}.{scope}_{j}")
         x = layers.MaxPooling2D(2, 2, padding="valid", name=f"pool{i}")(x)
-    for scope, filters, kernel in tables.VGG16_FC:
+    for scope, filters, kernel in spec.VGG16_FC:
         x = fc_conv(x, filters, kernel, name=scope)
     x = layers.Conv2D(num_classes, 1, use_bias=True, name="fc8.conv")(x)
     x = layers.Reshape((num_classes,), name="fc8.squeezed")(x)

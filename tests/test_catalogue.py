@@ -103,3 +103,36 @@ def test_family_orders_are_unique(monkeypatch):
     monkeypatch.setattr(vdsr.FAMILY, "order", srcnn.FAMILY.order)
     with pytest.raises(ValueError, match="share FAMILY.order"):
         catalogue.families()
+
+
+def test_every_spec_is_complete():
+    """What each part of the suite reads from a spec is there; one failure lists every gap."""
+    import importlib
+    import importlib.util
+    from pathlib import Path
+    gaps = []
+    for net in catalogue.networks():
+        for twins in ("torch_models", "keras_models"):
+            module = importlib.import_module(f"{twins}.{net.family}")
+            if not callable(getattr(module, net.builder, None)):
+                gaps.append(f"{net.name}: {twins}/{net.family}.py has no builder {net.builder}()")
+        if not net.figures:
+            gaps.append(f"{net.name}: no published or computed figure to hold the counts to")
+        if not net.input_size_source:
+            gaps.append(f"{net.name}: the canonical input size cites no source")
+        if net.graph is not None and not net.graph.rules:
+            gaps.append(f"{net.name}: a graph without rules to map its variables")
+        if net.bench is not None and net.bench.size is not None and tuple(net.bench.size) != tuple(net.input_size) \
+                and not net.bench.why:
+            gaps.append(f"{net.name}: benchmarked below its canonical size without saying why")
+    orders = [n.bench.order for n in catalogue.networks() if n.bench is not None]
+    if len(orders) != len(set(orders)):
+        gaps.append(f"two benchmarked networks share a BenchPlan.order: {sorted(orders)}")
+    # every graph AI Benchmark ships is some network's reference, once
+    models = Path(importlib.util.find_spec("ai_benchmark").origin).parent / "models"
+    metas = sorted(p.name for p in models.glob("*.meta"))
+    claimed = [n.graph.meta for n in catalogue.networks() if n.graph is not None]
+    for meta in metas:
+        if claimed.count(meta) != 1:
+            gaps.append(f"ai_benchmark/models/{meta}: the graph of {claimed.count(meta)} networks (expected 1)")
+    assert metas and not gaps, "\n".join(gaps)

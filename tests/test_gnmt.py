@@ -12,12 +12,12 @@ import torch
 import keras_models
 import torch_models
 from conformance.lib import text, transfer
-from twinzoo import tables
+from twinzoo.zoo import gnmt as gnmt_spec
 from twinzoo.workers import IsolatedJobFailed, run_isolated, run_jobs
 
 
 def test_the_benchmark_sentence_maps_as_the_graph_maps_it():
-    ids = text.encode(tables.GNMT_SENTENCE)
+    ids = text.encode(gnmt_spec.GNMT_SENTENCE)
     # read off gnmt.meta's own lookup (docs/gnmt_graph.md, section 6): 20 tokens, 3 unknown
     assert ids.tolist() == [108, 14, 13, 6068, 7, 396, 13, 0, 284, 23, 0, 8, 1132, 5357, 1917, 8, 3218, 1107,
                             23973, 0]
@@ -31,7 +31,7 @@ def test_the_benchmark_sentence_maps_as_the_graph_maps_it():
 def test_decoding_stops_after_the_first_end_token():
     assert text.truncate_at_eos(np.array([7, 9, 2, 5, 2])).tolist() == [7, 9, 2]
     assert text.truncate_at_eos(np.array([7, 9, 5])).tolist() == [7, 9, 5]
-    assert tables.gnmt_decoding_steps(20) == 40 and tables.gnmt_decoding_steps(7) == 14
+    assert gnmt_spec.gnmt_decoding_steps(20) == 40 and gnmt_spec.gnmt_decoding_steps(7) == 14
 
 
 def test_normalised_attention_twins_agree_and_the_norm_matters():
@@ -68,7 +68,7 @@ def test_teacher_forcing_replays_greedy_decoding():
     transfer.torch_to_keras(tm, forced)
     greedy = np.asarray(km(src))
     assert greedy.shape == (1, 6, 40)
-    replay = np.concatenate([[[tables.GNMT_SOS]], greedy.argmax(-1)[:, :-1]], 1).astype(np.int32)
+    replay = np.concatenate([[[gnmt_spec.GNMT_SOS]], greedy.argmax(-1)[:, :-1]], 1).astype(np.int32)
     np.testing.assert_allclose(np.asarray(forced([src, replay])), greedy, atol=1e-5)
     with torch.no_grad():
         np.testing.assert_allclose(tm(torch.from_numpy(src), torch.from_numpy(replay)).numpy(), greedy, atol=1e-5)

@@ -24,7 +24,7 @@ Facts read from the graph:
 Module names: ``conv1.conv`` / ``.bn`` / ``.act``, ``pool1``, ``res4b7.conv3x3.conv`` (graph:
 ``res4b7_branch2b/weights``; ``branch2a`` -> ``reduce``, ``branch2b`` -> ``conv3x3``, ``branch2c``
 -> ``increase``, ``branch1`` -> ``proj``; the graph's ``bn4b7_branch2b`` -> ``res4b7.conv3x3.bn``),
-``fc1_voc12_c0.conv``, ``fc1_voc12``. Tables: ``twinzoo.tables.DEEPLAB_*``.
+``fc1_voc12_c0.conv``, ``fc1_voc12``. Tables: ``twinzoo.zoo.deeplab.DEEPLAB_*``.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from torch import nn
 
 from torch_models.icnet import Bottleneck, ConvUnit, Sum
 from torch_models.layers import MaxPool2dSame
-from twinzoo import tables
+from twinzoo.zoo import deeplab as spec
 
-BN_EPS = tables.DEEPLAB_BN_EPS
+BN_EPS = spec.DEEPLAB_BN_EPS
 
 
 class DeepLabV2(nn.Module):
@@ -44,19 +44,19 @@ class DeepLabV2(nn.Module):
 
     __constants__ = ["n_body"]
 
-    def __init__(self, in_channels: int = 3, num_classes: int = tables.DEEPLAB_CLASSES) -> None:
+    def __init__(self, in_channels: int = 3, num_classes: int = spec.DEEPLAB_CLASSES) -> None:
         super().__init__()
         f = {"folded": False, "bn_eps": BN_EPS}
-        filters, kernel, stride = tables.DEEPLAB_STEM
+        filters, kernel, stride = spec.DEEPLAB_STEM
         self.conv1 = ConvUnit(in_channels, filters, kernel, stride, act="relu", **f)
         self.pool1 = MaxPool2dSame(3, 2)
         c = filters
-        for stage, units, mid, out, dilation, first_stride in tables.DEEPLAB_STAGES:
+        for stage, units, mid, out, dilation, first_stride in spec.DEEPLAB_STAGES:
             for i, unit in enumerate(units):
                 self.add_module(f"{stage}{unit}", Bottleneck(c, mid, out, first_stride if i == 0 else 1, dilation, **f))
                 c = out
         self.n_body = len(list(self.children()))
-        for i, rate in enumerate(tables.DEEPLAB_ASPP_RATES):
+        for i, rate in enumerate(spec.DEEPLAB_ASPP_RATES):
             self.add_module(f"fc1_voc12_c{i}", ConvUnit(c, num_classes, 3, dilation=rate, norm=False))
         self.fc1_voc12 = Sum()
 
@@ -65,7 +65,7 @@ class DeepLabV2(nn.Module):
         for i, m in enumerate(self.children()):       # unrolled by TorchScript; the sum is last
             if i < self.n_body:
                 x = m(x)
-            elif i < self.n_body + len(tables.DEEPLAB_ASPP_RATES):
+            elif i < self.n_body + len(spec.DEEPLAB_ASPP_RATES):
                 outs.append(m(x))
         return self.fc1_voc12(outs)
 

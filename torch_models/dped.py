@@ -3,7 +3,7 @@ Networks"): the ResNet generator and the adversarial discriminator as written in
 ``models.py`` (``resnet`` and ``adversarial``). The generator equals AI Benchmark's ``dped.meta``.
 
 The paper's text says batch norm; the code (and the shipped graph) uses instance norm with a
-learned scale and shift and eps 1e-3. Architecture constants: ``twinzoo.tables`` (DPED_*).
+learned scale and shift and eps 1e-3. Architecture constants: ``twinzoo.zoo.dped`` (DPED_*).
 
 Generator names vs models.py / dped.meta: ``W1, b1`` -> ``head.conv``; ``W2..W9`` (two per block,
 each followed by an instance norm and ReLU) -> ``blocks.i.{conv1,norm1,act1,conv2,norm2,act2}``
@@ -19,7 +19,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from twinzoo import tables
+from twinzoo.zoo import dped as spec
 from torch_models.layers import Add, Affine, Conv2dSame, ConvAct, activation
 
 IMAGE_CHANNELS = 3           # the generator enhances RGB photos
@@ -31,7 +31,7 @@ LRELU = "lrelu0.2"           # models.py leaky_relu: max(0.2 x, x)
 def instance_norm(channels: int) -> nn.InstanceNorm2d:
     """models.py ``_instance_norm``: per-image, per-channel moments over H, W; (x - mu) /
     sqrt(var + 1e-3) * scale + shift. Keras twin: ``GroupNormalization(groups=-1)``."""
-    return nn.InstanceNorm2d(channels, eps=tables.DPED_IN_EPS, affine=True)
+    return nn.InstanceNorm2d(channels, eps=spec.DPED_IN_EPS, affine=True)
 
 
 
@@ -59,7 +59,7 @@ class ResidualBlock(nn.Module):
 class DPEDGenerator(nn.Module):
     """9x9 conv + ReLU, 4 residual blocks, two 3x3 conv + ReLU, 9x9 conv, tanh * 0.58 + 0.5."""
 
-    def __init__(self, width: int = tables.DPED_WIDTH, blocks: int = tables.DPED_BLOCKS) -> None:
+    def __init__(self, width: int = spec.DPED_WIDTH, blocks: int = spec.DPED_BLOCKS) -> None:
         super().__init__()
         self.head = ConvAct(IMAGE_CHANNELS, width, 9, "relu")
         self.blocks = nn.Sequential(*(ResidualBlock(width) for _ in range(blocks)))
@@ -67,7 +67,7 @@ class DPEDGenerator(nn.Module):
         self.tail = nn.Sequential(OrderedDict(
             conv=Conv2dSame(width, IMAGE_CHANNELS, 9, bias=True),
             act=activation("tanh"),
-            scale=Affine(tables.DPED_OUT_SCALE, tables.DPED_OUT_SHIFT),
+            scale=Affine(spec.DPED_OUT_SCALE, spec.DPED_OUT_SHIFT),
         ))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,7 +98,7 @@ class DiscriminatorHead(nn.Sequential):
     """flatten -> FC 1024 + leaky ReLU 0.2 -> FC 2 -> softmax. torch flattens NCHW (C, H, W);
     the Keras twin flattens NHWC and the weight transfer permutes ``fc``'s input rows."""
 
-    def __init__(self, in_features: int, hidden: int = tables.DPED_DISCRIMINATOR_FC,
+    def __init__(self, in_features: int, hidden: int = spec.DPED_DISCRIMINATOR_FC,
                  classes: int = DISCRIMINATOR_CLASSES) -> None:
         super().__init__(OrderedDict(
             flatten=nn.Flatten(),
@@ -115,7 +115,7 @@ class DPEDDiscriminator(nn.Module):
         super().__init__()
         convs: list[nn.Module] = []
         cin, (h, w) = in_channels, input_size
-        for kernel, filters, stride, norm in tables.DPED_DISCRIMINATOR_CONVS:
+        for kernel, filters, stride, norm in spec.DPED_DISCRIMINATOR_CONVS:
             convs.append(DiscriminatorConv(cin, filters, kernel, stride, norm))
             cin, h, w = filters, -(-h // stride), -(-w // stride)   # 'SAME': ceil(size / stride)
         self.convs = nn.Sequential(*convs)

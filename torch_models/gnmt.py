@@ -15,14 +15,14 @@ change nothing before it). ``decoder_input`` [N, steps] feeds given ids instead 
 The graph's TF1 ``BasicLSTMCell``s are torch's stock ``nn.LSTM`` / ``nn.LSTMCell``: gate reorder
 and the run-time forget bias are rules of the graph mapping (``conformance.lib.graphs``). The
 sentences of a batch are taken at full length (no padding: AI Benchmark translates one sentence).
-Sizes: ``twinzoo.tables``."""
+Sizes: ``twinzoo.zoo.gnmt``."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from twinzoo import tables
+from twinzoo.zoo import gnmt as spec
 from torch_models.layers import GreedyToken, NormedBahdanauAttention
 
 
@@ -51,15 +51,15 @@ class GNMT(nn.Module):
         states = [(bw_h[0], bw_c[0])]
         for k, lstm in enumerate(self.encoder_uni):
             y, (hk, ck) = lstm(h)
-            h = y + h if k >= tables.GNMT_ENCODER_RESIDUAL_FROM else y
+            h = y + h if k >= spec.GNMT_ENCODER_RESIDUAL_FROM else y
             states.append((hk[0], ck[0]))
         return h, states[: len(self.decoder_cells)]
 
     def forward(self, src: torch.Tensor, decoder_input: torch.Tensor | None = None) -> torch.Tensor:
         memory, states = self.encode(src)
         keys = self.memory_layer(memory)
-        steps = decoder_input.shape[1] if decoder_input is not None else tables.gnmt_decoding_steps(int(src.shape[1]))
-        token = torch.full_like(src[:, 0], tables.GNMT_SOS)
+        steps = decoder_input.shape[1] if decoder_input is not None else spec.gnmt_decoding_steps(int(src.shape[1]))
+        token = torch.full_like(src[:, 0], spec.GNMT_SOS)
         attention = torch.zeros_like(memory[:, 0, :])
         logits = []
         for t in range(steps):
@@ -71,15 +71,15 @@ class GNMT(nn.Module):
             for k in range(1, len(self.decoder_cells)):
                 h, c = self.decoder_cells[k](torch.cat([out, attention], dim=-1), states[k])
                 states[k] = (h, c)
-                out = h + out if k >= tables.GNMT_DECODER_RESIDUAL_FROM else h
+                out = h + out if k >= spec.GNMT_DECODER_RESIDUAL_FROM else h
             step_logits = self.output_projection(out)
             logits.append(step_logits)
             token = self.greedy_token(step_logits)
         return torch.stack(logits, dim=1)
 
 
-def gnmt(vocab: int = tables.GNMT_VOCAB, units: int = tables.GNMT_UNITS,
-         encoder_layers: int = tables.GNMT_ENCODER_UNI_LAYERS, decoder_layers: int = tables.GNMT_DECODER_LAYERS) -> GNMT:
+def gnmt(vocab: int = spec.GNMT_VOCAB, units: int = spec.GNMT_UNITS,
+         encoder_layers: int = spec.GNMT_ENCODER_UNI_LAYERS, decoder_layers: int = spec.GNMT_DECODER_LAYERS) -> GNMT:
     """GNMT on (N, T) int token ids, any T >= 1; logits [N, round(2 T), vocab]."""
     for name, value in (("vocab", vocab), ("units", units), ("encoder_layers", encoder_layers),
                         ("decoder_layers", decoder_layers)):

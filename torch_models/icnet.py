@@ -77,7 +77,7 @@ graph subtracts them from its input as given, no channel swap). Output: tanh in 
 with ``aib_head=False``.
 
 Constants and tables (channels, BN epsilon, input mean, bottleneck stages, pyramid bins) live once
-in ``twinzoo.tables`` (``ICNET_*``); both twins read them from there.
+in ``twinzoo.zoo.icnet`` (``ICNET_*``); both twins read them from there.
 """
 
 from __future__ import annotations
@@ -90,11 +90,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from torch_models.layers import Add, Conv2dSame, activation
-from twinzoo import tables
+from twinzoo.zoo import icnet as spec
 
-# short local names for the twinzoo.tables entries used throughout
-BN_EPS = tables.ICNET_BN_EPS
-NUM_CLASSES = tables.ICNET_NUM_CLASSES
+# short local names for the twinzoo.zoo.icnet entries used throughout
+BN_EPS = spec.ICNET_BN_EPS
+NUM_CLASSES = spec.ICNET_NUM_CLASSES
 
 
 # ------------------------------------------------------------------------------------------
@@ -229,19 +229,19 @@ class ICNet(nn.Module):
         f = {"folded": folded}
         # sub2: the input shrunk x2
         self.data_sub2 = Resize(0.5)
-        self.conv1_1_3x3_s2 = ConvUnit(tables.ICNET_IMAGE_CHANNELS, 32, 3, 2, act="relu", **f)
+        self.conv1_1_3x3_s2 = ConvUnit(spec.ICNET_IMAGE_CHANNELS, 32, 3, 2, act="relu", **f)
         self.conv1_2_3x3 = ConvUnit(32, 32, 3, act="relu", **f)
         self.conv1_3_3x3 = ConvUnit(32, 64, 3, act="relu", **f)
         self.pool1_3x3_s2 = nn.MaxPool2d(3, 2)
         cin = 64
-        for stage, blocks, mid, cout, dilation, stride in tables.ICNET_STAGES:
+        for stage, blocks, mid, cout, dilation, stride in spec.ICNET_STAGES:
             for j in range(1, blocks + 1):
                 if (stage, j) == (3, 2):
                     self.conv3_1_sub4 = Resize(0.5)          # sub4: conv3_1 shrunk x2
                 block = Bottleneck(cin, mid, cout, stride if j == 1 else 1, dilation, folded)
                 self.add_module(f"conv{stage}_{j}", block)
                 cin = cout
-        for name, divisor in tables.ICNET_PYRAMID:
+        for name, divisor in spec.ICNET_PYRAMID:
             self.add_module(f"conv5_3_pool{name}", BinAvgPool(divisor))
             self.add_module(f"conv5_3_pool{name}_interp", ResizeLike())
         self.conv5_3_sum = Sum()
@@ -252,7 +252,7 @@ class ICNet(nn.Module):
         self.conv3_1_sub2_proj = ConvUnit(256, 128, 1, padding="valid", **f)
         self.sub24_sum = AddReLU()
         # sub1: the full-size input
-        self.conv1_sub1 = ConvUnit(tables.ICNET_IMAGE_CHANNELS, 32, 3, 2, act="relu", **f)
+        self.conv1_sub1 = ConvUnit(spec.ICNET_IMAGE_CHANNELS, 32, 3, 2, act="relu", **f)
         self.conv2_sub1 = ConvUnit(32, 32, 3, 2, act="relu", **f)
         self.conv3_sub1 = ConvUnit(32, 64, 3, 2, act="relu", **f)
         # CFF sub2 -> sub1
@@ -263,7 +263,7 @@ class ICNet(nn.Module):
         self.sub12_sum_interp = Resize(2.0)
         self.conv6_cls = ConvUnit(128, num_classes, 1, norm=False, padding="valid")
         self.conv6_interp = ResizeLike()
-        self.final = ConvUnit(num_classes, tables.ICNET_HEAD_CHANNELS, 1, act="tanh", norm=False) if aib_head else None
+        self.final = ConvUnit(num_classes, spec.ICNET_HEAD_CHANNELS, 1, act="tanh", norm=False) if aib_head else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.data_sub2(x)

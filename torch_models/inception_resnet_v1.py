@@ -29,7 +29,7 @@ Input: facenet feeds prewhitened or (x - 127.5) / 128 images, i.e. about [-1, 1]
 takes the input as is. Feature maps at 160x160: 17x17 (Block35), 8x8 (Block17), 3x3 (Block8).
 
 The layout (stem, block branches, repeats and scales, reductions) lives once in
-``twinzoo.tables`` (``INCEPTION_RESNET_V1_*``); both twins walk those tables.
+``twinzoo.zoo.inception_resnet_v1`` (``INCEPTION_RESNET_V1_*``); both twins walk those tables.
 """
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ import torch
 from torch import nn
 
 from torch_models.layers import Add, Affine, BatchNorm2dNoScale, Concat, Conv2dSame
-from twinzoo import tables
+from twinzoo.zoo import inception_resnet_v1 as spec
 
-# short local names for the twinzoo.tables entries used throughout
-BN_EPS = tables.INCEPTION_RESNET_V1_BN_EPS
-L2_EPS = tables.INCEPTION_RESNET_V1_L2_EPS
-Op = tables.InceptionResnetV1Op
-Branches = tables.InceptionResnetV1Branches
+# short local names for the twinzoo.zoo.inception_resnet_v1 entries used throughout
+BN_EPS = spec.INCEPTION_RESNET_V1_BN_EPS
+L2_EPS = spec.INCEPTION_RESNET_V1_L2_EPS
+Op = spec.InceptionResnetV1Op
+Branches = spec.InceptionResnetV1Branches
 
 
 class BatchNorm1dNoScale(nn.BatchNorm1d):
@@ -172,16 +172,16 @@ class InceptionResnetV1(nn.Sequential):
     def __init__(self, embedding_size: int = 128, in_channels: int = 3) -> None:
         mods: OrderedDict[str, nn.Module] = OrderedDict()
         c = in_channels
-        for op in tables.INCEPTION_RESNET_V1_STEM:
+        for op in spec.INCEPTION_RESNET_V1_STEM:
             mods[op[0]], c = branch_op(c, op)
         for (repeat, prefix, branches, n, scale), reduction in zip(
-                tables.INCEPTION_RESNET_V1_REPEATS, tables.INCEPTION_RESNET_V1_REDUCTIONS):
+                spec.INCEPTION_RESNET_V1_REPEATS, spec.INCEPTION_RESNET_V1_REDUCTIONS):
             mods[repeat] = nn.Sequential(OrderedDict(
                 (f"{prefix}_{i + 1}", Block(c, branches, scale)) for i in range(n)))
             if reduction is not None:
                 mixed = Mixed(c, reduction[1])
                 mods[reduction[0]], c = mixed, mixed.out_channels
-        mods["Block8"] = Block(c, tables.INCEPTION_RESNET_V1_BLOCK8, 1.0, relu=False)
+        mods["Block8"] = Block(c, spec.INCEPTION_RESNET_V1_BLOCK8, 1.0, relu=False)
         mods["Logits"] = nn.Sequential(OrderedDict(
             AvgPool_1a_8x8=nn.AdaptiveAvgPool2d(1),    # avg_pool2d(kernel = map size, 'VALID')
             Flatten=nn.Flatten(),                      # (dropout: identity at inference)

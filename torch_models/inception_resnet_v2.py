@@ -22,7 +22,7 @@ Facts read from the graph:
 Input: ``(x / 255 - 0.5) * 2``: the twin takes [-1, 1] images. Outputs: the logits, or
 ``(logits, aux_logits)`` with ``aux_logits=True``. keras.applications' ``InceptionResNetV2`` is
 this network without the aux head and with 1000 classes. Architecture table:
-``twinzoo.tables.INCEPTION_RESNET_V2_*``.
+``twinzoo.zoo.inception_resnet_v2.INCEPTION_RESNET_V2_*``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from torch import nn
 
 from torch_models.inception_resnet_v1 import Block, Mixed, branch_op
 from torch_models.inception_v4 import SlimNet, slim_classifier
-from twinzoo import tables
+from twinzoo.zoo import inception_resnet_v2 as spec
 
 
 def inception_resnet_v2(num_classes: int = 1001, aux_logits: bool = True) -> SlimNet:
@@ -41,22 +41,22 @@ def inception_resnet_v2(num_classes: int = 1001, aux_logits: bool = True) -> Sli
     logits, or ``(logits, aux_logits)`` when ``aux_logits`` (the AuxLogits head on Repeat_1)."""
     body: OrderedDict[str, nn.Module] = OrderedDict()
     c = 3
-    for op in tables.INCEPTION_RESNET_V2_STEM:
+    for op in spec.INCEPTION_RESNET_V2_STEM:
         body[op[0]], c = branch_op(c, op)
-    mixed = Mixed(c, tables.INCEPTION_RESNET_V2_MIXED_5B)
+    mixed = Mixed(c, spec.INCEPTION_RESNET_V2_MIXED_5B)
     body["Mixed_5b"], c = mixed, mixed.out_channels
     aux_channels = 0
     for (repeat, prefix, branches, n, scale), reduction in zip(
-            tables.INCEPTION_RESNET_V2_REPEATS, tables.INCEPTION_RESNET_V2_REDUCTIONS):
+            spec.INCEPTION_RESNET_V2_REPEATS, spec.INCEPTION_RESNET_V2_REDUCTIONS):
         body[repeat] = nn.Sequential(OrderedDict(
             (f"{prefix}_{i + 1}", Block(c, branches, scale)) for i in range(n)))
-        if repeat == tables.INCEPTION_RESNET_V2_AUX.after:
+        if repeat == spec.INCEPTION_RESNET_V2_AUX.after:
             aux_channels = c
         if reduction is not None:
             mixed = Mixed(c, reduction[1])
             body[reduction[0]], c = mixed, mixed.out_channels
-    body["Block8"] = Block(c, tables.INCEPTION_RESNET_V2_BLOCK8, 1.0, relu=False)
-    conv_7b = tables.INCEPTION_RESNET_V2_CONV_7B
+    body["Block8"] = Block(c, spec.INCEPTION_RESNET_V2_BLOCK8, 1.0, relu=False)
+    conv_7b = spec.INCEPTION_RESNET_V2_CONV_7B
     body[conv_7b[0]], c = branch_op(c, conv_7b)
-    return slim_classifier(body, tables.INCEPTION_RESNET_V2_AUX, aux_channels, tables.INCEPTION_RESNET_V2_LOGITS,
+    return slim_classifier(body, spec.INCEPTION_RESNET_V2_AUX, aux_channels, spec.INCEPTION_RESNET_V2_LOGITS,
                            c, num_classes, aux_logits)

@@ -42,7 +42,7 @@ Module names are the graph's variable scopes joined with '.': ``Conv2d_1a_3x3``,
 ``Mixed_7b.Branch_1.concat``, ``AuxLogits.Conv2d_2b_1x1``, ``Logits.Conv2d_1c_1x1``; a slim conv
 scope ``X`` is ``X.conv`` / ``X.bn`` / ``X.act`` (the logits convs: ``X.conv`` only).
 
-The layout (stem, Mixed blocks, head sizes) and ``Style`` live once in ``twinzoo.tables``
+The layout (stem, Mixed blocks, head sizes) and ``Style`` live once in ``twinzoo.zoo.inception_v3``
 (``INCEPTION_V3_*``, ``InceptionV3Style``); both twins walk those tables.
 """
 
@@ -55,12 +55,12 @@ import torch
 from torch import nn
 
 from torch_models.layers import BatchNorm2dNoScale, Concat, ConvBNAct, SpatialSqueeze
-from twinzoo import tables
+from twinzoo.zoo import inception_v3 as spec
 
-# short local names for the twinzoo.tables entries used throughout
-BN_EPS = tables.INCEPTION_V3_BN_EPS
-Op = tables.InceptionV3Op
-Style = tables.InceptionV3Style      # the graph's numeric conventions (the default) or torchvision's
+# short local names for the twinzoo.zoo.inception_v3 entries used throughout
+BN_EPS = spec.INCEPTION_V3_BN_EPS
+Op = spec.InceptionV3Op
+Style = spec.InceptionV3Style      # the graph's numeric conventions (the default) or torchvision's
 SLIM = Style()
 
 
@@ -148,7 +148,7 @@ class Mixed(nn.Module):
 
     __constants__ = ["n_branches"]
 
-    def __init__(self, in_channels: int, branches: Sequence[tables.InceptionV3Branch], style: Style = SLIM) -> None:
+    def __init__(self, in_channels: int, branches: Sequence[spec.InceptionV3Branch], style: Style = SLIM) -> None:
         super().__init__()
         self.out_channels = 0
         for name, ops in branches:
@@ -178,8 +178,8 @@ class AuxLogits(nn.Sequential):
     """slim's aux head on Mixed_6e: avg pool 5/3 VALID, 1x1 128, 5x5 768 VALID, 1x1 logits, squeeze."""
 
     def __init__(self, in_channels: int, num_classes: int, style: Style = SLIM) -> None:
-        k, s = tables.INCEPTION_V3_AUX_POOL
-        mid, (filters, k5) = tables.INCEPTION_V3_AUX_MID, tables.INCEPTION_V3_AUX_CONV
+        k, s = spec.INCEPTION_V3_AUX_POOL
+        mid, (filters, k5) = spec.INCEPTION_V3_AUX_MID, spec.INCEPTION_V3_AUX_CONV
         super().__init__(OrderedDict(
             AvgPool_1a_5x5=nn.AvgPool2d(k, s),
             Conv2d_1b_1x1=slim_conv(in_channels, mid, (1, 1), style=style),
@@ -193,7 +193,7 @@ class Logits(nn.Sequential):
     """slim's head: avg pool 8x8/2 VALID (fixed window), [dropout: identity], 1x1 conv with bias, squeeze."""
 
     def __init__(self, in_channels: int, num_classes: int) -> None:
-        k, s = tables.INCEPTION_V3_LOGITS_POOL
+        k, s = spec.INCEPTION_V3_LOGITS_POOL
         super().__init__(OrderedDict(
             AvgPool_1a_8x8=nn.AvgPool2d(k, s),
             Conv2d_1c_1x1=nn.Sequential(OrderedDict(conv=nn.Conv2d(in_channels, num_classes, 1, bias=True))),
@@ -270,9 +270,9 @@ def inception_v3(num_classes: int = 1001, aux_logits: bool = True, bn_scale: boo
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
     style = Style(bn_scale, avg_pool_counts_padding)
-    body, channels, aux_channels = slim_body(tables.INCEPTION_V3_STEM, tables.INCEPTION_V3_MIXED,
-                                             tables.INCEPTION_V3_AUX_AFTER, tables.INCEPTION_V3_FEATURES, style)
+    body, channels, aux_channels = slim_body(spec.INCEPTION_V3_STEM, spec.INCEPTION_V3_MIXED,
+                                             spec.INCEPTION_V3_AUX_AFTER, spec.INCEPTION_V3_FEATURES, style)
     logits = Logits(channels, num_classes)
     if aux_logits:
-        return SlimNetAux(body, tables.INCEPTION_V3_AUX_AFTER, AuxLogits(aux_channels, num_classes, style), logits)
-    return SlimNet(body, tables.INCEPTION_V3_AUX_AFTER, None, logits)
+        return SlimNetAux(body, spec.INCEPTION_V3_AUX_AFTER, AuxLogits(aux_channels, num_classes, style), logits)
+    return SlimNet(body, spec.INCEPTION_V3_AUX_AFTER, None, logits)

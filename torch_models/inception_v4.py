@@ -23,7 +23,7 @@ Facts read from the graph:
 
 Input: ``(x / 255 - 0.5) * 2``: the twin takes [-1, 1] images. Outputs: the logits, or
 ``(logits, aux_logits)`` with ``aux_logits=True``. Module names: the graph's scopes joined with
-'.', as in ``torch_models/inception_v3.py``. Architecture table: ``twinzoo.tables.INCEPTION_V4_*``;
+'.', as in ``torch_models/inception_v3.py``. Architecture table: ``twinzoo.zoo.inception_v4.INCEPTION_V4_*``;
 the two heads (``SlimAuxHead``, ``SlimLogitsHead``) are shared with Inception-ResNet-v2.
 """
 
@@ -34,15 +34,15 @@ from collections import OrderedDict
 from torch import nn
 
 from torch_models.inception_v3 import SlimNet, SlimNetAux, slim_body, slim_conv
-from twinzoo import tables
+from twinzoo.zoo import inception_v4 as spec
 
 
 class AuxHead(nn.Sequential):
-    """slim's aux classifier (``tables.SlimAuxHead``): avg pool 5/3 'VALID', 1x1 conv 128, 5x5
+    """slim's aux classifier (``spec.SlimAuxHead``): avg pool 5/3 'VALID', 1x1 conv 128, 5x5
     conv 768 'VALID', flatten, fully connected."""
 
-    def __init__(self, in_channels: int, num_classes: int, names: tables.SlimAuxHead) -> None:
-        (k, s), mid, (width, kernel) = tables.AUX_POOL, tables.AUX_MID, tables.AUX_CONV
+    def __init__(self, in_channels: int, num_classes: int, names: spec.SlimAuxHead) -> None:
+        (k, s), mid, (width, kernel) = spec.AUX_POOL, spec.AUX_MID, spec.AUX_CONV
         super().__init__(OrderedDict([
             (names.pool, nn.AvgPool2d(k, s)),
             (names.conv_1x1, slim_conv(in_channels, mid, (1, 1))),
@@ -53,9 +53,9 @@ class AuxHead(nn.Sequential):
 
 
 class LogitsHead(nn.Sequential):
-    """slim's main head (``tables.SlimLogitsHead``): global mean, flatten, fully connected."""
+    """slim's main head (``spec.SlimLogitsHead``): global mean, flatten, fully connected."""
 
-    def __init__(self, in_channels: int, num_classes: int, names: tables.SlimLogitsHead) -> None:
+    def __init__(self, in_channels: int, num_classes: int, names: spec.SlimLogitsHead) -> None:
         super().__init__(OrderedDict([
             (names.pool, nn.AdaptiveAvgPool2d(1)),
             (names.flatten, nn.Flatten()),
@@ -63,8 +63,8 @@ class LogitsHead(nn.Sequential):
         ]))
 
 
-def slim_classifier(body: OrderedDict[str, nn.Module], aux: tables.SlimAuxHead, aux_channels: int,
-                    logits: tables.SlimLogitsHead, channels: int, num_classes: int, aux_logits: bool) -> SlimNet:
+def slim_classifier(body: OrderedDict[str, nn.Module], aux: spec.SlimAuxHead, aux_channels: int,
+                    logits: spec.SlimLogitsHead, channels: int, num_classes: int, aux_logits: bool) -> SlimNet:
     """``SlimNetAux`` with both heads when ``aux_logits``, else ``SlimNet`` with ``Logits`` only."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
@@ -77,7 +77,7 @@ def slim_classifier(body: OrderedDict[str, nn.Module], aux: tables.SlimAuxHead, 
 def inception_v4(num_classes: int = 1001, aux_logits: bool = True) -> SlimNet:
     """Inception-v4 as AI Benchmark's inception_v4.meta (TF-slim, 1001 classes); the logits, or
     ``(logits, aux_logits)`` when ``aux_logits`` (the graph's AuxLogits head on Mixed_6h)."""
-    body, c, aux_channels = slim_body(tables.INCEPTION_V4_STEM, tables.INCEPTION_V4_MIXED, tables.INCEPTION_V4_AUX.after,
-                                      tables.INCEPTION_V4_FEATURES)
-    return slim_classifier(body, tables.INCEPTION_V4_AUX, aux_channels, tables.INCEPTION_V4_LOGITS, c,
+    body, c, aux_channels = slim_body(spec.INCEPTION_V4_STEM, spec.INCEPTION_V4_MIXED, spec.INCEPTION_V4_AUX.after,
+                                      spec.INCEPTION_V4_FEATURES)
+    return slim_classifier(body, spec.INCEPTION_V4_AUX, aux_channels, spec.INCEPTION_V4_LOGITS, c,
                            num_classes, aux_logits)

@@ -278,14 +278,14 @@ def activation(kind: str, inplace: bool = False) -> nn.Module:
 # ------------------------------------------------------------------------------------------
 class MaskedConv2d(nn.Conv2d):
     """A conv whose stored kernel is multiplied at every call by a fixed spatial mask
-    (``tables.pixel_rnn_mask``: "a" or "b"), 'SAME' padding (odd kernels: symmetric), stride 1.
+    (``pixel_rnn_spec.pixel_rnn_mask``: "a" or "b"), 'SAME' padding (odd kernels: symmetric), stride 1.
     The weight is stored whole, as the graph stores it; the mask is a constant, not a weight."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, mask_type: str) -> None:
-        from twinzoo import tables
+        from twinzoo.zoo import pixel_rnn as pixel_rnn_spec
         super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
         self.mask_type = mask_type
-        mask = torch.tensor(tables.pixel_rnn_mask(kernel_size, mask_type))
+        mask = torch.tensor(pixel_rnn_spec.pixel_rnn_mask(kernel_size, mask_type))
         self.register_buffer("mask", mask.view(1, 1, kernel_size, kernel_size), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -3,14 +3,14 @@ steps of 300-d word vectors, batch-major, and a fully connected layer on the las
 
 The graph's TF1 ``BasicLSTMCell`` is torch's stock ``nn.LSTM``: the gate reorder (i, j, f, o) ->
 (i, f, g, o) and the run-time forget bias (1.0) folded into the stored bias are rules of the
-graph mapping (``conformance.lib.graphs``), not of this twin. Sizes: ``twinzoo.tables``."""
+graph mapping (``conformance.lib.graphs``), not of this twin. Sizes: ``twinzoo.zoo.lstm_sentiment``."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from twinzoo import tables
+from twinzoo.zoo import lstm_sentiment as spec
 from torch_models.layers import LastStep
 
 
@@ -28,8 +28,8 @@ class LSTMSentiment(nn.Module):
         return self.fc(self.last_step(out))
 
 
-def lstm_sentiment(features: int = tables.LSTM_SENTIMENT_FEATURES, units: int = tables.LSTM_SENTIMENT_UNITS,
-                   num_classes: int = tables.LSTM_SENTIMENT_CLASSES) -> LSTMSentiment:
+def lstm_sentiment(features: int = spec.LSTM_SENTIMENT_FEATURES, units: int = spec.LSTM_SENTIMENT_UNITS,
+                   num_classes: int = spec.LSTM_SENTIMENT_CLASSES) -> LSTMSentiment:
     """LSTM-Sentiment on (N, steps, ``features``) float batches, any number of steps."""
     for name, value in (("features", features), ("units", units), ("num_classes", num_classes)):
         if value < 1:

@@ -1,4 +1,4 @@
-"""MobileNet v1 (Howard et al. 2017), TF-slim layout. The body walks ``twinzoo.tables``' Table 1."""
+"""MobileNet v1 (Howard et al. 2017), TF-slim layout. The body walks ``twinzoo.zoo.mobilenet_v1``' Table 1."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from twinzoo import tables
+from twinzoo.zoo import mobilenet_v1 as mobilenet_v1_spec
 from torch_models.layers import ConvBNAct, Logits
 
 BN_EPS = 1e-3  # TF-slim mobilenet_v1_arg_scope: batch_norm_epsilon=0.001
 
 
-def _block(spec: tables.Conv | tables.DepSep, cin: int, alpha: float, index: int) -> tuple[list[tuple[str, nn.Module]], int]:
-    cout = tables.mobilenet_v1_depth(spec.filters, alpha)
-    if isinstance(spec, tables.Conv):
+def _block(spec: mobilenet_v1_spec.Conv | mobilenet_v1_spec.DepSep, cin: int, alpha: float,
+           index: int) -> tuple[list[tuple[str, nn.Module]], int]:
+    cout = mobilenet_v1_spec.mobilenet_v1_depth(spec.filters, alpha)
+    if isinstance(spec, mobilenet_v1_spec.Conv):
         return [(f"Conv2d_{index}", ConvBNAct(cin, cout, spec.kernel, spec.stride, bn_eps=BN_EPS))], cout
     return [
         (f"Conv2d_{index}_depthwise", ConvBNAct(cin, cin, spec.kernel, spec.stride, depthwise=True, bn_eps=BN_EPS)),
@@ -31,7 +32,7 @@ class MobileNetV1(nn.Module):
         super().__init__()
         blocks: list[tuple[str, nn.Module]] = []
         cin = in_channels
-        for i, spec in enumerate(tables.mobilenet_v1_body(body)):
+        for i, spec in enumerate(mobilenet_v1_spec.mobilenet_v1_body(body)):
             mods, cin = _block(spec, cin, alpha, i)
             blocks += mods
         self.body = nn.Sequential(OrderedDict(blocks))
@@ -55,9 +56,9 @@ class MobileNetV1Layer(nn.Sequential):
 
 
 def mobilenet_v1_layer(kind: str, alpha: float = 1.0, filters: int = 512) -> nn.Module:
-    spec = {"conv": tables.Conv(1, filters), "depsep": tables.DepSep(1, filters)}.get(kind)
+    spec = {"conv": mobilenet_v1_spec.Conv(1, filters), "depsep": mobilenet_v1_spec.DepSep(1, filters)}.get(kind)
     if spec is None:
         raise ValueError(f"unknown Table 3 layer kind {kind!r}; known: conv, depsep")
-    cin = tables.mobilenet_v1_depth(filters, alpha)
+    cin = mobilenet_v1_spec.mobilenet_v1_depth(filters, alpha)
     mods, _ = _block(spec, cin, alpha, 0)
     return MobileNetV1Layer(OrderedDict(mods))

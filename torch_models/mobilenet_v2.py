@@ -1,7 +1,7 @@
 """MobileNet v2 (Sandler et al. 2018), TF-slim layout as in AI Benchmark's mobilenet_v2.meta.
 
 Module names follow slim's variable scopes (``Conv``, ``expanded_conv_<i>/{expand,depthwise,
-project}``, ``Conv_1``, ``Logits``); the body walks ``twinzoo.tables``' Table 2 rows."""
+project}``, ``Conv_1``, ``Logits``); the body walks ``twinzoo.zoo.mobilenet_v2``' Table 2 rows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from twinzoo import tables
+from twinzoo.zoo import mobilenet_v2 as spec
 from torch_models.layers import Add, ConvBNAct, Logits
 
 BN_EPS = 1e-3  # mobilenet_v2.meta FusedBatchNorm epsilon (slim.batch_norm default 0.001)
@@ -28,7 +28,7 @@ class ExpandedConv(nn.Module):
         super().__init__()
         hidden = in_channels
         if expansion > 1:
-            hidden = tables.make_divisible(in_channels * expansion)
+            hidden = spec.make_divisible(in_channels * expansion)
             self.expand = ConvBNAct(in_channels, hidden, 1, **conv)
         else:
             self.expand = None
@@ -48,14 +48,14 @@ class MobileNetV2(nn.Sequential):
     def __init__(self, alpha: float = 1.0, num_classes: int = 1001, in_channels: int = 3,
                  bn_eps: float = BN_EPS, padding: str = "same") -> None:
         conv = {"bn_eps": bn_eps, "padding": padding}
-        cin = tables.make_divisible(tables.MOBILENET_V2_STEM * alpha)
+        cin = spec.make_divisible(spec.MOBILENET_V2_STEM * alpha)
         blocks: OrderedDict[str, nn.Module] = OrderedDict(
             Conv=ConvBNAct(in_channels, cin, 3, 2, **conv))
-        for name, expansion, cout, stride in tables.mobilenet_v2_blocks(alpha):
+        for name, expansion, cout, stride in spec.mobilenet_v2_blocks(alpha):
             blocks[name] = ExpandedConv(cin, cout, expansion, stride, conv)
             cin = cout
-        blocks["Conv_1"] = ConvBNAct(cin, tables.mobilenet_v2_head(alpha), 1, **conv)
-        blocks["logits"] = Logits(tables.mobilenet_v2_head(alpha), num_classes)
+        blocks["Conv_1"] = ConvBNAct(cin, spec.mobilenet_v2_head(alpha), 1, **conv)
+        blocks["logits"] = Logits(spec.mobilenet_v2_head(alpha), num_classes)
         super().__init__(blocks)
 
 

@@ -5,7 +5,7 @@ the sigmoid; the graph's ``/ 255`` and ``* 255`` are the reference mapping's sca
 
 Block names are the graph's scopes (``LSTM3.output_state_bw.i_to_s``; the state-to-state conv
 ``s_to_s`` is the recurrence ``DiagonalLSTMScan``). The package's cell differs from the paper's:
-see ``twinzoo.tables`` (PIXEL_RNN_*)."""
+see ``twinzoo.zoo.pixel_rnn`` (PIXEL_RNN_*)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from twinzoo import tables
+from twinzoo.zoo import pixel_rnn as spec
 from torch_models.layers import Add, DiagonalLSTMScan, FlipWidth, MaskedConv2d, Skew, Unskew, ZeroLastRow
 
 
@@ -26,7 +26,7 @@ class DiagonalLSTM(nn.Sequential):
         super().__init__(OrderedDict(
             skew=Skew(),
             i_to_s=MaskedConv2d(channels, 4 * hidden, 1, "b"),
-            s_to_s=DiagonalLSTMScan(hidden, tables.PIXEL_RNN_STATE_KERNEL),
+            s_to_s=DiagonalLSTMScan(hidden, spec.PIXEL_RNN_STATE_KERNEL),
             unskew=Unskew(),
         ))
 
@@ -52,22 +52,22 @@ class DiagonalBiLSTM(nn.Module):
 
 class PixelRNN(nn.Sequential):
     def __init__(self) -> None:
-        k, width, mask = tables.PIXEL_RNN_INPUT_CONV
-        hidden = tables.PIXEL_RNN_HIDDEN
+        k, width, mask = spec.PIXEL_RNN_INPUT_CONV
+        hidden = spec.PIXEL_RNN_HIDDEN
         blocks: OrderedDict[str, nn.Module] = OrderedDict(conv_inputs=MaskedConv2d(3, width, k, mask))
-        for i in range(tables.PIXEL_RNN_LAYERS):
+        for i in range(spec.PIXEL_RNN_LAYERS):
             blocks[f"LSTM{i}"] = DiagonalBiLSTM(width, hidden)
         cin = hidden
-        for i, filters in enumerate(tables.PIXEL_RNN_OUT_CONVS):
+        for i, filters in enumerate(spec.PIXEL_RNN_OUT_CONVS):
             blocks[f"CONV_OUT{i}"] = MaskedConv2d(cin, filters, 1, "b")
             blocks[f"relu{i}"] = nn.ReLU()
             cin = filters
-        blocks["conv2d_out_logits"] = MaskedConv2d(cin, tables.PIXEL_RNN_OUT_CHANNELS, 1, "b")
+        blocks["conv2d_out_logits"] = MaskedConv2d(cin, spec.PIXEL_RNN_OUT_CHANNELS, 1, "b")
         blocks["sigmoid"] = nn.Sigmoid()
         super().__init__(blocks)
 
 
-def pixel_rnn(input_size: tuple[int, int] = tables.PIXEL_RNN_SIZE) -> PixelRNN:
+def pixel_rnn(input_size: tuple[int, int] = spec.PIXEL_RNN_SIZE) -> PixelRNN:
     """Pixel-RNN on square RGB images in [0, 1] (the package's unskew takes the width equal to
     the height)."""
     if input_size[0] != input_size[1]:

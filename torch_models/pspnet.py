@@ -18,7 +18,7 @@ Facts read from the graph:
   Conv2D -> BatchToSpaceND (TF1's ``atrous_conv2d``): exactly a stride-1 conv with padding d and
   dilation d, which the twins use;
 - pyramid pooling ``conv5_3_pool{1,2,3,6}``: 'VALID' average pools with *fixed* kernels = strides
-  60, 30, 20, 10 (the graph was built for a 60x60 map; see ``tables.PSPNET_PYRAMID``), each
+  60, 30, 20, 10 (the graph was built for a 60x60 map; see ``spec.PSPNET_PYRAMID``), each
   followed by ``conv5_3_pool<b>_conv`` (1x1 512, BN, ReLU) and ``conv5_3_pool<b>_interp`` (TF1
   bilinear resize, align_corners=True, to the conv5_3 map size); ``conv5_3_concat`` = [conv5_3,
   pool6, pool3, pool2, pool1] in that order;
@@ -27,7 +27,7 @@ Facts read from the graph:
 
 Module names: the graph's scopes; a bottleneck ``conv<i>_<j>`` has children ``reduce``,
 ``conv3x3``, ``increase``, ``proj``, ``add``, ``relu`` (as in ``torch_models/icnet.py``); another
-scope ``<s>`` is ``<s>.conv`` / ``<s>.bn`` / ``<s>.act``. Tables: ``twinzoo.tables.PSPNET_*``.
+scope ``<s>`` is ``<s>.conv`` / ``<s>.bn`` / ``<s>.act``. Tables: ``twinzoo.zoo.pspnet.PSPNET_*``.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from torch import nn
 
 from torch_models.icnet import Bottleneck, ConvUnit, ResizeLike
 from torch_models.layers import Concat, MaxPool2dSame
-from twinzoo import tables
+from twinzoo.zoo import pspnet as spec
 
-BN_EPS = tables.PSPNET_BN_EPS
+BN_EPS = spec.PSPNET_BN_EPS
 
 
 class PSPNet(nn.Module):
@@ -47,24 +47,24 @@ class PSPNet(nn.Module):
         super().__init__()
         f = {"folded": False, "bn_eps": BN_EPS}
         c = in_channels
-        for name, (filters, stride) in zip(("conv1_1_3x3_s2", "conv1_2_3x3", "conv1_3_3x3"), tables.PSPNET_STEM):
+        for name, (filters, stride) in zip(("conv1_1_3x3_s2", "conv1_2_3x3", "conv1_3_3x3"), spec.PSPNET_STEM):
             self.add_module(name, ConvUnit(c, filters, 3, stride, act="relu", **f))
             c = filters
         self.pool1_3x3_s2 = MaxPool2dSame(3, 2)
-        if [b[1] for b in tables.PSPNET_STAGES] != [3, 4, 6, 3]:
+        if [b[1] for b in spec.PSPNET_STAGES] != [3, 4, 6, 3]:
             raise AssertionError("forward() is written for PSPNet-50's 3/4/6/3 bottlenecks (pspnet.meta)")
-        for stage, blocks, mid, cout, dilation, stride in tables.PSPNET_STAGES:
+        for stage, blocks, mid, cout, dilation, stride in spec.PSPNET_STAGES:
             for j in range(1, blocks + 1):
                 self.add_module(f"conv{stage}_{j}", Bottleneck(c, mid, cout, stride if j == 1 else 1, dilation, **f))
                 c = cout
-        width = tables.PSPNET_PYRAMID_WIDTH
-        for name, kernel in tables.PSPNET_PYRAMID:
+        width = spec.PSPNET_PYRAMID_WIDTH
+        for name, kernel in spec.PSPNET_PYRAMID:
             self.add_module(f"conv5_3_pool{name}", nn.AvgPool2d(kernel, kernel))
             self.add_module(f"conv5_3_pool{name}_conv", ConvUnit(c, width, 1, act="relu", padding="valid", **f))
             self.add_module(f"conv5_3_pool{name}_interp", ResizeLike())
         self.conv5_3_concat = Concat()
-        head, out = tables.PSPNET_HEAD
-        self.conv5_4 = ConvUnit(c + width * len(tables.PSPNET_PYRAMID), head, 3, act="relu", **f)
+        head, out = spec.PSPNET_HEAD
+        self.conv5_4 = ConvUnit(c + width * len(spec.PSPNET_PYRAMID), head, 3, act="relu", **f)
         self.conv6 = ConvUnit(head, out, 1, norm=False, padding="valid")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

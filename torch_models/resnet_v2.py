@@ -31,7 +31,7 @@ Module names are the graph's scopes joined with '.', ``bottleneck_v2`` left out 
 ``conv1.conv``, ``pool1``, ``block1.unit_1.preact.bn``, ``block1.unit_1.shortcut.conv``,
 ``block1.unit_1.conv2.conv``, ``block1.unit_3.shortcut`` (the pool), ``block1.unit_1.add``,
 ``postnorm.bn``, ``pool5``, ``logits.conv``, ``SpatialSqueeze``. Architecture table:
-``twinzoo.tables.resnet_v2_blocks``.
+``twinzoo.zoo.resnet_v2.resnet_v2_blocks``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from torch_models.layers import Add, ConvBNAct, MaxPool2dSame, SpatialSqueeze
-from twinzoo import tables
+from twinzoo.zoo import resnet_v2 as spec
 
 BN_EPS = 1.001e-5     # resnet_v2_*.meta FusedBatchNorm epsilon (slim 1e-5, clamped to cuDNN's 1.001e-5)
 
@@ -85,7 +85,7 @@ class Bottleneck(nn.Module):
 class ResNetV2(nn.Sequential):
     def __init__(self, depth: int, num_classes: int = 1001, stem_pool_zero_pad: bool = False,
                  in_channels: int = 3) -> None:
-        filters, kernel, stride = tables.RESNET_V2_STEM
+        filters, kernel, stride = spec.RESNET_V2_STEM
         mods: OrderedDict[str, nn.Module] = OrderedDict()
         mods["conv1"] = nn.Sequential(OrderedDict(
             conv=nn.Conv2d(in_channels, filters, kernel, stride, padding=(kernel - 1) // 2, bias=True)))
@@ -94,7 +94,7 @@ class ResNetV2(nn.Sequential):
         else:
             mods["pool1"] = MaxPool2dSame(3, 2)
         c = filters
-        for block in tables.resnet_v2_blocks(depth):
+        for block in spec.resnet_v2_blocks(depth):
             units: OrderedDict[str, nn.Module] = OrderedDict()
             for u in range(block.units):
                 last = u == block.units - 1

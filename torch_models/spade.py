@@ -12,7 +12,7 @@ Facts read from the graph (what only looks odd, and is mirrored):
   updates u and equals the graph's run on the weights it is given);
 - **z**: the graph draws z ~ N(0, 1) [1, 256] with ``RandomStandardNormal`` at every run, so its
   output is not a function of its input alone. The twins use one fixed draw
-  (``tables.spade_latent``, seed 0) and the reference check feeds that same z to the graph's
+  (``spec.spade_latent``, seed 0) and the reference check feeds that same z to the graph's
   ``generator/random_normal`` tensor. ``linear_x`` maps z to [1, 2, 2, 1024] (reshaped in (H, W,
   C) order), which then broadcasts over the batch of segmentation maps;
 - **the 36 Means / Sqrt**: SPADE's parameter-free instance norm, moments over H and W,
@@ -37,7 +37,7 @@ The input must be 128x128: the latent starts at 2x2 and six x2 upsamplings give 
 graph's down-sampling of the map divides by its size (``fixed_size`` in the catalogue).
 Module names: the graph's scopes under ``generator/`` (``conv2d`` sub-scopes dropped):
 ``linear_x.dense``, ``spade_resblock_0.spade_shortcut.conv_gamma``, ``spade_resblock_0.conv_1``,
-``logit``. Tables: ``twinzoo.tables.SPADE_*``.
+``logit``. Tables: ``twinzoo.zoo.spade.SPADE_*``.
 """
 
 from __future__ import annotations
@@ -47,18 +47,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from torch_models.layers import Add, Conv2dSame, SNConv2d
-from twinzoo import tables
+from twinzoo.zoo import spade as spec
 
 
 class Latent(nn.Module):
     """``linear_x`` on the fixed z: dense 256 -> 2*2*1024, reshaped (H, W, C) -> NCHW [1, C, H, W]."""
 
-    def __init__(self, z_seed: int = tables.SPADE_Z_SEED) -> None:
+    def __init__(self, z_seed: int = spec.SPADE_Z_SEED) -> None:
         super().__init__()
-        h, w, c = tables.SPADE_LATENT
+        h, w, c = spec.SPADE_LATENT
         self.shape = (h, w, c)
-        self.register_buffer("z", torch.tensor(tables.spade_latent(z_seed)), persistent=False)
-        self.dense = nn.Linear(tables.SPADE_Z_DIM, h * w * c)
+        self.register_buffer("z", torch.tensor(spec.spade_latent(z_seed)), persistent=False)
+        self.dense = nn.Linear(spec.SPADE_Z_DIM, h * w * c)
 
     def forward(self) -> torch.Tensor:
         h, w, c = self.shape
@@ -123,8 +123,8 @@ class Spade(nn.Module):
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        k, hidden = tables.SPADE_KERNEL, tables.SPADE_HIDDEN
-        self.norm = nn.InstanceNorm2d(channels, eps=tables.SPADE_NORM_EPS, affine=False)
+        k, hidden = spec.SPADE_KERNEL, spec.SPADE_HIDDEN
+        self.norm = nn.InstanceNorm2d(channels, eps=spec.SPADE_NORM_EPS, affine=False)
         self.resize = ResizeNearestLike()
         self.conv_128 = Conv2dSame(3, hidden, k, bias=True)
         self.relu = nn.ReLU()
@@ -140,7 +140,7 @@ class Spade(nn.Module):
 class SpadeResBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
-        middle, slope, eps = min(in_channels, out_channels), tables.SPADE_LRELU, tables.SPADE_SN_EPS
+        middle, slope, eps = min(in_channels, out_channels), spec.SPADE_LRELU, spec.SPADE_SN_EPS
         self.spade_1 = Spade(in_channels)
         self.lrelu_1 = nn.LeakyReLU(slope)
         self.conv_1 = SNConv2d(in_channels, middle, 3, padding=1, bias=True, eps=eps)
@@ -164,20 +164,20 @@ class SpadeResBlock(nn.Module):
 
 
 class SpadeGenerator(nn.Module):
-    def __init__(self, z_seed: int = tables.SPADE_Z_SEED, out_channels: int = 3) -> None:
+    def __init__(self, z_seed: int = spec.SPADE_Z_SEED, out_channels: int = 3) -> None:
         super().__init__()
-        blocks = tables.SPADE_BLOCKS
+        blocks = spec.SPADE_BLOCKS
         if [b[2] for b in blocks] != [True] * 6 + [False]:
             raise AssertionError("forward() is written for spade.meta's 7 blocks and 6 upsamplings")
         self.linear_x = Latent(z_seed)
-        c, ups = tables.SPADE_LATENT[2], 0
+        c, ups = spec.SPADE_LATENT[2], 0
         for scope, out, up in blocks:
             self.add_module(scope, SpadeResBlock(c, out))
             if up:
                 self.add_module("ResizeBilinear" + (f"_{ups}" if ups else ""), ResizeBilinearTF1(2))
                 ups += 1
             c = out
-        self.lrelu = nn.LeakyReLU(tables.SPADE_LRELU)
+        self.lrelu = nn.LeakyReLU(spec.SPADE_LRELU)
         self.logit = Conv2dSame(c, out_channels, 3, bias=True)
         self.Tanh = nn.Tanh()
 
@@ -193,7 +193,7 @@ class SpadeGenerator(nn.Module):
         return self.Tanh(self.logit(self.lrelu(x)))
 
 
-def spade(z_seed: int = tables.SPADE_Z_SEED, input_size: tuple[int, int] = (128, 128)) -> SpadeGenerator:
+def spade(z_seed: int = spec.SPADE_Z_SEED, input_size: tuple[int, int] = (128, 128)) -> SpadeGenerator:
     """SPADE's generator as AI Benchmark's spade.meta: a [-1, 1] 128x128 RGB map -> tanh RGB
     128x128, with the fixed latent draw ``z_seed``; 138,029,827 weights with the SN ``u`` vectors."""
     if tuple(input_size) != (128, 128):

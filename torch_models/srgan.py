@@ -1,6 +1,6 @@
 """SRGAN (Ledig et al. 2017, "Photo-Realistic Single Image Super-Resolution Using a Generative
 Adversarial Network", arXiv:1609.04802): AI Benchmark's generator, the paper's SRResNet generator
-and the paper's discriminator (Fig. 4). Constants: ``twinzoo.tables`` (SRGAN_*).
+and the paper's discriminator (Fig. 4). Constants: ``twinzoo.zoo.srgan`` (SRGAN_*).
 
 ``srgan()`` is the graph AI Benchmark ships as ``srgan.meta`` (a tensorlayer SRGAN_g with an extra
 7x7/4 conv in front). Its scopes and the twin's names:
@@ -29,7 +29,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from twinzoo import tables
+from twinzoo.zoo import srgan as spec
 from torch_models.layers import Add, Conv2dSame, ConvAct, ConvBNAct, SubPixelConv2d, activation
 
 IMAGE_CHANNELS = 3
@@ -85,8 +85,8 @@ class Upsample(nn.Sequential):
 
 class SRGANGenerator(nn.Module):
     def __init__(self, stem: Sequence[tuple[str, int, int]], act: str, block_bias: bool,
-                 out_kernel: int, out_act: str | None, width: int = tables.SRGAN_WIDTH,
-                 blocks: int = tables.SRGAN_BLOCKS) -> None:
+                 out_kernel: int, out_act: str | None, width: int = spec.SRGAN_WIDTH,
+                 blocks: int = spec.SRGAN_BLOCKS) -> None:
         super().__init__()
         self.stem = nn.Sequential(OrderedDict(
             (name, ConvAct(IMAGE_CHANNELS if i == 0 else width, width, kernel, act, stride))
@@ -124,7 +124,7 @@ class DiscriminatorHead(nn.Sequential):
     """flatten -> Dense 1024 + leaky ReLU 0.2 -> Dense 1 -> sigmoid. torch flattens NCHW; the
     Keras twin flattens NHWC and the weight transfer permutes ``fc``'s input rows."""
 
-    def __init__(self, in_features: int, hidden: int = tables.SRGAN_DISCRIMINATOR_FC) -> None:
+    def __init__(self, in_features: int, hidden: int = spec.SRGAN_DISCRIMINATOR_FC) -> None:
         super().__init__(OrderedDict(
             flatten=nn.Flatten(),
             fc=nn.Linear(in_features, hidden),
@@ -142,7 +142,7 @@ class SRGANDiscriminator(nn.Module):
         super().__init__()
         convs: list[nn.Module] = []
         cin, (h, w) = IMAGE_CHANNELS, input_size
-        for i, (filters, stride) in enumerate(tables.SRGAN_DISCRIMINATOR_CONVS):
+        for i, (filters, stride) in enumerate(spec.SRGAN_DISCRIMINATOR_CONVS):
             if i == 0:
                 convs.append(ConvAct(cin, filters, 3, LRELU, stride))
             else:

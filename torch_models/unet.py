@@ -17,7 +17,7 @@ convs with bias: ``ConvTranspose2d(k=2, s=2)`` doubles the size exactly, as the 
 ``conv2d_transpose`` with output shape 2H x 2W), ``concat_<i>`` = [upsampled, encoder skip] in
 that order, stages ``layer6`` .. ``layer9``; ``final``: 1x1 conv (``conv``), ``act`` (tanh),
 ``scale`` (* 0.58 + 0.5). Input: the graph feeds ``x / 127.5 - 1``: the twin takes [-1, 1].
-Table: ``twinzoo.tables.UNET_*``.
+Table: ``twinzoo.zoo.unet.UNET_*``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from torch_models.layers import Affine, Concat, Conv2dSame, activation
-from twinzoo import tables
+from twinzoo.zoo import unet as spec
 
 
 class Stage(nn.Sequential):
@@ -38,7 +38,7 @@ class Stage(nn.Sequential):
         mods: OrderedDict[str, nn.Module] = OrderedDict()
         for j in (1, 2):
             mods[f"conv_{j}"] = Conv2dSame(in_channels if j == 1 else out_channels, out_channels, 3, bias=True)
-            mods[f"norm_{j}"] = nn.InstanceNorm2d(out_channels, eps=tables.UNET_IN_EPS, affine=True)
+            mods[f"norm_{j}"] = nn.InstanceNorm2d(out_channels, eps=spec.UNET_IN_EPS, affine=True)
             mods[f"relu_{j}"] = activation("relu")
         super().__init__(mods)
 
@@ -46,7 +46,7 @@ class Stage(nn.Sequential):
 class UNet(nn.Module):
     def __init__(self, in_channels: int = 3, out_channels: int = 3) -> None:
         super().__init__()
-        widths = tables.UNET_WIDTHS
+        widths = spec.UNET_WIDTHS
         depth = len(widths)
         c = in_channels
         for i, w in enumerate(widths, 1):
@@ -61,7 +61,7 @@ class UNet(nn.Module):
             c = w
         self.final = nn.Sequential(OrderedDict(
             conv=nn.Conv2d(c, out_channels, 1, bias=True), act=activation("tanh"),
-            scale=Affine(tables.UNET_OUT_SCALE, tables.UNET_OUT_SHIFT)))
+            scale=Affine(spec.UNET_OUT_SCALE, spec.UNET_OUT_SHIFT)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.layer1(x)
@@ -83,6 +83,6 @@ class UNet(nn.Module):
 def unet() -> UNet:
     """U-Net as AI Benchmark's unet.meta: RGB in [-1, 1] -> RGB in about [-0.08, 1.08]; any input
     whose sides are divisible by 16; 31,043,651 parameters."""
-    if len(tables.UNET_WIDTHS) != 5:
+    if len(spec.UNET_WIDTHS) != 5:
         raise AssertionError("the forward pass is written for five stages (unet.meta)")
     return UNet()

@@ -9,7 +9,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from twinzoo import tables
+from twinzoo.zoo import vdsr as spec
 from torch_models.layers import Add, Conv2dSame
 
 
@@ -20,10 +20,10 @@ class VDSR(nn.Module):
         super().__init__()
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         cin = channels
-        for i in range(tables.VDSR_DEPTH - 1):
-            layers[f"conv_{i:02d}"] = Conv2dSame(cin, tables.VDSR_WIDTH, 3)
+        for i in range(spec.VDSR_DEPTH - 1):
+            layers[f"conv_{i:02d}"] = Conv2dSame(cin, spec.VDSR_WIDTH, 3)
             layers[f"relu_{i:02d}"] = nn.ReLU(inplace=True)
-            cin = tables.VDSR_WIDTH
+            cin = spec.VDSR_WIDTH
         layers["conv_20"] = Conv2dSame(cin, channels, 3)
         self.body = nn.Sequential(layers)
         self.residual = Add()

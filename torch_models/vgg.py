@@ -17,7 +17,7 @@ Facts read from the graph:
 
 Module names are the graph's scopes joined with '.': ``conv1.conv1_1.conv`` / ``.act``,
 ``pool1``, ``fc6.conv`` / ``fc6.act``, ``fc8.conv``, ``fc8.squeezed``. Architecture table:
-``twinzoo.tables.VGG16_STAGES`` / ``VGG16_FC``.
+``twinzoo.zoo.vgg.VGG16_STAGES`` / ``VGG16_FC``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections import OrderedDict
 from torch import nn
 
 from torch_models.layers import ConvAct, SpatialSqueeze, WholeMapConv2d
-from twinzoo import tables
+from twinzoo.zoo import vgg as spec
 
 
 class FCConv(nn.Sequential):
@@ -45,14 +45,14 @@ class VGG16(nn.Sequential):
     def __init__(self, num_classes: int = 1000, in_channels: int = 3) -> None:
         mods: OrderedDict[str, nn.Module] = OrderedDict()
         c = in_channels
-        for i, (scope, n, filters) in enumerate(tables.VGG16_STAGES, 1):
+        for i, (scope, n, filters) in enumerate(spec.VGG16_STAGES, 1):
             stage: OrderedDict[str, nn.Module] = OrderedDict()
             for j in range(1, n + 1):
                 stage[f"{scope}_{j}"] = ConvAct(c, filters, 3, "relu")
                 c = filters
             mods[scope] = nn.Sequential(stage)
             mods[f"pool{i}"] = nn.MaxPool2d(2, 2)
-        for scope, filters, kernel in tables.VGG16_FC:
+        for scope, filters, kernel in spec.VGG16_FC:
             mods[scope] = FCConv(c, filters, kernel)
             c = filters
         mods["fc8"] = nn.Sequential(OrderedDict(conv=WholeMapConv2d(c, num_classes, 1, bias=True),
@@ -65,5 +65,5 @@ def vgg_16(num_classes: int = 1000, input_size: tuple[int, int] = (224, 224)) ->
     inputs of ``input_size`` (224..255 per side)."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
-    tables.vgg16_check_input_size(input_size)
+    spec.vgg16_check_input_size(input_size)
     return VGG16(num_classes)

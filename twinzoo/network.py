@@ -181,6 +181,25 @@ class TorchvisionWitness:
     model: str = ""
 
 
+# Why a network runs below its canonical size in the main job (``BenchPlan.why`` starts with it).
+MAIN_JOB_BUDGET = "the canonical size does not fit the 15-minute main job on 2 cores"
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """How the main job benchmarks a network (``Network.bench``; a network without one is not
+    timed by default). The export facts are measurements of the reference machine (2 cores, 23 GB):
+    they order and group the export jobs there."""
+
+    order: int                                  # place in the default run and in the report
+    quick: tuple[int, int] | None = None        # the ``--quick`` size (None: the canonical size)
+    size: tuple[int, int] | None = None         # the main job's size (None: the canonical size)
+    why: str = ""                               # why ``size`` is not the canonical size
+    export_rank: int = 0                        # by measured export time, 1 = longest: started first
+    export_alone: str = ""                      # why no other export may run beside its job ("": none)
+    export_per_format: str = ""                 # why each format is its own export job ("": one job)
+
+
 @dataclass(frozen=True)
 class Network:
     name: str
@@ -217,6 +236,8 @@ class Network:
     # check; Keras .h5 and torch state-dict ports read their names)
     keras_witness: KerasWitness | None = None
     torchvision_witness: TorchvisionWitness | None = None
+    # how the main job benchmarks it (None: not in the default run)
+    bench: BenchPlan | None = None
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:

@@ -15,7 +15,7 @@ from conformance.checks.result import FAIL, PASS, SKIP, CheckResult
 from conformance.lib import graphs
 from conformance.lib.twins import input_count, keras_twin_at, parity_inputs, prepare_twins
 from conformance.lib.graphs import GRAPHS, GraphSpec, Mapping, OpenGraph
-from twinzoo import tables
+from twinzoo.zoo import gnmt as gnmt_spec
 from twinzoo.catalogue import Network
 
 
@@ -48,10 +48,10 @@ def _check_gnmt(net: Network, spec: GraphSpec, seed: int):
     canonical = tuple(net.input_size)
     lengths = [size[0] for size in net.numeric_sizes]
     sentences = tuple(graphs.gnmt_sentence(t) for t in lengths)
-    tmodel, kmodel = prepare_twins(net, canonical, seed, text.encode(tables.GNMT_SENTENCE)[None])
+    tmodel, kmodel = prepare_twins(net, canonical, seed, text.encode(gnmt_spec.GNMT_SENTENCE)[None])
     mapping, graph_runs = graphs.run_gnmt_graph(spec, kmodel, sentences)
     gc.collect()                # the graph's copy of the 282M weights, before more twins are built
-    data = _mapping_data(spec, mapping, canonical, [f"AI Benchmark's sentence: {tables.GNMT_SENTENCE!r}"]
+    data = _mapping_data(spec, mapping, canonical, [f"AI Benchmark's sentence: {gnmt_spec.GNMT_SENTENCE!r}"]
                          + [f"AI Benchmark's sentence, its first {t} words: {s!r}"
                             for t, s in zip(lengths, sentences) if t != canonical[0]])
     gmacs = graphs.graph_macs(spec, canonical, shape=net.batch_shape(canonical))
@@ -66,7 +66,7 @@ def _check_gnmt(net: Network, spec: GraphSpec, seed: int):
         src = text.encode(sentence)[None]
         k_at = kmodel if tokens == canonical[0] else keras_twin_at(net, kmodel, size)
         graph_ids = g["ids"].astype(np.int64)
-        replay = np.concatenate([[tables.GNMT_SOS], graph_ids[:-1]]).astype(np.int32)[None]
+        replay = np.concatenate([[gnmt_spec.GNMT_SOS], graph_ids[:-1]]).astype(np.int32)[None]
         forced = keras_twin_at(net, kmodel, size, teacher_forcing=True, decoding_steps=replay.shape[1])
         k_logits = np.asarray(forced([src, replay], training=False))[0]
         with torch.no_grad():

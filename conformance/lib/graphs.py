@@ -29,7 +29,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from twinzoo import catalogue, tables
+from twinzoo import catalogue
+from twinzoo.zoo import gnmt as gnmt_spec
 from twinzoo.graphs import GraphSpec, Split
 
 # every network's graph spec by name, in catalogue order (read at call time: tests replace entries)
@@ -358,7 +359,7 @@ def gnmt_input_map() -> dict[str, Any]:
     package directory, where AI Benchmark chdirs) as the installed file (call in the graph)."""
     import tensorflow as tf
     from conformance.lib.inputs import ai_benchmark_data_dir
-    path = tf.constant(str(ai_benchmark_data_dir().parent / tables.GNMT_VOCAB_FILE))
+    path = tf.constant(str(ai_benchmark_data_dir().parent / gnmt_spec.GNMT_VOCAB_FILE))
     return {name: path for name in _GNMT_ASSETS}
 
 
@@ -389,7 +390,7 @@ def run_gnmt_graph(spec: GraphSpec, keras_model, sentences: tuple[str, ...]) -> 
 
 def gnmt_sentence(tokens: int) -> str:
     """AI Benchmark's sentence cut to its first ``tokens`` words (the package ships no other)."""
-    return " ".join(tables.GNMT_SENTENCE.split(" ")[:tokens])
+    return " ".join(gnmt_spec.GNMT_SENTENCE.split(" ")[:tokens])
 
 
 def graph_networks() -> list[str]:

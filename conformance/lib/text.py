@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from conformance.lib.inputs import ai_benchmark_data_dir
-from twinzoo import tables
+from twinzoo.zoo import gnmt as gnmt_spec
 from twinzoo.catalogue import Network
 
 
@@ -24,11 +24,11 @@ from twinzoo.catalogue import Network
 def vocabulary() -> tuple[str, ...]:
     """The package's vocabulary, one entry per line (TF's text-file initializer: split on '\\n',
     the trailing newline ends the last line)."""
-    path = ai_benchmark_data_dir().parent / tables.GNMT_VOCAB_FILE
+    path = ai_benchmark_data_dir().parent / gnmt_spec.GNMT_VOCAB_FILE
     text = path.read_text(encoding="utf-8")
     words = tuple(text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"))
-    if len(words) != tables.GNMT_VOCAB:
-        raise ValueError(f"{path}: {len(words)} entries, GNMT's embeddings hold {tables.GNMT_VOCAB}")
+    if len(words) != gnmt_spec.GNMT_VOCAB:
+        raise ValueError(f"{path}: {len(words)} entries, GNMT's embeddings hold {gnmt_spec.GNMT_VOCAB}")
     return words
 
 
@@ -42,7 +42,7 @@ def encode(sentence: str) -> np.ndarray:
     if not isinstance(sentence, str):
         raise TypeError(f"a sentence must be a str, got {type(sentence).__name__}")
     index = _index()
-    return np.array([index.get(w, tables.GNMT_UNK) for w in sentence.split(" ") if w], dtype=np.int32)
+    return np.array([index.get(w, gnmt_spec.GNMT_UNK) for w in sentence.split(" ") if w], dtype=np.int32)
 
 
 def decode(ids) -> list[str]:
@@ -56,14 +56,14 @@ def truncate_at_eos(ids: np.ndarray) -> np.ndarray:
     loop stops once every sentence has emitted it (batch 1: after that step) and writes that
     step's id; with no ``</s>`` all steps are kept."""
     ids = np.asarray(ids)
-    hits = np.flatnonzero(ids == tables.GNMT_EOS)
+    hits = np.flatnonzero(ids == gnmt_spec.GNMT_EOS)
     return ids[: hits[0] + 1] if hits.size else ids
 
 
 def load_sentence(net: Network, size: tuple[int, int]) -> np.ndarray:
-    """AI Benchmark's one sentence (``tables.GNMT_SENTENCE``) as the graph's ids, batch 1, its
+    """AI Benchmark's one sentence (``gnmt_spec.GNMT_SENTENCE``) as the graph's ids, batch 1, its
     first ``size[0]`` tokens (the package ships no other text)."""
-    ids = encode(tables.GNMT_SENTENCE)
+    ids = encode(gnmt_spec.GNMT_SENTENCE)
     if size[0] > ids.size:
         raise ValueError(f"{net.name}: the benchmark sentence has {ids.size} tokens, {size[0]} asked")
     return ids[None, : size[0]]

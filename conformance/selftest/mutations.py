@@ -10,7 +10,7 @@ The self-test (``conformance.selftest``) runs the full conformance check under e
 records which checks flag it and which layer they name; ``expect`` is the checks that must flag
 it, ``layer`` the layer a localising check must name (None: no layer to name, e.g. a MAC-only
 change), ``invisible`` the checks that by nature cannot see it, with the reason. A bug in a table
-both twins walk (``twinzoo.tables``) is planted in both (``twin`` "both"): the twins still agree
+both twins walk (``twinzoo/zoo/<family>.py``) is planted in both (``twin`` "both"): the twins still agree
 with each other, so only AI Benchmark's graph can show it, and such a mutation expects the
 reference check, which the self-test then runs too.
 """
@@ -36,6 +36,9 @@ import torch_models
 from conformance.lib import transfer
 from twinzoo.graphs import reorder_gates, shift_forget_bias
 from twinzoo import tables
+from twinzoo.zoo import gnmt as gnmt_spec
+from twinzoo.zoo import inception_v3 as inception_v3_spec
+from twinzoo.zoo import pixel_rnn as pixel_rnn_spec
 from twinzoo.registry import Registry
 
 
@@ -907,7 +910,7 @@ def layer_in_message(message: str) -> str | None:
 # ------------------------------------------------------------------------------------------
 @mutation("inception_v3_aux_head_one_block_early", "inception_v3", "both", None,
           "the aux head reads Mixed_6d, the block before the last 17x17 one, instead of Mixed_6e, in "
-          "the table both twins walk (tables.INCEPTION_V3_AUX_AFTER): the main logits are untouched, "
+          "the table both twins walk (inception_v3_spec.INCEPTION_V3_AUX_AFTER): the main logits are untouched, "
           "the aux logits come from another block",
           "the paper places the aux head 'on top of the last 17x17 layer' (Szegedy et al. 2016, "
           "arXiv:1512.00567, section 4) and its Table 1 lists 5 Inception modules at 17x17, where "
@@ -921,7 +924,7 @@ def layer_in_message(message: str) -> str | None:
            "macs": "the aux head reads a map of the same shape (17x17x768): same MACs",
            "params": "the same layers: same parameters"})
 def _(p: Patches) -> None:
-    p.setattr(tables, "INCEPTION_V3_AUX_AFTER", "Mixed_6d")
+    p.setattr(inception_v3_spec, "INCEPTION_V3_AUX_AFTER", "Mixed_6d")
 
 
 # ------------------------------------------------------------------------------------------
@@ -1057,7 +1060,7 @@ def _(p: Patches) -> None:
     def edit(t: nn.Module) -> None:
         conv = t.get_submodule("conv_inputs")
         k = conv.kernel_size[0]
-        conv.mask = torch.tensor(tables.pixel_rnn_mask(k, "b")).view(1, 1, k, k).to(conv.mask.device)
+        conv.mask = torch.tensor(pixel_rnn_spec.pixel_rnn_mask(k, "b")).view(1, 1, k, k).to(conv.mask.device)
     edit_torch(p, "pixel_rnn", edit)
 
 
@@ -1140,7 +1143,7 @@ def _gnmt_encode(merge: str = "concat", init: str = "backward"):
         states = [(bw_h[0], bw_c[0]) if init == "backward" else (fw_h[0], fw_c[0])]
         for k, lstm in enumerate(self.encoder_uni):
             y, (hk, ck) = lstm(h)
-            h = y + h if k >= tables.GNMT_ENCODER_RESIDUAL_FROM else y
+            h = y + h if k >= gnmt_spec.GNMT_ENCODER_RESIDUAL_FROM else y
             states.append((hk[0], ck[0]))
         return h, states[: len(self.decoder_cells)]
     return encode

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from twinzoo import tables
+from twinzoo.zoo import icnet
 from twinzoo.graphs import LEAF, GraphSpec, Rule
-from twinzoo.network import AIB_DESKTOP, DEEP_TOLERANCE, ICNET_RANGE, Family, Figure, Network
+from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, ICNET_RANGE, MAIN_JOB_BUDGET, BenchPlan, Family, Figure,
+                             Network)
 
 FAMILY = Family(order=160)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# DeepLab v2 — Chen et al. 2017 (arXiv:1606.00915): DeepLab-ASPP on ResNet-101 as in AI
+# Benchmark's deeplab.meta (a TF port of the Caffe model with Caffe's layer names), with AI
+# Benchmark's 3-channel head in place of VOC's 21 classes
+# --------------------------------------------------------------------------------------
+DEEPLAB_BN_EPS = 1e-3           # deeplab.meta FusedBatchNorm epsilon
+DEEPLAB_STEM = (64, 7, 2)       # conv1: 7x7/2 'SAME', no bias, bn_conv1, ReLU; then pool1 3x3/2 'SAME'
+# (stage, unit suffixes, mid, out, dilation, first stride): Caffe ResNet-101's res2a..res5c
+# (res3b1.., res4b1..b22), the stride on res3a's 1x1 branch2a and branch1, dilation 2 in res4 and
+# 4 in res5 (output stride 8).
+DEEPLAB_STAGES: tuple[tuple[str, tuple[str, ...], int, int, int, int], ...] = (
+    ("res2", ("a", "b", "c"), 64, 256, 1, 1),
+    ("res3", ("a", "b1", "b2", "b3"), 128, 512, 1, 2),
+    ("res4", ("a", *(f"b{i}" for i in range(1, 23))), 256, 1024, 2, 1),
+    ("res5", ("a", "b", "c"), 512, 2048, 4, 1),
+)
+DEEPLAB_ASPP_RATES = (6, 12, 18, 24)     # fc1_voc12_c0..c3: 3x3 atrous convs with bias, summed
+DEEPLAB_CLASSES = 3                      # AI Benchmark's head (VOC's 21 in the paper)
 
 
 def _deeplab_rules() -> tuple[Rule, ...]:
@@ -44,6 +64,10 @@ register(Network(
     description="DeepLab v2 as AI Benchmark's deeplab.meta: ResNet-101 with dilation 2/4 (output stride 8), "
                 "ASPP rates 6/12/18/24 summed, 3-channel head at 1/8 size",
     graph=GraphSpec("deeplab.meta", _deeplab_rules(),
-                    in_shift=tables.ICNET_MEAN,                  # the graph subtracts ICNet's mean; the twin takes x - mean
+                    in_shift=icnet.ICNET_MEAN,                  # the graph subtracts ICNet's mean; the twin takes x - mean
                     note="output:0 is fc1_voc12 (the ASPP sum: AI Benchmark's 3 channels at 1/8 of the input size)"),
+    bench=BenchPlan(order=180, quick=(64, 64), size=(128, 128), why=f"{MAIN_JOB_BUDGET} (177.8 GMAC at 512x512)",
+                    export_rank=7,
+                    export_alone="its export job (every format in one process) grows to 15-20 GB: two at once were "
+                                 "OOM-killed on 23 GB"),
 ))

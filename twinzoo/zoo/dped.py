@@ -5,10 +5,29 @@ from __future__ import annotations
 import re
 
 from twinzoo.graphs import GraphSpec
-from twinzoo.network import AIB_2018, AIB_DESKTOP, Family, Figure, Network, Tolerance
+from twinzoo.network import AIB_2018, AIB_DESKTOP, BenchPlan, Family, Figure, Network, Tolerance
 
 FAMILY = Family(order=50)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# DPED ResNet generator — Ignatov et al. 2017, aiff22/DPED models.py
+# --------------------------------------------------------------------------------------
+DPED_WIDTH = 64
+DPED_BLOCKS = 4
+DPED_IN_EPS = 1e-3             # models.py _instance_norm: (var + 1e-3) ** 0.5
+DPED_OUT_SCALE = 0.58          # tanh(x) * 0.58 + 0.5
+DPED_OUT_SHIFT = 0.5
+
+# DPED discriminator (models.py adversarial): (kernel, filters, stride, instance-norm?)
+DPED_DISCRIMINATOR_CONVS = (
+    (11, 48, 4, False),
+    (5, 128, 2, True),
+    (3, 192, 1, True),
+    (3, 192, 1, True),
+    (3, 128, 2, True),
+)
+DPED_DISCRIMINATOR_FC = 1024
 
 
 def _dped_conv(m: re.Match) -> tuple[str, str]:
@@ -54,6 +73,7 @@ register(Network(
                     ((r"generator/(?P<kind>[Wb])(?P<i>\d+)", _dped_conv),
                      (r"generator/Variable(?:_(?P<k>\d+))?", _dped_norm)),
                     in_scale=255.0, out_scale=1 / 255.0),
+    bench=BenchPlan(order=130, quick=(48, 64), export_rank=16),
 ))
 # Placed by the self-test (seeds 0-9, trained-like weights): its output is a 2-class softmax, so
 # its scale is at most 1 and the correct twins agree to <= 4.9e-6 abs (0.04 of the default line).

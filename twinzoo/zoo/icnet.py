@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from twinzoo import tables
 from twinzoo.graphs import LEAF, GraphSpec, Rule
-from twinzoo.network import AIB_2018, AIB_DESKTOP, ICNET_RANGE, Family, Figure, Network, Tolerance, rounding_tol
+from twinzoo.network import (AIB_2018, AIB_DESKTOP, ICNET_RANGE, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network,
+                             Tolerance, rounding_tol)
 
 FAMILY = Family(order=90)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# ICNet — Zhao et al. 2018 (arXiv:1704.08545); hszhao/ICNet icnet_cityscapes.prototxt as in
+# AI Benchmark's icnet.meta (plus its 1x1 conv 19 -> 3 + tanh head)
+# --------------------------------------------------------------------------------------
+ICNET_IMAGE_CHANNELS = 3
+ICNET_NUM_CLASSES = 19
+ICNET_BN_EPS = 1e-5                      # BNParameter.eps default of the PSPNet/ICNet Caffe (yjxiong/caffe BN)
+ICNET_MEAN = (103.939, 116.779, 123.68)  # icnet.meta ``sub/y``: subtracted before the twins' input
+ICNET_HEAD_CHANNELS = 3                  # AI Benchmark's added ``final`` 1x1 conv + tanh
+
+# Bottleneck stages: (stage, blocks, mid, out, dilation, stride of the first block's 1x1 convs).
+# conv3_1 runs on the 1/2 input (sub2); conv3_2 onwards on conv3_1 shrunk x2 (sub4).
+ICNET_STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
+    (2, 3, 32, 128, 1, 1),
+    (3, 4, 64, 256, 1, 2),
+    (4, 6, 128, 512, 2, 1),
+    (5, 3, 256, 1024, 4, 1),
+)
+# Pyramid pooling: (graph name suffix, divisor). The graph's "pool6" bin divides by 4, not 6
+# (32x48 map: kernels 32x48, 16x24, 10x16, 8x12 -> bins 1x1, 2x2, 3x3, 4x4).
+ICNET_PYRAMID: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (3, 3), (6, 4))
 
 
 def _icnet_rules() -> tuple[Rule, ...]:
@@ -68,8 +90,10 @@ register(Network(
     ),
     description="ICNet as AI Benchmark's icnet.meta: 19 Cityscapes classes, BN folded, cascade feature fusion",
     graph=GraphSpec("icnet.meta", _icnet_rules(),
-                    in_shift=tables.ICNET_MEAN,                  # the graph subtracts the mean; the twin takes x - mean
+                    in_shift=ICNET_MEAN,                  # the graph subtracts the mean; the twin takes x - mean
                     input_size=(1024, 1536), note="output:0 is final/Tanh (AI Benchmark's 19 -> 3 head)"),
+    bench=BenchPlan(order=160, quick=(128, 192), size=(256, 384), why=f"{MAIN_JOB_BUDGET} (21.8 GMAC at 1024x1536)",
+                    export_rank=11),
 ))
 register(Network(
     name="icnet_train", family="icnet", builder="icnet", task="segmentation",

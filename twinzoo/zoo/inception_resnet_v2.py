@@ -2,11 +2,52 @@
 
 from __future__ import annotations
 
+from twinzoo.zoo import inception_resnet_v1
+from twinzoo.zoo import inception_v4
 from twinzoo.graphs import LEAF, GraphSpec, Rule, slim_fc_rules, slim_rules
-from twinzoo.network import AIB_DESKTOP, SECOND_INCEPTION, Family, Figure, KerasWitness, Network
+from twinzoo.network import (AIB_DESKTOP, MAIN_JOB_BUDGET, SECOND_INCEPTION, BenchPlan, Family, Figure, KerasWitness,
+                             Network)
 
 FAMILY = Family(order=130)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# Inception-ResNet-v2 — Szegedy et al. 2016 (arXiv:1602.07261), Figs. 3, 9-10 and 16-19; TF-slim
+# inception_resnet_v2.py as in AI Benchmark's inception_resnet_v2.meta (the Inception-ResNet-v1
+# op format above; BN without gamma, epsilon 0.001 as facenet's)
+# --------------------------------------------------------------------------------------
+INCEPTION_RESNET_V2_STEM: tuple[inception_resnet_v1.InceptionResnetV1Op, ...] = (    # Inception-v3's stem, verbatim
+    ("Conv2d_1a_3x3", 32, 3, 2, "VALID"),
+    ("Conv2d_2a_3x3", 32, 3, 1, "VALID"),
+    ("Conv2d_2b_3x3", 64, 3, 1, "SAME"),
+    ("MaxPool_3a_3x3", None, 3, 2, "VALID"),
+    ("Conv2d_3b_1x1", 80, 1, 1, "VALID"),
+    ("Conv2d_4a_3x3", 192, 3, 1, "VALID"),
+    ("MaxPool_5a_3x3", None, 3, 2, "VALID"),
+)
+INCEPTION_RESNET_V2_MIXED_5B: inception_resnet_v1.InceptionResnetV1Branches = (
+    ("Branch_0", (("Conv2d_1x1", 96, 1, 1, "SAME"),)),
+    ("Branch_1", (("Conv2d_0a_1x1", 48, 1, 1, "SAME"), ("Conv2d_0b_5x5", 64, 5, 1, "SAME"))),
+    ("Branch_2", (("Conv2d_0a_1x1", 64, 1, 1, "SAME"), ("Conv2d_0b_3x3", 96, 3, 1, "SAME"),
+                  ("Conv2d_0c_3x3", 96, 3, 1, "SAME"))),
+    ("Branch_3", (("AvgPool_0a_3x3", "avg", 3, 1, "SAME"), ("Conv2d_0b_1x1", 64, 1, 1, "SAME"))),
+)
+INCEPTION_RESNET_V2_BLOCK35 = inception_resnet_v1._ir_block35(32, (32, 32), (32, 48, 64))
+INCEPTION_RESNET_V2_BLOCK17 = inception_resnet_v1._ir_block17(192, (128, 160, 192))
+INCEPTION_RESNET_V2_BLOCK8 = inception_resnet_v1._ir_block8(192, (192, 224, 256))
+INCEPTION_RESNET_V2_MIXED_6A = inception_resnet_v1._ir_reduction_a(256, 256, 384, 384)
+INCEPTION_RESNET_V2_MIXED_7A = inception_resnet_v1._ir_reduction_b((256, 384), (256, 288), (256, 288, 320))
+# (container scope, block scope prefix, branches, repeats, residual scale), each followed by its
+# reduction (scope, branches) or None; then one more Block8 (scale 1.0, no activation),
+# Conv2d_7b_1x1 (1536), the heads. The graph's mul constants: 0.17, 0.10, 0.20 and 1.0.
+INCEPTION_RESNET_V2_REPEATS = (("Repeat", "block35", INCEPTION_RESNET_V2_BLOCK35, 10, 0.17),
+                               ("Repeat_1", "block17", INCEPTION_RESNET_V2_BLOCK17, 20, 0.10),
+                               ("Repeat_2", "block8", INCEPTION_RESNET_V2_BLOCK8, 9, 0.20))
+INCEPTION_RESNET_V2_REDUCTIONS = (("Mixed_6a", INCEPTION_RESNET_V2_MIXED_6A),
+                                  ("Mixed_7a", INCEPTION_RESNET_V2_MIXED_7A), None)
+INCEPTION_RESNET_V2_CONV_7B = ("Conv2d_7b_1x1", 1536, 1, 1, "SAME")
+INCEPTION_RESNET_V2_AUX = inception_v4.SlimAuxHead("Repeat_1", "Conv2d_1a_3x3", "Conv2d_1b_1x1", "Conv2d_2a_5x5", "Flatten", "Logits")
+INCEPTION_RESNET_V2_LOGITS = inception_v4.SlimLogitsHead("AvgPool_1a_8x8", "Flatten")
 
 
 def _inception_resnet_v2_rules() -> tuple[Rule, ...]:
@@ -46,4 +87,9 @@ register(Network(
                     note="output:0 is softmax(logits); the main logits and the aux head's logits (a sink of the graph "
                          "that output:0 does not reach) are compared"),
     keras_witness=KerasWitness("InceptionResNetV2", (299, 299), {"num_classes": 1000, "aux_logits": False}),
+    # quick at 299 too: the aux heads' fixed 5x5 'VALID' convs need a 5x5 pooled map (>= 299)
+    bench=BenchPlan(order=60, quick=(299, 299), size=(299, 299),
+                    why=f"{MAIN_JOB_BUDGET} (16.7 GMAC at 346x346); 299x299 is its native size", export_rank=4,
+                    export_alone="its export job (every format in one process) grows to 15-20 GB: two at once were "
+                                 "OOM-killed on 23 GB"),
 ))

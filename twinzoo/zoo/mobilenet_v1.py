@@ -2,13 +2,78 @@
 
 from __future__ import annotations
 
-from twinzoo import tables
+from dataclasses import dataclass
+
 from twinzoo.graphs import Dialect, slim_rules
-from twinzoo.network import (AIB_2018, PAPER_MOBILENET, SECOND_CLASSIFIER, SLIM_MOBILENET_V1_MD, Family, Figure,
-                             KerasWitness, Network, rounding_tol)
+from twinzoo.network import (AIB_2018, PAPER_MOBILENET, SECOND_CLASSIFIER, SLIM_MOBILENET_V1_MD, BenchPlan, Family,
+                             Figure, KerasWitness, Network, rounding_tol)
 
 FAMILY = Family(order=10)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# MobileNet v1 — Howard et al. 2017, "MobileNets", Table 1 (body); TF-slim mobilenet_v1.py
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Conv:
+    """A standard convolution + BN + ReLU6 (Table 1 rows "Conv / s")."""
+
+    stride: int
+    filters: int
+    kernel: int = 3
+
+
+@dataclass(frozen=True)
+class DepSep:
+    """A depthwise-separable block: dw3x3 + BN + ReLU6, pw1x1 + BN + ReLU6 (rows "Conv dw / s")."""
+
+    stride: int
+    filters: int
+    kernel: int = 3
+
+
+# Table 1, top to bottom. The paper prints "Conv dw / s2" for the second-to-last row while its
+# input and output are both 7x7; TF-slim (and every released checkpoint) uses stride 1 there.
+MOBILENET_V1_BODY: tuple[Conv | DepSep, ...] = (
+    Conv(stride=2, filters=32),   # 224x224x3   -> 112x112x32
+    DepSep(1, 64),                # 112x112x32  -> 112x112x64
+    DepSep(2, 128),               # -> 56x56x128
+    DepSep(1, 128),
+    DepSep(2, 256),               # -> 28x28x256
+    DepSep(1, 256),
+    DepSep(2, 512),               # -> 14x14x512
+    DepSep(1, 512),               # 5x the 14x14x512 block ("Shallow MobileNet" drops these five)
+    DepSep(1, 512),
+    DepSep(1, 512),
+    DepSep(1, 512),
+    DepSep(1, 512),
+    DepSep(2, 1024),              # -> 7x7x1024
+    DepSep(1, 1024),
+)
+
+# Indices (into MOBILENET_V1_BODY) of the five 14x14x512 separable layers that the paper's
+# Table 10 "Shallow MobileNet" removes.
+MOBILENET_V1_SHALLOW_DROPPED = (7, 8, 9, 10, 11)
+
+MOBILENET_V1_WIDTHS = (1.0, 0.75, 0.5, 0.25)
+MOBILENET_V1_RESOLUTIONS = (224, 192, 160, 128)
+
+
+def mobilenet_v1_depth(channels: int, alpha: float, min_depth: int = 8) -> int:
+    """Width multiplier rule of TF-slim ``mobilenet_v1``: ``max(int(d * alpha), min_depth)``."""
+    return max(int(channels * alpha), min_depth)
+
+
+def mobilenet_v1_body(variant: str = "standard") -> tuple[Conv | DepSep, ...]:
+    """The body for the paper's variants: standard, "conv" (Table 4 Conv MobileNet: every
+    separable layer replaced by a full 3x3 conv) and "shallow" (Table 10 Shallow MobileNet)."""
+    if variant == "standard":
+        return MOBILENET_V1_BODY
+    if variant == "conv":
+        return tuple(Conv(b.stride, b.filters) if isinstance(b, DepSep) else b for b in MOBILENET_V1_BODY)
+    if variant == "shallow":
+        return tuple(b for i, b in enumerate(MOBILENET_V1_BODY) if i not in MOBILENET_V1_SHALLOW_DROPPED)
+    raise ValueError(f"unknown MobileNet v1 body variant {variant!r}; known: standard, conv, shallow")
 
 # MACs of the TF-slim table (mobilenet_v1.md, "Million MACs" column), by (alpha, resolution).
 _SLIM_V1_MACS = {
@@ -59,8 +124,8 @@ def _mobilenet_v1_figures(alpha: float, res: int) -> tuple[Figure, ...]:
     return tuple(figs)
 
 
-for _alpha in tables.MOBILENET_V1_WIDTHS:
-    for _res in tables.MOBILENET_V1_RESOLUTIONS:
+for _alpha in MOBILENET_V1_WIDTHS:
+    for _res in MOBILENET_V1_RESOLUTIONS:
         register(Network(
             name=f"mobilenet_v1_{_alpha}_{_res}",
             family="mobilenet_v1", builder="mobilenet_v1", task="classification",
@@ -88,6 +153,7 @@ register(Network(
     checkpoint=Dialect("TF-slim MobilenetV1 (research/slim/nets/mobilenet_v1.py)",
                        slim_rules("MobilenetV1", {"Logits/Conv2d_1c_1x1": "logits"}, prefix="body.")),
     keras_witness=KerasWitness("MobileNet", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
+    bench=BenchPlan(order=10, quick=(128, 128), export_rank=18),
 ))
 
 register(Network(

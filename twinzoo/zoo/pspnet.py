@@ -4,12 +4,37 @@ from __future__ import annotations
 
 import re
 
-from twinzoo import tables
+from twinzoo.zoo import icnet
 from twinzoo.graphs import LEAF, GraphSpec, Rule
-from twinzoo.network import AIB_DESKTOP, DEEP_TOLERANCE, ICNET_RANGE, Family, Figure, Network
+from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, ICNET_RANGE, MAIN_JOB_BUDGET, BenchPlan, Family, Figure,
+                             Network)
 
 FAMILY = Family(order=150)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# PSPNet — Zhao et al. 2017, "Pyramid Scene Parsing Network" (arXiv:1612.01105): PSPNet-50 as in
+# AI Benchmark's pspnet.meta (a TF port of hszhao/PSPNet's Caffe net, the scope names of ICNet's
+# graph), with AI Benchmark's 3-channel 1x1 head
+# --------------------------------------------------------------------------------------
+PSPNET_BN_EPS = 1.001e-5        # pspnet.meta FusedBatchNorm epsilon
+PSPNET_STEM = ((64, 2), (64, 1), (128, 1))     # conv1_1_3x3_s2, conv1_2_3x3, conv1_3_3x3: (filters, stride)
+# (stage, blocks, mid, out, dilation, first stride): ICNET_STAGES' format at full width; the
+# stride is on conv3_1's 1x1 reduce and proj, conv4 and conv5 dilate their 3x3 convs by 2 and 4
+# (output stride 8).
+PSPNET_STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
+    (2, 3, 64, 256, 1, 1),
+    (3, 4, 128, 512, 1, 2),
+    (4, 6, 256, 1024, 2, 1),
+    (5, 3, 512, 2048, 4, 1),
+)
+# Pyramid pooling: (graph name suffix, fixed kernel = stride). The graph was built for a 60x60
+# conv5_3 map (480x480 input) and holds the kernels 60/30/20/10 (bins 1, 2, 3, 6 there) as
+# constants; at AI Benchmark's 720x720 (a 90x90 map) the same kernels give 1, 3, 4 and 9 bins.
+# The map must be at least 60x60 (inputs from 473 pixels per side).
+PSPNET_PYRAMID: tuple[tuple[int, int], ...] = ((1, 60), (2, 30), (3, 20), (6, 10))
+PSPNET_PYRAMID_WIDTH = 512      # conv5_3_pool<b>_conv: 1x1, BN, ReLU
+PSPNET_HEAD = (512, 3)          # conv5_4 (3x3, BN, ReLU), conv6 (1x1 with bias: AI Benchmark's 3 channels)
 
 
 def _pspnet_rules() -> tuple[Rule, ...]:
@@ -31,7 +56,7 @@ def _pspnet_rules() -> tuple[Rule, ...]:
 register(Network(
     name="pspnet", family="pspnet", builder="pspnet", task="segmentation",
     input_size=(720, 720), input_size_source=AIB_DESKTOP + " (PSPNet inference at 720x720 -> 90x90x3)",
-    # the pyramid's fixed 60x60 pool (tables.PSPNET_PYRAMID) needs a 60x60 conv5_3 map: >= 473 px
+    # the pyramid's fixed 60x60 pool (PSPNET_PYRAMID) needs a 60x60 conv5_3 map: >= 473 px
     parity_sizes=((480, 480),), image_set="segmentation", input_range=ICNET_RANGE,
     # a 61x63 conv5_3 map: the fixed 60/30/20/10 windows leave a remainder, so they differ from
     # adaptive bins and a global mean there, as at 720 (a 90x90 map), unlike at 480 (60x60)
@@ -46,6 +71,13 @@ register(Network(
     description="PSPNet-50 as AI Benchmark's pspnet.meta: dilated ResNet-50 backbone (output stride 8), "
                 "pyramid pooling with the graph's fixed kernels, 3-channel head at 1/8 size",
     graph=GraphSpec("pspnet.meta", _pspnet_rules(),
-                    in_shift=tables.ICNET_MEAN,                  # the graph subtracts ICNet's mean; the twin takes x - mean
+                    in_shift=icnet.ICNET_MEAN,                  # the graph subtracts ICNet's mean; the twin takes x - mean
                     note="output:0 is conv6/BiasAdd (AI Benchmark's 3 channels at 1/8 of the input size)"),
+    # the fixed 60x60 pyramid pool needs a 60x60 conv5_3 map: 480 is the smallest size it runs at
+    bench=BenchPlan(order=170, quick=(480, 480), size=(480, 480),
+                    why=f"{MAIN_JOB_BUDGET} (363.3 GMAC at 720x720); 480x480 is the smallest "
+                        "input its fixed 60x60 pyramid pool allows (161.5 GMAC)",
+                    export_rank=3,
+                    export_alone="its export job (every format in one process) grows to 15-20 GB: two at once were "
+                                 "OOM-killed on 23 GB"),
 ))

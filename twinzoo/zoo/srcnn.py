@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 
 from twinzoo.graphs import GraphSpec
-from twinzoo.network import AIB_2018, AIB_DESKTOP, Family, Figure, Network
+from twinzoo.network import AIB_2018, AIB_DESKTOP, BenchPlan, Family, Figure, Network
 
 FAMILY = Family(order=30)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# SRCNN — Dong et al. 2016 (TPAMI), 9-5-5; as in AI Benchmark's srcnn.meta
+# --------------------------------------------------------------------------------------
+SRCNN_LAYERS = ((9, 64), (5, 32), (5, None))   # (kernel, filters); None = image channels
 
 
 def _srcnn_rule(m: re.Match) -> tuple[str, str]:
@@ -34,4 +39,5 @@ register(Network(
     graph=GraphSpec("srcnn.meta",
                     ((r"generator/(?P<kind>[wb])(?P<i>\d)", _srcnn_rule),),
                     in_scale=255.0, out_scale=1 / 255.0),
+    bench=BenchPlan(order=100, quick=(64, 64), export_rank=21),
 ))

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from twinzoo.graphs import LEAF, GraphSpec, Rule
-from twinzoo.network import AIB_2018, AIB_DESKTOP, Family, Figure, Network
+from twinzoo.network import AIB_2018, AIB_DESKTOP, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network
 
 FAMILY = Family(order=60)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# SRGAN — Ledig et al. 2017, Fig. 4 (SRResNet generator and the discriminator)
+# --------------------------------------------------------------------------------------
+SRGAN_WIDTH = 64
+SRGAN_BLOCKS = 16
+# Discriminator convs (Fig. 4): (filters, stride); the first has no BN.
+SRGAN_DISCRIMINATOR_CONVS = (
+    (64, 1), (64, 2), (128, 1), (128, 2), (256, 1), (256, 2), (512, 1), (512, 2),
+)
+SRGAN_DISCRIMINATOR_FC = 1024
 
 
 def _srgan_rules() -> tuple[Rule, ...]:
@@ -45,6 +56,8 @@ register(Network(
     graph=GraphSpec("srgan.meta", _srgan_rules(),
                     in_scale=127.5, in_shift=127.5,        # graph: x/127.5 - 1 ... (y + 1) * 127.5
                     out_scale=1 / 127.5, out_shift=-1.0),
+    bench=BenchPlan(order=120, quick=(32, 32), size=(128, 128), why=f"{MAIN_JOB_BUDGET} (32.8 GMAC at 512x512)",
+                    export_rank=14),
 ))
 register(Network(
     name="srgan_srresnet", family="srgan", builder="srresnet", task="super-resolution",

@@ -5,10 +5,23 @@ from __future__ import annotations
 import re
 
 from twinzoo.graphs import GraphSpec
-from twinzoo.network import AIB_DESKTOP, Family, Figure, Network, Tolerance
+from twinzoo.network import AIB_DESKTOP, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network, Tolerance
 
 FAMILY = Family(order=140)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# U-Net — Ronneberger et al. 2015 (arXiv:1505.04597), as AI Benchmark's unet.meta: 'SAME' convs
+# (the paper's are unpadded, with crops), instance norm after every conv, a DPED-style output
+# --------------------------------------------------------------------------------------
+# Encoder stages layer1..layer5 (two 3x3 conv + IN + ReLU each; 2x2/2 max pool after 1-4), then
+# decoder stages layer6..layer9, each after upsample_<i> (2x2/2 transposed conv, bias) and
+# concat_<i> = [upsampled, encoder stage 10 - i] (the upsampled map first); final 1x1 conv to RGB.
+UNET_WIDTHS = (64, 128, 256, 512, 1024)
+UNET_IN_EPS = 1e-3           # unet.meta: (x - mean) / (var + 0.001) ** 0.5, as DPED's _instance_norm
+UNET_OUT_SCALE = 0.58        # unet.meta: (tanh(final) * 0.58 + 0.5) * 255; the twin stops before * 255
+UNET_OUT_SHIFT = 0.5
+UNET_DEPTH_MULTIPLE = 16     # four 2x2 pools: the skip concats need sides divisible by 16
 
 
 def _unet_rule(m: re.Match) -> tuple[str, str]:
@@ -50,4 +63,6 @@ register(Network(
                      (r"final/(?P<leaf>kernel|bias)", lambda m: ("final.conv", m["leaf"]))),
                     in_scale=127.5, in_shift=127.5,       # graph: x / 127.5 - 1 ... * 255
                     out_scale=1 / 255.0, note="output:0 is (tanh(final) * 0.58 + 0.5) * 255"),
+    bench=BenchPlan(order=140, quick=(64, 64), size=(128, 128), why=f"{MAIN_JOB_BUDGET} (192.7 GMAC at 512x512)",
+                    export_rank=12),
 ))

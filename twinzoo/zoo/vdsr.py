@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from twinzoo.graphs import GraphSpec
-from twinzoo.network import AIB_2018, AIB_DESKTOP, Family, Figure, Network, rounding_tol
+from twinzoo.network import AIB_2018, AIB_DESKTOP, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network, rounding_tol
 
 FAMILY = Family(order=40)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# VDSR — Kim et al. 2016: 20 3x3 conv layers of 64 filters, global residual
+# --------------------------------------------------------------------------------------
+VDSR_DEPTH = 20
+VDSR_WIDTH = 64
 
 
 register(Network(
@@ -26,6 +32,8 @@ register(Network(
                     ((r"conv_(?P<i>\d\d)_(?P<kind>[wb])",
                       lambda m: (f"body.conv_{m['i']}", "kernel" if m["kind"] == "w" else "bias")),),
                     in_scale=255.0, out_scale=1 / 255.0),
+    bench=BenchPlan(order=110, quick=(32, 32), size=(96, 96), why=f"{MAIN_JOB_BUDGET} (24.6 GMAC at 192x192)",
+                    export_rank=19),
 ))
 register(Network(
     name="vdsr_y", family="vdsr", builder="vdsr", task="super-resolution",

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 from twinzoo.graphs import Dialect, GraphSpec, slim_rules
-from twinzoo.network import AIB_DESKTOP, Family, Figure, KerasWitness, Network, TorchvisionWitness, rounding_tol
+from twinzoo.network import (AIB_DESKTOP, BenchPlan, Family, Figure, KerasWitness, Network, TorchvisionWitness,
+                             rounding_tol)
 
 FAMILY = Family(order=100)
 register = FAMILY.register
+
+# --------------------------------------------------------------------------------------
+# VGG-16 — Simonyan & Zisserman 2015 (arXiv:1409.1556), Table 1 column D; TF-slim vgg.py
+# (vgg_16), as AI Benchmark's vgg_16.meta
+# --------------------------------------------------------------------------------------
+# (scope, convs, filters): slim's repeat scopes conv1..conv5 of 3x3 'SAME' convs with bias and
+# ReLU, each stage followed by a 2x2/2 'VALID' max pool (pool1..pool5).
+VGG16_STAGES: tuple[tuple[str, int, int], ...] = (
+    ("conv1", 2, 64), ("conv2", 2, 128), ("conv3", 3, 256), ("conv4", 3, 512), ("conv5", 3, 512),
+)
+# The fully connected layers as slim writes them: convolutions. fc6 is a 7x7 'VALID' conv over
+# pool5's 7x7 map (a dense layer over the flattened map), fc7 and fc8 are 1x1 convs; fc8 has no
+# activation and is followed by the spatial squeeze (``fc8/squeezed``).
+VGG16_FC: tuple[tuple[str, int, int], ...] = (("fc6", 4096, 7), ("fc7", 4096, 1))
+
+
+def vgg16_check_input_size(input_size: tuple[int, int]) -> None:
+    """fc6's 7x7 'VALID' kernel covers pool5's whole map (and the squeeze gets a 1x1 map) only for
+    224..255 pixels per side (five 2x2/2 pools: side // 32 == 7)."""
+    if any(side // 32 != VGG16_FC[0][2] for side in input_size):
+        raise ValueError(f"VGG-16's fc6 is a dense layer over a 7x7 pool5 map: input sides must be "
+                         f"224..255, got {tuple(input_size)}")
 
 PAPER_VGG = "Simonyan & Zisserman 2015, Very Deep Convolutional Networks (arXiv:1409.1556)"
 register(Network(
@@ -36,4 +59,7 @@ register(Network(
     # torchvision's VGG16: symmetric padding 1 (= 'SAME' for its stride-1 3x3 convs), an adaptive
     # 7x7 average pool (the identity at 224) and Linear layers over the (C, H, W)-flattened map
     torchvision_witness=TorchvisionWitness("vgg16", (224, 224), {"num_classes": 1000}),
+    bench=BenchPlan(order=90, export_rank=5,
+                    export_alone="its export job (every format in one process) grows to 15-20 GB, its Keras -> ONNX "
+                                 "route alone to 17 GB"),
 ))
