@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from conformance import cli, port
+from conformance.port import plans
+from twinzoo.files import sha256
 from conformance.lib import graphs as ref
 from twinzoo.graphs import Dialect
 from twinzoo import catalogue
@@ -106,7 +108,7 @@ def test_a_checkpoint_saved_from_the_graph_is_ported_and_certified(name, tmp_pat
     assert cert["params"]["catalogue"]["status"] == "pass"
     assert sorted(p.name for p in out.iterdir()) == [f"{name}.certificate.json", f"{name}.certificate.md",
                                                       f"{name}.keras.safetensors", f"{name}.torch.safetensors"]
-    assert cert["source"]["files"][0]["sha256"] == port.sha256(Path(cert["source"]["files"][0]["path"]))
+    assert cert["source"]["files"][0]["sha256"] == sha256(Path(cert["source"]["files"][0]["path"]))
     if cert["network"] in ("mobilenet_v2", "resnet_v2_50", "resnet_v2_152"):
         assert cert["top1"]["images"] == 100 and cert["top1"]["status"] == "pass"
 
@@ -123,7 +125,7 @@ def test_a_rule_that_swaps_two_tensors_is_caught_by_the_graph_not_by_parity(tmp_
         layer, weight = norm_rule[1](m)
         return layer, {"beta": "gamma", "gamma": "beta"}[weight]
     wrong = Dialect("dped.meta with the norms' scale and shift read the other way", (conv_rule, (norm_rule[0], swapped)))
-    monkeypatch.setattr(port, "tf_dialect", lambda net: wrong)
+    monkeypatch.setattr(plans, "tf_dialect", lambda net: wrong)
     out = tmp_path / "out"
     assert run_port("--model", "dped", "--from", str(ckpt), "--out", str(out)) == 1
     cert = _cert(out)
@@ -446,7 +448,7 @@ def test_export_uses_ported_weights_and_judges_int8_top1_on_100_images(tmp_path)
     recs = {(r["network"], r["format"]): r for r in manifest["artifacts"]}
     fp32 = recs[(net, "tflite_fp32")]
     assert fp32["outcome"] == "pass" and fp32["weights"]["files"]["keras"]["sha256"] == \
-        port.sha256(ported / f"{net}.keras.safetensors")
+        sha256(ported / f"{net}.keras.safetensors")
     int8 = recs[(net, "tflite_int8")]["verification"]
     assert int8["top1_images"]["images"] == 100 and int8["top1_images"]["bar"] == 0.85
     assert int8["passed"] == (int8["top1_images"]["passed"] and int8["snr_db"] >= 8.0)
@@ -472,5 +474,5 @@ def test_benchmark_times_ported_weights(tmp_path):
     report = json.loads((out / "benchmark.json").read_text())
     assert "ported weights from" in report["settings"]["weights"]
     (rec,) = report["networks"]
-    assert rec["weights"]["files"]["torch"]["sha256"] == port.sha256(ported / "srcnn.torch.safetensors")
+    assert rec["weights"]["files"]["torch"]["sha256"] == sha256(ported / "srcnn.torch.safetensors")
     assert all(r["status"] == "ok" for r in rec["runtimes"].values()), rec["runtimes"]

@@ -18,6 +18,7 @@ import torch_models
 from conformance.lib.ports import ported_twins
 from conformance.lib import certificate, weights
 from conformance import cli, port
+from conformance.port import sources
 from twinzoo import catalogue
 
 
@@ -204,7 +205,7 @@ DATA = Path(__file__).parent / "data"
 # writes them, point into a damaged global heap: h5py's read of them spun in native code for good
 @pytest.mark.timeout(120)
 def test_h5_name_lists_that_hang_the_reader_are_refused_in_time(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(port, "H5_NAMES_SECONDS", 5.0)
+    monkeypatch.setattr(sources, "H5_NAMES_SECONDS", 5.0)
     path = DATA / "legacy_h5_vlen_names_damaged_heap.h5"
     assert run_port("--model", "mobilenet_v2_0.35_224", "--from", str(path), "--out", str(tmp_path / "o")) == 2
     err = capsys.readouterr().err.replace("\n", "")
@@ -221,7 +222,7 @@ def test_h5_name_lists_fixed_or_variable_length_are_read(tmp_path):
             f.create_group("conv1").create_dataset("k", data=np.ones(2, np.float32))
             f["conv1"].attrs["weight_names"] = as_written([b"k"])
         assert h5py.File(path).attrs.get_id("layer_names").get_type().is_variable_str() == (kind == "variable")
-        assert list(port.read_keras_h5(path).tensors) == ["conv1/k"]
+        assert list(sources.read_keras_h5(path).tensors) == ["conv1/k"]
 
 
 def _safetensors(header: dict, body: bytes) -> bytes:
