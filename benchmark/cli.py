@@ -41,10 +41,11 @@ from typing import Any  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.markup import escape  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
 
 from benchmark import peak as peak_mod  # noqa: E402
 from benchmark import report as rep  # noqa: E402
+from benchmark.keys import conformance_key, reusable_timings, store_row, store_timings, witness_key  # noqa: E402
+from benchmark.report_io import cache_summary, finish, merge, request_of, resume_from, write_report  # noqa: E402
 from benchmark.runtimes import RUNTIMES, UnknownRuntimeError  # noqa: E402
 from benchmark.runtimes import get as get_runtime  # noqa: E402
 from benchmark.suite import BENCH_NETWORKS, ROUTE_BUDGET_MINUTES  # noqa: E402
@@ -107,16 +108,6 @@ def _merge_parser() -> argparse.ArgumentParser:
     p.add_argument("shards", nargs="+", type=Path, metavar="SHARD.json")
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
     return p
-
-
-def write_report(out: Path, report: dict[str, Any], full: bool = True) -> list[Path]:
-    paths = [out / "benchmark.json"]
-    files.atomic_write(paths[0], rep.to_json(report), mkdir=True)
-    if full:
-        paths += [out / "benchmark.md", out / "benchmark.html"]
-        files.atomic_write(paths[1], rep.markdown(report), mkdir=True)
-        files.atomic_write(paths[2], rep.html_page(report), mkdir=True)
-    return paths
 
 
 def environment(peak: peak_mod.Peak) -> dict[str, Any]:
@@ -284,151 +275,6 @@ def cached_exports(name: str, size: tuple[int, int], formats: list[str], args: a
     return hits
 
 
-def conformance_key(name: str, checks: tuple[str, ...], seed: int) -> tuple[str, dict[str, Any]]:
-    from export import cache
-    ing = cache.ingredients("conformance", network=name, checks=list(checks), seed=seed)
-    return cache.key_of(ing), ing
-
-
-def store_row(cache: Any, row: dict[str, Any], checks: tuple[str, ...], seed: int) -> None:
-    """A conformance row is cached unless a transient failure (memory, a killed process) made it."""
-    from export.pipeline import TRANSIENT
-    if any(marker in json.dumps(row, default=str) for marker in TRANSIENT):
-        return
-    try:
-        cache.put(*conformance_key(row["model"], checks, seed), row)
-    except OSError:
-        pass                    # a full cache costs the next run, not this one
-
-
-def timing_key(name: str, size: tuple[int, int], rt: Any, args: argparse.Namespace, plan: Any,
-               peak: peak_mod.Peak) -> tuple[str, dict[str, Any]]:
-    """One (network, runtime) timing: the export key's ingredients, the runtime, the threads, the
-    timing plan, the CPU and its cores, and the timing code's own source."""
-    from export import cache
-    ing = cache.ingredients("timing", sources=(*cache.SOURCE_DIRS, *cache.TIMING_SOURCES), network=name,
-                            size=list(size), seed=args.seed, weights=cache.weights_identity(name, args.weights),
-                            runtime=rt.name, format=rt.format, threads=args.threads, plan=plan.as_dict(),
-                            cpu=peak.cpu, cores=os.cpu_count(), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
-    return cache.key_of(ing), ing
-
-
-def _artifact_id(export_rec: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What a timing depends on of its artifact: the export outcome and the artifact's bytes."""
-    return None if export_rec is None else {"outcome": export_rec.get("outcome"), "sha256": export_rec.get("sha256")}
-
-
-def reusable_timings(name: str, size: tuple[int, int], rts: list[Any], exported: dict[str, dict[str, Any]],
-                     args: argparse.Namespace, plan: Any, peak: peak_mod.Peak, cache: Any) -> dict[str, dict[str, Any]]:
-    """The runtime records of ``name`` to reuse from the cache: same key, and for an artifact's
-    runtime the very artifact this run exported or restored (same outcome, same sha256)."""
-    if cache is None or args.retime:
-        return {}
-    got: dict[str, dict[str, Any]] = {}
-    for rt in rts:
-        hit = cache.get(timing_key(name, size, rt, args, plan, peak)[0])
-        if hit is None or (rt.format and hit.record.get("artifact") != _artifact_id(exported.get(rt.format))):
-            continue
-        got[rt.name] = {**hit.record, "measured": hit.stored}
-    return got
-
-
-def timing_cacheable(r: dict[str, Any], rt: Any, export_rec: dict[str, Any] | None) -> bool:
-    """A timing record worth reusing: measured ("ok"), or a deterministic outcome: the runtime
-    does not apply (skipped after its artifact, or a twin runtime), or its export failed in a
-    way export caches. Failures to open or run are tried again next time."""
-    from export.pipeline import EXPORT_FAILED, cacheable
-    if r.get("status") == "ok":
-        return True
-    if r.get("status") == "skipped":
-        return rt.format is None or "artifact" in r
-    return r.get("stage") == "export" and export_rec is not None and export_rec.get("outcome") == EXPORT_FAILED \
-        and cacheable(export_rec)
-
-
-def store_timings(net_rec: dict[str, Any], rts: list[Any], exported: dict[str, dict[str, Any]],
-                  args: argparse.Namespace, plan: Any, peak: peak_mod.Peak, cache: Any) -> None:
-    """Cache the runtime records measured in this run (``--retime`` replaces the old ones)."""
-    if cache is None:
-        return
-    size = tuple(net_rec["size"])
-    for rt in rts:
-        r = net_rec["runtimes"].get(rt.name)
-        export_rec = exported.get(rt.format) if rt.format else None
-        if rt.format and export_rec is None:      # exported in this process after a worker failed: not keyed
-            continue
-        if r is None or (r.get("timing") or {}).get("from_cache") or not timing_cacheable(r, rt, export_rec):
-            continue
-        entry = {"runtime": r, "macs": net_rec.get("macs"), "weights": net_rec.get("weights"),
-                 "artifact": _artifact_id(export_rec) if rt.format else None}
-        try:
-            cache.put(*timing_key(net_rec["network"], size, rt, args, plan, peak), entry, replace=args.retime)
-        except OSError:
-            pass
-
-
-def witness_key(names: list[str], sizes: dict[str, tuple[int, int]], args: argparse.Namespace, plan: Any,
-                peak: peak_mod.Peak) -> tuple[str, dict[str, Any]]:
-    from export import cache
-    ing = cache.ingredients("witnesses", sources=(*cache.SOURCE_DIRS, *cache.WITNESS_SOURCES), networks=names,
-                            sizes={n: list(sizes[n]) for n in names}, seed=args.seed, threads=args.threads,
-                            plan=plan.as_dict(), quick=args.quick, cpu=peak.cpu, cores=os.cpu_count(),
-                            omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
-    return cache.key_of(ing), ing
-
-
-def request_of(args: argparse.Namespace, rt_names: list[str], planned: dict[str, tuple[tuple[int, int], str]],
-               checks: tuple[str, ...]) -> dict[str, Any]:
-    """The settings a resumed run must share with the run it finishes."""
-    return {"mode": "quick" if args.quick else "full", "seed": args.seed, "threads": args.threads,
-            "size": args.size, "sizes": {n: list(p[0]) for n, p in planned.items()}, "runtimes": rt_names,
-            "weights": str(args.weights) if args.weights else None, "conformance": list(checks),
-            "witnesses": not args.no_witnesses}
-
-
-RESUME_KEYS = ("mode", "seed", "threads", "size", "runtimes", "weights")
-
-
-def resume_from(out: Path, request: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """The networks ``out/benchmark.json`` finished (those this command also asks for) and their
-    export records (``out/artifacts/manifest.json``); a ArgumentError when there is nothing to resume
-    or the settings differ."""
-    from benchmark import schema
-    path = out / "benchmark.json"
-    try:
-        prev = schema.read(path)
-    except FileNotFoundError:
-        raise ArgumentError(f"--resume: {path} does not exist: nothing to resume (run without --resume)") from None
-    except schema.ReportError as exc:
-        raise ArgumentError(f"--resume: {exc}") from None
-    old = prev["settings"].get("request")
-    if old is None:
-        raise ArgumentError(f"--resume: {path} records no settings to compare (written by another version); "
-                         "run without --resume")
-    differ = [k for k in RESUME_KEYS if old.get(k) != request[k]]
-    differ += [f"size of {n}" for n in request["sizes"] if n in old["sizes"] and old["sizes"][n] != request["sizes"][n]]
-    if differ:
-        raise ArgumentError(f"--resume: {path} was run with other settings ({'; '.join(differ)}): "
-                         + "; ".join(f"{k} {old.get(k)!r} there, {request[k]!r} now" for k in RESUME_KEYS if k in differ)
-                         + " (run with the same settings, or without --resume into another --out)")
-    kept = {n["network"]: n for n in prev["networks"] if n["network"] in request["sizes"]}
-    records = [r for r in schema.artifacts_of(out / "artifacts" / "manifest.json") if r["network"] in kept]
-    return kept, records
-
-
-def cache_summary(report: dict[str, Any], untimed: dict[str, Any], args: argparse.Namespace,
-                  exported: list[dict[str, Any]], witnesses_cached: bool, resumed: list[str]) -> dict[str, Any]:
-    """What came from the cache, for the report (under ``timing``: it differs between two runs)."""
-    rts = [r for n in report["networks"] for r in n["runtimes"].values()]
-    rows = (report.get("conformance") or {}).get("rows", [])
-    return {"dir": str(args.cache) if args.cache else None, "timing_reuse": bool(args.cache) and not args.retime,
-            "artifacts": len(exported), "artifacts_from_cache": sum(bool((r.get("cache") or {}).get("hit")) for r in exported),
-            "timing_records": len(rts),
-            "timing_records_from_cache": sum(bool((r.get("timing") or {}).get("from_cache")) for r in rts),
-            "conformance_rows": len(rows), "conformance_rows_from_cache": untimed.get("conformance_hits", 0),
-            "witnesses_from_cache": witnesses_cached, "resumed_networks": resumed}
-
-
 def witness_phase(names: list[str], report: dict[str, Any], args: argparse.Namespace, plan: Any,
                   peak: peak_mod.Peak, progress: Progress) -> tuple[list[dict[str, Any]], bool]:
     """The witness comparisons, in a process of their own (``parallel.witness_job``) unless --jobs 0,
@@ -569,68 +415,6 @@ def write_manifest(work: Path, records: list[dict[str, Any]], args: argparse.Nam
     from export import manifest
     manifest.write(work, manifest.build(records, seed=args.seed, size=size, argv=argv, started=started,
                                         finished=finished, weights=args.weights, cache=args.cache))
-
-
-def finish(out: Path, report: dict[str, Any]) -> int:
-    paths = write_report(out, report)
-    title, headers, rows = rep.summary_table(report)
-    table = Table(title=title)
-    for h in headers:
-        table.add_column(h, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    Console(width=max(Console().width, 160)).print(table)
-    for net in report["networks"]:
-        console.print(f"[bold]{net['network']}[/]: {escape(rep.choose_line(net))}", highlight=False)
-    wall = (report.get("timing") or {}).get("wall_seconds")
-    console.print("wrote " + ", ".join(str(p) for p in paths) + (f" in {wall:.0f} s" if wall else ""))
-    failed = any(r.get("status") == "error" for r in rep.iter_records(report)) or \
-        any(not r["passed"] for r in (report.get("conformance") or {}).get("rows", []))
-    return 1 if failed else 0
-
-
-def merge(paths: list[Path]) -> dict[str, Any]:
-    """One report from shard reports: networks' runtime records joined (a later shard's record of
-    the same network x runtime wins), witnesses and conformance rows joined by their keys."""
-    from benchmark import schema
-    shards = []
-    for p in paths:
-        try:
-            shards.append(schema.read(p))
-        except FileNotFoundError:
-            raise ArgumentError(f"{p}: no such file") from None
-        except schema.ReportError as exc:
-            raise ArgumentError(str(exc)) from None
-    for key in ("seed", "mode"):
-        if len({s[key] for s in shards}) > 1:
-            raise ArgumentError(f"shards differ in {key}: {sorted({str(s[key]) for s in shards})}")
-    merged = {k: v for k, v in shards[0].items() if k not in ("networks", "witnesses", "conformance")}
-    nets: dict[str, dict[str, Any]] = {}
-    wits: dict[tuple, dict[str, Any]] = {}
-    conf_rows: dict[str, dict[str, Any]] = {}
-    conf_checks: list[str] = []
-    for s in shards:
-        for n in s["networks"]:
-            if n["network"] in nets and nets[n["network"]]["size"] != n["size"]:
-                raise ArgumentError(f"{n['network']} was benchmarked at different sizes in the shards")
-            target = nets.setdefault(n["network"], {**n, "runtimes": {}})
-            target["runtimes"].update(n["runtimes"])
-        for w in s.get("witnesses", []):
-            wits[(w["network"], w["witness"], w["runtime"])] = w
-        if s.get("conformance"):
-            conf_checks = conf_checks or s["conformance"]["checks"]
-            conf_rows.update({r["model"]: r for r in s["conformance"]["rows"]})
-    order = {n: i for i, n in enumerate(catalogue.names())}
-    merged["networks"] = sorted(nets.values(), key=lambda n: order.get(n["network"], len(order)))
-    merged["witnesses"] = list(wits.values())
-    rows = sorted(conf_rows.values(), key=lambda r: order.get(r["model"], len(order)))
-    merged["conformance"] = {"checks": conf_checks, "rows": rows, "passed": sum(r["passed"] for r in rows),
-                             "note": shards[0]["conformance"]["note"] if shards[0].get("conformance") else ""} \
-        if rows else None
-    merged["command"] = "python -m benchmark merge " + " ".join(str(p) for p in paths)
-    merged["timing"] = {"shards": [{"command": s["command"], **(s.get("timing") or {})} for s in shards]}
-    merged["environment"]["shard_hosts"] = sorted({s["environment"]["cpu"] for s in shards})
-    return rep.finalise(merged)
 
 
 def plan_main(argv: list[str]) -> int:

@@ -310,6 +310,7 @@ def test_benchmark_reports_missing_any_one_field(a_report, tmp_path_factory, cap
 @given(data=st.data())
 def test_benchmark_reports_resumed(a_report, tmp_path_factory, data):
     from benchmark import cli as bench_cli
+    from benchmark import report_io
     d = tmp_path_factory.mktemp("f")
     shutil.copytree(a_report, d, dirs_exist_ok=True)
     which = data.draw(st.sampled_from(["benchmark.json", "artifacts/manifest.json"]))
@@ -321,7 +322,7 @@ def test_benchmark_reports_resumed(a_report, tmp_path_factory, data):
         path.write_text(json.dumps(data.draw(json_mutated(json.loads(raw)))))
     request = json.loads((a_report / "benchmark.json").read_text())["settings"]["request"]
     try:
-        kept, records = bench_cli.resume_from(d, request)
+        kept, records = report_io.resume_from(d, request)
     except bench_cli.ArgumentError as exc:
         assert which == "benchmark.json"            # a damaged manifest is re-exported, never an error
         _refused_naming(exc, path)
