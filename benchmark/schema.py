@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.report import SCHEMA
+from twinzoo import status
 
 MAX_BYTES = 512 * 2 ** 20
 
@@ -31,7 +32,7 @@ _TIMING = {"type": "object", "properties": {
     "from_cache": {"type": ["object", "boolean", "null"], "properties": {"measured": _STR}}}}
 
 # a runtime record: "ok" ones carry the timing the tables print; the others say why not
-_STATUS = {"enum": ["ok", "error", "skipped"]}
+_STATUS = {"enum": list(status.RUNTIME)}
 _RUNTIME = {"type": "object", "required": ["runtime", "status"], "properties": {
     "runtime": _STR, "label": _STR, "source": _STR, "precision": _STR, "status": _STATUS, "format": _OPT_STR,
     "faithful": {"type": ["boolean", "null"]}, "error": _STR, "stage": _OPT_STR, "reason": _STR,
@@ -40,7 +41,7 @@ _RUNTIME = {"type": "object", "required": ["runtime", "status"], "properties": {
     "verification": {"type": ["object", "null"], "properties": {
         "status": _STR, "max_rel": _NUM, "snr_db": _NUM, "top1_agreement": _NUM, "error": _STR, "reason": _STR}},
     "timing": _TIMING},
-    "if": {"properties": {"status": {"const": "ok"}}},
+    "if": {"properties": {"status": {"const": status.OK}}},
     "then": {"required": ["timing"], "properties": {"timing": {
         "required": ["median_ms", "p90_ms", "gmacs_per_s", "peak_fraction"],
         "properties": {"median_ms": _NUM, "p90_ms": _NUM, "gmacs_per_s": _NUM, "peak_fraction": _NUM}}}}}
@@ -56,7 +57,7 @@ _NETWORK = {"type": "object", "required": ["network", "size", "size_from", "runt
 _WITNESS = {"type": "object", "required": ["network", "witness", "runtime"], "properties": {
     "network": _STR, "witness": _STR, "runtime": _STR, "status": _STR, "reason": _STR, "error": _STR,
     "size": _SIZE, "timing": _TIMING},
-    "if": {"properties": {"status": {"const": "ok"}}, "required": ["status"]},
+    "if": {"properties": {"status": {"const": status.OK}}, "required": ["status"]},
     "then": {"required": ["timing"], "properties": {"timing": {"required": ["over_5pct"]}}}}
 
 _CONFORMANCE = {"type": ["object", "null"], "required": ["checks", "rows"], "properties": {
@@ -64,7 +65,7 @@ _CONFORMANCE = {"type": ["object", "null"], "required": ["checks", "rows"], "pro
     "rows": {"type": "array", "items": {"type": "object", "required": ["model", "passed", "checks"], "properties": {
         "model": _STR, "passed": {"type": "boolean"}, "parity_max_rel": _OPT_NUM,
         "timing": {"type": ["object", "null"], "properties": {"seconds": _OPT_NUM}},
-        "checks": {"type": "object", "additionalProperties": _STR}}}}}}
+        "checks": {"type": "object", "additionalProperties": {"enum": list(status.CHECK)}}}}}}}
 
 REPORT = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -21,6 +21,8 @@ from export.common import ExportContext, Outputs, Sample, as_outputs, sha256, ve
 from export.formats import Format
 from twinzoo.catalogue import Network
 from twinzoo.files import atomic_path, atomic_write
+# an artifact's outcome is one of twinzoo.status.ARTIFACT, its verification's status of VERIFICATION
+from twinzoo.status import EXPORT_FAILED, FAIL, NOT_RUN, NOT_VERIFIABLE, PASS, SKIPPED
 from twinzoo.workers import MEMORY_GUARD, TIME_BUDGET
 
 # Representative dataset for full-int8 calibration: real images of the network's image set, after
@@ -30,9 +32,6 @@ from twinzoo.workers import MEMORY_GUARD, TIME_BUDGET
 CALIBRATION_IMAGES = 16
 VERIFY_IMAGES = 4     # real images per network: reduced precision is judged on these
 VERIFY_RANDOM = 2     # seeded uniform random inputs in the network's input range
-
-# Outcome of one artifact
-PASS, FAIL, EXPORT_FAILED, NOT_VERIFIABLE, SKIPPED = "pass", "fail", "export failed", "not verifiable on host", "skipped"
 
 
 def export_size(net: Network, requested: tuple[int, int] | None) -> tuple[tuple[int, int], str]:
@@ -118,7 +117,7 @@ def verify(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, Any]:
     """Run the artifact in its runtime on the verification samples and judge it against the
     source twin's outputs on the same inputs."""
     if fmt.run is None:
-        return {"status": "not run", "passed": None,
+        return {"status": NOT_RUN, "passed": None,
                 "reason": "no host runtime: the artifact runs only on an Android device"}
     xs = [s.nchw if fmt.layout == "NCHW" else s.nhwc for s in ctx.samples]
     ref: list[Outputs] = ctx.torch_ref if fmt.source == "torch" else ctx.keras_ref
@@ -131,7 +130,7 @@ def verify(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, Any]:
             judged["passed"] = judged["passed"] and judged["top1_images"]["passed"]
     except Exception as exc:  # noqa: BLE001 — a runtime that cannot load/run the artifact fails it
         return {"status": "error", "passed": False, "runtime": fmt.runtime, **_error(exc)}
-    return {"status": "pass" if judged["passed"] else "fail", "runtime": fmt.runtime,
+    return {"status": PASS if judged["passed"] else FAIL, "runtime": fmt.runtime,
             "reference": f"the {fmt.source} twin on the same inputs",
             "inputs": [f"{s.kind}: {s.source}" for s in ctx.samples], **judged}
 
@@ -228,7 +227,7 @@ def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]
     rec["verification"] = verify(fmt, ctx, final)
     rec["verify_seconds"] = round(time.perf_counter() - t1, 1)
     status = rec["verification"]["status"]
-    rec["outcome"] = PASS if status == "pass" else NOT_VERIFIABLE if status == "not run" else FAIL
+    rec["outcome"] = PASS if status == PASS else NOT_VERIFIABLE if status == NOT_RUN else FAIL
     cross = cross_route(ctx, fmt)
     if cross is not None:
         rec["cross_route"] = cross
