@@ -46,16 +46,13 @@ from benchmark import peak as peak_mod  # noqa: E402
 from benchmark import report as rep  # noqa: E402
 from benchmark.keys import conformance_key, reusable_timings, store_row, store_timings, witness_key  # noqa: E402
 from benchmark.report_io import cache_summary, finish, merge, request_of, resume_from, write_report  # noqa: E402
-from benchmark.runtimes import RUNTIMES, UnknownRuntimeError  # noqa: E402
-from benchmark.runtimes import get as get_runtime  # noqa: E402
+from benchmark.config import DEFAULT_CONFORMANCE, QUICK_RUNTIMES, RunConfig  # noqa: E402
+from benchmark.runtimes import RUNTIMES  # noqa: E402
 from benchmark.suite import BENCH_NETWORKS, ROUTE_BUDGET_MINUTES  # noqa: E402
 from twinzoo import arguments, catalogue, files  # noqa: E402
 from twinzoo.arguments import ArgumentError  # noqa: E402
 
 console = Console(stderr=True)
-DEFAULT_CONFORMANCE = "params,macs,parity"
-# --quick times the twins themselves only: every export route costs seconds to tens of seconds
-QUICK_RUNTIMES = ("torch_eager", "keras_tf")
 # the catalogue's conformance rows run in this many worker jobs (each a fresh process: imports paid once a chunk)
 CONFORMANCE_CHUNKS = 2
 SCOPE = (f"Benchmarked: the {len(BENCH_NETWORKS)} AI Benchmark networks, convolutional and recurrent (discriminators and the "
@@ -117,58 +114,31 @@ def environment(peak: peak_mod.Peak) -> dict[str, Any]:
             "versions": {**tool_versions(), **{d: version_of(d) for d in ("torchvision", "matplotlib", "rich")}}}
 
 
-def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[int, int] | None, Path]:
-    from export.cli import check_weights_dir
-    from twinzoo.arguments import seed, selection
-    try:
-        models = selection("--model", args.model, catalogue.names())
-        chosen = selection("--runtime", args.runtime, list(RUNTIMES))
-        names = [catalogue.get(n).name for n in models] if models else list(BENCH_NETWORKS)
-        rts = [get_runtime(r).name for r in chosen] if chosen else list(QUICK_RUNTIMES if args.quick else RUNTIMES)
-        size = arguments.size(args.size)
-        seed(args.seed)
-        args.model = models
-        args.weights = check_weights_dir(args.weights, names)
-    except (catalogue.UnknownModelError, UnknownRuntimeError) as exc:
-        raise ArgumentError(str(exc)) from None
-    if args.jobs < 0:
-        raise ArgumentError(f"--jobs {args.jobs}: must be 0 or more")
-    if args.threads < 1:
-        raise ArgumentError(f"--threads {args.threads}: must be at least 1")
-    if not args.route_budget >= 0:                # NaN too
-        raise ArgumentError(f"--route-budget {args.route_budget}: must be 0 (no budget) or more minutes")
-    out = arguments.out_dir(args.out)
-    from export.cli import check_cache_dir
-    args.cache = check_cache_dir(args)
-    return names, rts, size, out
 
 
-def route_budget_seconds(args: argparse.Namespace) -> float | None:
-    """``--route-budget`` in seconds, as the export jobs and the cache lookups take it; None: no budget."""
-    return args.route_budget * 60 or None
 
 
 def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: list[str], conf_names: list[str],
-                  checks: tuple[str, ...], args: argparse.Namespace, work: Path, progress: Progress) -> dict[str, Any]:
+                  checks: tuple[str, ...], cfg: RunConfig, work: Path, progress: Progress) -> dict[str, Any]:
     """Exports (with export's verification) and conformance rows, in worker processes; what the
     artifact cache holds is taken from it here, and only the rest goes to workers."""
     from benchmark import parallel
     from benchmark.suite import EXPORT_ALONE, EXPORT_COST_RANK, EXPORT_PER_FORMAT
     from export.cache import open_cache
-    cache = open_cache(args.cache)
+    cache = open_cache(cfg.cache)
     heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
-    weights = str(args.weights) if args.weights else None
-    cache_dir = str(args.cache) if args.cache else None
-    budget = route_budget_seconds(args)
+    weights = str(cfg.weights) if cfg.weights else None
+    cache_dir = str(cfg.cache) if cfg.cache else None
+    budget = cfg.route_budget_seconds
     done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}, "conformance_hits": 0}
 
     def export_jobs(n: str, groups: list[list[str]], alone: bool = False) -> list[parallel.Job]:
-        return [(parallel.export_job, (n, sizes[n], group, args.seed, str(work), weights, cache_dir,
+        return [(parallel.export_job, (n, sizes[n], group, cfg.seed, str(work), weights, cache_dir,
                                        alone or n in EXPORT_ALONE, budget)) for group in groups]
 
     jobs: list[parallel.Job] = []
     for n in heavy_first if formats else []:
-        hits = cached_exports(n, sizes[n], formats, args, work, cache)
+        hits = cached_exports(n, sizes[n], formats, cfg, work, cache)
         missing = [f for f in formats if f not in hits]
         if hits:
             done["exported"][n] = hits
@@ -179,18 +149,18 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
         jobs += export_jobs(n, [[f] for f in missing] if n in EXPORT_PER_FORMAT else [formats])
     if checks and cache is not None:
         for n in conf_names:
-            hit = cache.get(conformance_key(n, checks, args.seed)[0])
+            hit = cache.get(conformance_key(n, checks, cfg.seed)[0])
             if hit is not None:
                 done["rows"][n] = hit.record
         done["conformance_hits"] = len(done["rows"])
     todo = [n for n in conf_names if n not in done["rows"]] if checks else []
     chunks = [todo[i::CONFORMANCE_CHUNKS] for i in range(CONFORMANCE_CHUNKS)]
-    jobs += [(parallel.conformance_job, (chunk, checks, args.seed)) for chunk in chunks if chunk]
+    jobs += [(parallel.conformance_job, (chunk, checks, cfg.seed)) for chunk in chunks if chunk]
     if not jobs:
         return done
-    if len(jobs) == 1 or args.jobs <= 1:       # nothing runs beside it: a memory-guard kill is its own
+    if len(jobs) == 1 or cfg.jobs <= 1:       # nothing runs beside it: a memory-guard kill is its own
         jobs = [(fn, (*a[:7], True, *a[8:])) if fn is parallel.export_job else (fn, a) for fn, a in jobs]
-    task = progress.add_task(f"exports and conformance ({args.jobs} workers)", total=len(jobs))
+    task = progress.add_task(f"exports and conformance ({cfg.jobs} workers)", total=len(jobs))
 
     def on_result(res: dict[str, Any]) -> None:
         progress.advance(task)
@@ -211,12 +181,12 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
             for row in rows:
                 done["rows"][row["model"]] = row
                 if res.get("rows") and cache is not None:
-                    store_row(cache, row, checks, args.seed)
+                    store_row(cache, row, checks, cfg.seed)
             progress.console.print("  conformance " + ", ".join(f"{r['model']} {'pass' if r['passed'] else 'FAIL'}"
                                                                 for r in rows), soft_wrap=True, highlight=False)
     tried: dict[str, list[str]] = {}
     while jobs:
-        parallel.run_jobs(jobs, args.jobs, on_result, route_budget=budget,
+        parallel.run_jobs(jobs, cfg.jobs, on_result, route_budget=budget,
                           alone=lambda job: job[0] is parallel.export_job and bool(job[1][7]))
         # a worker killed mid-network (the time budget, the memory guard, a crash) left routes not
         # attempted: they get a fresh worker; a route the memory guard stopped while another job
@@ -261,7 +231,7 @@ def retry_groups(records: dict[str, dict[str, Any]], formats: list[str], cached:
 # ------------------------------------------------------------------------------------------
 # the artifact cache (export.cache) in the main job, and --resume
 # ------------------------------------------------------------------------------------------
-def cached_exports(name: str, size: tuple[int, int], formats: list[str], args: argparse.Namespace, work: Path,
+def cached_exports(name: str, size: tuple[int, int], formats: list[str], cfg: RunConfig, work: Path,
                    cache: Any) -> dict[str, dict[str, Any]]:
     """The export records of ``name`` the cache holds (artifacts restored under ``work``), by format."""
     if cache is None:
@@ -270,12 +240,12 @@ def cached_exports(name: str, size: tuple[int, int], formats: list[str], args: a
     from export.pipeline import cached_records, export_size
     net = catalogue.get(name)
     size_, why = export_size(net, size)
-    hits, _ = cached_records(net, [registry.get(f) for f in formats], size_, why, args.seed, work, cache, args.weights,
-                             route_budget_seconds(args))
+    hits, _ = cached_records(net, [registry.get(f) for f in formats], size_, why, cfg.seed, work, cache, cfg.weights,
+                             cfg.route_budget_seconds)
     return hits
 
 
-def witness_phase(names: list[str], report: dict[str, Any], args: argparse.Namespace, plan: Any,
+def witness_phase(names: list[str], report: dict[str, Any], cfg: RunConfig, plan: Any,
                   peak: peak_mod.Peak, progress: Progress) -> tuple[list[dict[str, Any]], bool]:
     """The witness comparisons, in a process of their own (``parallel.witness_job``) unless --jobs 0,
     or all of them from the cache (same networks, sizes, settings, CPU and code; not with --retime);
@@ -283,9 +253,9 @@ def witness_phase(names: list[str], report: dict[str, Any], args: argparse.Names
     from benchmark import parallel
     from export.cache import open_cache
     sizes = {n["network"]: tuple(n["size"]) for n in report["networks"]}
-    cache = open_cache(args.cache)
-    key, ing = witness_key(names, sizes, args, plan, peak)
-    hit = cache.get(key) if cache is not None and not args.retime else None
+    cache = open_cache(cfg.cache)
+    key, ing = witness_key(names, sizes, cfg, plan, peak)
+    hit = cache.get(key) if cache is not None and not cfg.retime else None
     if hit is not None:
         for w in hit.record:
             w.setdefault("timing", {})["from_cache"] = {"measured": hit.stored}
@@ -304,30 +274,28 @@ def witness_phase(names: list[str], report: dict[str, Any], args: argparse.Names
             cells = rep.witness_table({"witnesses": [w]})[2][0]
             progress.console.print(f"  witness {w['network']:<20} {w['runtime']:<12} {escape(cells[-2])} "
                                    f"{escape(cells[-1])}", soft_wrap=True, highlight=False)
-    parallel.run_jobs([(parallel.witness_job, (names, sizes, args.threads, plan, args.quick))],
-                      1 if args.jobs else 0, on_result, threads=args.threads)
+    parallel.run_jobs([(parallel.witness_job, (names, sizes, cfg.threads, plan, cfg.quick))],
+                      1 if cfg.jobs else 0, on_result, threads=cfg.threads)
     if cache is not None and not any(w.get("status") == "error" for w in got):
         try:
-            cache.put(key, ing, got, replace=args.retime)
+            cache.put(key, ing, got, replace=cfg.retime)
         except OSError:
             pass
     return got, False
 
 
-def run(args: argparse.Namespace, argv: list[str]) -> int:
-    names, rt_names, size, out = resolve(args)
-    checks = () if (args.conformance or ("none" if args.quick else DEFAULT_CONFORMANCE)) == "none" \
-        else tuple(c.strip() for c in (args.conformance or DEFAULT_CONFORMANCE).split(",") if c.strip())
+def run(cfg: RunConfig, argv: list[str]) -> int:
+    names, rt_names, size, out, checks = list(cfg.networks), list(cfg.runtimes), cfg.size, cfg.out, cfg.checks
     started, t0 = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
     from benchmark import suite
-    planned = {n: suite.bench_size(catalogue.get(n), args.quick, size) for n in names}
-    request = request_of(args, rt_names, planned, checks)
-    kept, kept_exports = resume_from(out, request) if args.resume else ({}, [])
+    planned = {n: suite.bench_size(catalogue.get(n), cfg.quick, size) for n in names}
+    request = request_of(cfg, rt_names, planned, checks)
+    kept, kept_exports = resume_from(out, request) if cfg.resume else ({}, [])
 
     from twinzoo.environment import before_tensorflow
     before_tensorflow()
     from benchmark import runtimes, timing
-    thread_settings = runtimes.configure_threads(args.threads)   # before TF runs anything
+    thread_settings = runtimes.configure_threads(cfg.threads)   # before TF runs anything
     from conformance.checks import CHECKS
     from export.cache import open_cache
     from export.manifest import weights_note
@@ -335,16 +303,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         raise ArgumentError(f"--conformance: unknown check(s) {sorted(set(checks) - set(CHECKS))}; known: {', '.join(CHECKS)}")
 
     peak = peak_mod.detect()
-    plan = timing.QUICK if args.quick else timing.FULL
-    cache = open_cache(args.cache)
+    plan = timing.QUICK if cfg.quick else timing.FULL
+    cache = open_cache(cfg.cache)
     report: dict[str, Any] = {
-        "schema": rep.SCHEMA, "mode": "quick" if args.quick else "full", "seed": args.seed,
+        "schema": rep.SCHEMA, "mode": "quick" if cfg.quick else "full", "seed": cfg.seed,
         "command": " ".join(["python -m benchmark", *argv]), "scope": SCOPE,
         "settings": {"thread_settings": thread_settings, "timing_plan": plan.as_dict(),
                      "input": "batch 1, float32, the first verification sample (a real ai-benchmark image where "
                               "the network has an image set)",
-                     "weights": weights_note(args.weights), "request": request,
-                     "route_budget": (f"{args.route_budget:g} min per export route" if args.route_budget and args.jobs
+                     "weights": weights_note(cfg.weights), "request": request,
+                     "route_budget": (f"{cfg.route_budget:g} min per export route" if cfg.route_budget and cfg.jobs
                                       else "none (--route-budget 0 or --jobs 0)")},
         "environment": environment(peak), "peak": peak.as_dict(),
         "networks": [kept[n] for n in names if n in kept], "witnesses": [], "conformance": None,
@@ -354,13 +322,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     work = out / "artifacts"
     export_records: list[dict[str, Any]] = list(kept_exports)
     rts = [runtimes.get(r) for r in rt_names]
-    conf_names = [n for n in catalogue.names() if not args.model or n in args.model
-                  or n in (args.conformance_model or ())]
+    conf_names = [n for n in catalogue.names() if not cfg.model or n in cfg.model
+                  or n in (cfg.conformance_model or ())]
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         todo = [n for n in names if n not in kept]
         untimed = untimed_phase(todo, {n: planned[n][0] for n in todo}, [r.format for r in rts if r.format],
-                                conf_names, checks, args, work, progress)
+                                conf_names, checks, cfg, work, progress)
         if checks:
             rows = [untimed["rows"][n] for n in conf_names if n in untimed["rows"]]
             report["conformance"] = {"checks": list(checks), "rows": rows, "passed": sum(r["passed"] for r in rows),
@@ -384,37 +352,37 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
             progress.update(task, description=f"{name}: preparing twins at {sz[0]}x{sz[1]}")
             exported = untimed["exported"].get(name) or {}
-            reused = reusable_timings(name, sz, rts, exported, args, plan, peak, cache)
-            rec = suite.bench_network(net, sz, why, rts, args.threads, plan, args.seed, work, peak.gmacs, on_runtime,
-                                      untimed["exported"].get(name), untimed["export_errors"].get(name), args.weights,
+            reused = reusable_timings(name, sz, rts, exported, cfg, plan, peak, cache)
+            rec = suite.bench_network(net, sz, why, rts, cfg.threads, plan, cfg.seed, work, peak.gmacs, on_runtime,
+                                      untimed["exported"].get(name), untimed["export_errors"].get(name), cfg.weights,
                                       reused)
-            store_timings(rec, rts, exported, args, plan, peak, cache)
+            store_timings(rec, rts, exported, cfg, plan, peak, cache)
             if name in untimed["seconds"]:
                 rec["timing"]["export_job_seconds"] = untimed["seconds"][name]
             export_records += rec.pop("export_records", [])
             finished[name] = rec
             report["networks"] = [finished[n] for n in names if n in finished]
             write_report(out, report, full=False)
-            write_manifest(work, export_records, args, size, argv, started, finished=False)
+            write_manifest(work, export_records, cfg, size, argv, started, finished=False)
         witnesses_cached = False
-        if not args.no_witnesses:
-            report["witnesses"], witnesses_cached = witness_phase(names, report, args, plan, peak, progress)
+        if not cfg.no_witnesses:
+            report["witnesses"], witnesses_cached = witness_phase(names, report, cfg, plan, peak, progress)
     if export_records:
-        write_manifest(work, export_records, args, size, argv, started, finished=True)
+        write_manifest(work, export_records, cfg, size, argv, started, finished=True)
     report["timing"].update(wall_seconds=time.perf_counter() - t0, load_average_at_end=os.getloadavg(),
                             finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                            cache=cache_summary(report, untimed, args, export_records, witnesses_cached, sorted(kept)))
+                            cache=cache_summary(report, untimed, cfg, export_records, witnesses_cached, sorted(kept)))
     return finish(out, rep.finalise(report))
 
 
-def write_manifest(work: Path, records: list[dict[str, Any]], args: argparse.Namespace, size: tuple[int, int] | None,
+def write_manifest(work: Path, records: list[dict[str, Any]], cfg: RunConfig, size: tuple[int, int] | None,
                    argv: list[str], started: str, finished: bool) -> None:
     """The export manifest beside the artifacts (after every network too: ``--resume`` reads it)."""
     if not records:
         return
     from export import manifest
-    manifest.write(work, manifest.build(records, seed=args.seed, size=size, argv=argv, started=started,
-                                        finished=finished, weights=args.weights, cache=args.cache))
+    manifest.write(work, manifest.build(records, seed=cfg.seed, size=size, argv=argv, started=started,
+                                        finished=finished, weights=cfg.weights, cache=cfg.cache))
 
 
 def plan_main(argv: list[str]) -> int:
@@ -477,8 +445,7 @@ def main(argv: list[str] | None = None) -> int:
             margs = _merge_parser().parse_args(argv[1:])
             out = arguments.out_dir(margs.out)
             return finish(out, merge(margs.shards))
-        args = _parser().parse_args(argv)
-        return run(args, argv)
+        return run(RunConfig.from_args(_parser().parse_args(argv)), argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     except (ArgumentError, files.WriteFailed) as exc:      # WriteFailed: a full disk under a report's writer

@@ -4,12 +4,14 @@ cached timings may be reused for this run."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmark import peak as peak_mod
+
+if TYPE_CHECKING:
+    from benchmark.config import RunConfig
 
 def conformance_key(name: str, checks: tuple[str, ...], seed: int) -> tuple[str, dict[str, Any]]:
     from export import cache
@@ -28,14 +30,14 @@ def store_row(cache: Any, row: dict[str, Any], checks: tuple[str, ...], seed: in
         pass                    # a full cache costs the next run, not this one
 
 
-def timing_key(name: str, size: tuple[int, int], rt: Any, args: argparse.Namespace, plan: Any,
+def timing_key(name: str, size: tuple[int, int], rt: Any, cfg: RunConfig, plan: Any,
                peak: peak_mod.Peak) -> tuple[str, dict[str, Any]]:
     """One (network, runtime) timing: the export key's ingredients, the runtime, the threads, the
     timing plan, the CPU and its cores, and the timing code's own source."""
     from export import cache
     ing = cache.ingredients("timing", sources=(*cache.SOURCE_DIRS, *cache.TIMING_SOURCES), network=name,
-                            size=list(size), seed=args.seed, weights=cache.weights_identity(name, args.weights),
-                            runtime=rt.name, format=rt.format, threads=args.threads, plan=plan.as_dict(),
+                            size=list(size), seed=cfg.seed, weights=cache.weights_identity(name, cfg.weights),
+                            runtime=rt.name, format=rt.format, threads=cfg.threads, plan=plan.as_dict(),
                             cpu=peak.cpu, cores=os.cpu_count(), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
     return cache.key_of(ing), ing
 
@@ -46,14 +48,14 @@ def _artifact_id(export_rec: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def reusable_timings(name: str, size: tuple[int, int], rts: list[Any], exported: dict[str, dict[str, Any]],
-                     args: argparse.Namespace, plan: Any, peak: peak_mod.Peak, cache: Any) -> dict[str, dict[str, Any]]:
+                     cfg: RunConfig, plan: Any, peak: peak_mod.Peak, cache: Any) -> dict[str, dict[str, Any]]:
     """The runtime records of ``name`` to reuse from the cache: same key, and for an artifact's
     runtime the very artifact this run exported or restored (same outcome, same sha256)."""
-    if cache is None or args.retime:
+    if cache is None or cfg.retime:
         return {}
     got: dict[str, dict[str, Any]] = {}
     for rt in rts:
-        hit = cache.get(timing_key(name, size, rt, args, plan, peak)[0])
+        hit = cache.get(timing_key(name, size, rt, cfg, plan, peak)[0])
         if hit is None or (rt.format and hit.record.get("artifact") != _artifact_id(exported.get(rt.format))):
             continue
         got[rt.name] = {**hit.record, "measured": hit.stored}
@@ -74,7 +76,7 @@ def timing_cacheable(r: dict[str, Any], rt: Any, export_rec: dict[str, Any] | No
 
 
 def store_timings(net_rec: dict[str, Any], rts: list[Any], exported: dict[str, dict[str, Any]],
-                  args: argparse.Namespace, plan: Any, peak: peak_mod.Peak, cache: Any) -> None:
+                  cfg: RunConfig, plan: Any, peak: peak_mod.Peak, cache: Any) -> None:
     """Cache the runtime records measured in this run (``--retime`` replaces the old ones)."""
     if cache is None:
         return
@@ -89,16 +91,16 @@ def store_timings(net_rec: dict[str, Any], rts: list[Any], exported: dict[str, d
         entry = {"runtime": r, "macs": net_rec.get("macs"), "weights": net_rec.get("weights"),
                  "artifact": _artifact_id(export_rec) if rt.format else None}
         try:
-            cache.put(*timing_key(net_rec["network"], size, rt, args, plan, peak), entry, replace=args.retime)
+            cache.put(*timing_key(net_rec["network"], size, rt, cfg, plan, peak), entry, replace=cfg.retime)
         except OSError:
             pass
 
 
-def witness_key(names: list[str], sizes: dict[str, tuple[int, int]], args: argparse.Namespace, plan: Any,
+def witness_key(names: list[str], sizes: dict[str, tuple[int, int]], cfg: RunConfig, plan: Any,
                 peak: peak_mod.Peak) -> tuple[str, dict[str, Any]]:
     from export import cache
     ing = cache.ingredients("witnesses", sources=(*cache.SOURCE_DIRS, *cache.WITNESS_SOURCES), networks=names,
-                            sizes={n: list(sizes[n]) for n in names}, seed=args.seed, threads=args.threads,
-                            plan=plan.as_dict(), quick=args.quick, cpu=peak.cpu, cores=os.cpu_count(),
+                            sizes={n: list(sizes[n]) for n in names}, seed=cfg.seed, threads=cfg.threads,
+                            plan=plan.as_dict(), quick=cfg.quick, cpu=peak.cpu, cores=os.cpu_count(),
                             omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
     return cache.key_of(ing), ing

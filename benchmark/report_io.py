@@ -3,9 +3,8 @@ resume a run with the same settings, and merged from shards."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,6 +13,9 @@ from rich.table import Table
 from benchmark import report as rep
 from twinzoo import catalogue, files
 from twinzoo.arguments import ArgumentError
+
+if TYPE_CHECKING:
+    from benchmark.config import RunConfig
 
 console = Console(stderr=True)
 
@@ -30,13 +32,13 @@ def write_report(out: Path, report: dict[str, Any], full: bool = True) -> list[P
 RESUME_KEYS = ("mode", "seed", "threads", "size", "runtimes", "weights")
 
 
-def request_of(args: argparse.Namespace, rt_names: list[str], planned: dict[str, tuple[tuple[int, int], str]],
+def request_of(cfg: RunConfig, rt_names: list[str], planned: dict[str, tuple[tuple[int, int], str]],
                checks: tuple[str, ...]) -> dict[str, Any]:
     """The settings a resumed run must share with the run it finishes."""
-    return {"mode": "quick" if args.quick else "full", "seed": args.seed, "threads": args.threads,
-            "size": args.size, "sizes": {n: list(p[0]) for n, p in planned.items()}, "runtimes": rt_names,
-            "weights": str(args.weights) if args.weights else None, "conformance": list(checks),
-            "witnesses": not args.no_witnesses}
+    return {"mode": "quick" if cfg.quick else "full", "seed": cfg.seed, "threads": cfg.threads,
+            "size": cfg.size_arg, "sizes": {n: list(p[0]) for n, p in planned.items()}, "runtimes": rt_names,
+            "weights": str(cfg.weights) if cfg.weights else None, "conformance": list(checks),
+            "witnesses": not cfg.no_witnesses}
 
 
 def resume_from(out: Path, request: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
@@ -66,12 +68,12 @@ def resume_from(out: Path, request: dict[str, Any]) -> tuple[dict[str, dict[str,
     return kept, records
 
 
-def cache_summary(report: dict[str, Any], untimed: dict[str, Any], args: argparse.Namespace,
+def cache_summary(report: dict[str, Any], untimed: dict[str, Any], cfg: RunConfig,
                   exported: list[dict[str, Any]], witnesses_cached: bool, resumed: list[str]) -> dict[str, Any]:
     """What came from the cache, for the report (under ``timing``: it differs between two runs)."""
     rts = [r for n in report["networks"] for r in n["runtimes"].values()]
     rows = (report.get("conformance") or {}).get("rows", [])
-    return {"dir": str(args.cache) if args.cache else None, "timing_reuse": bool(args.cache) and not args.retime,
+    return {"dir": str(cfg.cache) if cfg.cache else None, "timing_reuse": bool(cfg.cache) and not cfg.retime,
             "artifacts": len(exported), "artifacts_from_cache": sum(bool((r.get("cache") or {}).get("hit")) for r in exported),
             "timing_records": len(rts),
             "timing_records_from_cache": sum(bool((r.get("timing") or {}).get("from_cache")) for r in rts),

@@ -319,11 +319,11 @@ def test_the_main_job_sends_routes_not_attempted_to_a_fresh_worker_until_none_is
     route (the records recovered_export makes from the journal), the retry job gets the route
     not attempted and finishes it; the records merge, the network's seconds add up, and the
     time budget reaches the jobs."""
-    import argparse
 
     from rich.progress import Progress
 
     from benchmark import cli, parallel
+    from benchmark.config import RunConfig
     fmts = ["onnx_torch", "tflite_fp32"]
     sent: list[list[str]] = []
 
@@ -342,7 +342,7 @@ def test_the_main_job_sends_routes_not_attempted_to_a_fresh_worker_until_none_is
                        "records": [{"format": f, "outcome": PASS} for f in args[2]]}
             on_result(res)
     monkeypatch.setattr(parallel, "run_jobs", fake_pool)
-    args = argparse.Namespace(cache=None, weights=None, seed=0, route_budget=2.0, jobs=1)
+    args = RunConfig(cache=None, weights=None, seed=0, route_budget=2.0, jobs=1)
     with Progress(disable=True) as progress:
         done = cli.untimed_phase([NET.name], {NET.name: SMALL}, fmts, [], (), args, tmp_path / "work", progress)
     assert sent == [fmts, ["tflite_fp32"]]
@@ -356,11 +356,11 @@ def test_a_route_the_memory_guard_stopped_beside_another_job_is_tried_again_alon
     alone (not cacheable: every run would pay for it again) goes to a job that runs alone, once;
     killed again there, it is the route's own outcome (ran_alone, cacheable) and not retried. The
     only job of a run runs alone from the start."""
-    import argparse
 
     from rich.progress import Progress
 
     from benchmark import cli, parallel
+    from benchmark.config import RunConfig
     from export.pipeline import cacheable, mark_alone
     fmts = ["onnx_torch", "pte"]
     sent: list[tuple[list[str], bool, bool]] = []
@@ -375,7 +375,7 @@ def test_a_route_the_memory_guard_stopped_beside_another_job_is_tried_again_alon
                     for f in args[2]]
             on_result({"kind": "export", "name": args[0], "seconds": 1.0, "records": recs})
     monkeypatch.setattr(parallel, "run_jobs", fake_pool)
-    args = argparse.Namespace(cache=None, weights=None, seed=0, route_budget=2.0, jobs=2)
+    args = RunConfig(cache=None, weights=None, seed=0, route_budget=2.0, jobs=2)
     with Progress(disable=True) as progress:
         done = cli.untimed_phase([NET.name, "vdsr"], {NET.name: SMALL, "vdsr": SMALL}, fmts, [], (), args,
                                  tmp_path / "work", progress)
