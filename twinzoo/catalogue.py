@@ -9,17 +9,7 @@ such module (no list to edit: a new family is a new file) and orders the familie
 This module imports no framework: ``torch_models.build`` and ``keras_models.build`` resolve the
 builders named here, and ``conformance`` lists and checks the entries.
 
-Counting conventions
---------------------
-MACs: multiply-accumulates of convolutions and fully connected layers only (BN, bias adds,
-activations, pooling, residual adds, resizes and pixel shuffles are left out). This is the
-convention of the MobileNet paper, TF-slim's tables and torchvision's "GFLOPS" (FLOPs = 2 x MACs).
-
-Parameters are counted by *role* (see ``PARAM_CONVENTIONS``):
-``W`` conv/FC kernels, ``b`` biases, ``gamma``/``beta`` the scale and shift of BN and instance
-norm, ``alpha`` PReLU slopes, ``stats`` BN moving mean and variance and a spectral norm's ``u``
-(Keras counts these in "Total params" as non-trainable; torch keeps them as buffers), ``b2``
-torch's redundant second LSTM bias (counted by no convention).
+Every figure states its counting convention: ``twinzoo.network`` defines them.
 """
 
 from __future__ import annotations
