@@ -13,7 +13,7 @@ import torch_models
 
 from conformance.checks.result import FAIL, PASS, SKIP, CheckResult
 from conformance.lib.keras_witness import KERAS_WITNESSES, KerasWitness, build_keras_witness, copy_by_position
-from conformance.lib import twins
+from conformance.lib import torchvision_witness, twins
 from conformance.lib.torchvision_witness import TORCHVISION_WITNESSES, torchvision_or_reason
 from twinzoo.catalogue import Network
 
@@ -92,7 +92,7 @@ def check_torchvision_witness(net: Network, seed: int = 0):
                                          **w.ctor_kwargs).eval()
     parity.randomize(witness, seed, torch.from_numpy(inputs.nhwc_to_nchw(x)))
     ours_t = torch_models.build(net.name, **w.opts)
-    layers = copy_by_position(witness, ours_t)
+    layers = torchvision_witness.copy_by_position(witness, ours_t)
     ours_k = keras_models.build(net.name, input_size=w.size, **w.opts)
     transfer.torch_to_keras(ours_t, ours_k)
     ref = parity.run_torch(witness, x)
