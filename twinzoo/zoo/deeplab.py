@@ -10,11 +10,9 @@ from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, ICNET_RANGE, MAIN_JOB_
 FAMILY = Family(order=160)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # DeepLab v2 — Chen et al. 2017 (arXiv:1606.00915): DeepLab-ASPP on ResNet-101 as in AI
 # Benchmark's deeplab.meta (a TF port of the Caffe model with Caffe's layer names), with AI
 # Benchmark's 3-channel head in place of VOC's 21 classes
-# --------------------------------------------------------------------------------------
 DEEPLAB_BN_EPS = 1e-3           # deeplab.meta FusedBatchNorm epsilon
 DEEPLAB_STEM = (64, 7, 2)       # conv1: 7x7/2 'SAME', no bias, bn_conv1, ReLU; then pool1 3x3/2 'SAME'
 # (stage, unit suffixes, mid, out, dilation, first stride): Caffe ResNet-101's res2a..res5c

@@ -10,9 +10,7 @@ from twinzoo.network import AIB_2018, AIB_DESKTOP, BenchPlan, Family, Figure, Ne
 FAMILY = Family(order=50)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # DPED ResNet generator — Ignatov et al. 2017, aiff22/DPED models.py
-# --------------------------------------------------------------------------------------
 DPED_WIDTH = 64
 DPED_BLOCKS = 4
 DPED_IN_EPS = 1e-3             # models.py _instance_norm: (var + 1e-3) ** 0.5

@@ -10,14 +10,12 @@ from twinzoo.network import AIB_DESKTOP, BenchPlan, Family, Figure, Network
 FAMILY = Family(order=200)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # GNMT-Translation — AI Benchmark test 19 (gnmt.meta; ai_benchmark/models.py builds no GNMT):
 # tensorflow/nmt's GNMTModel in infer mode (Wu et al. 2016, "Google's Neural Machine Translation
 # System", arXiv:1609.08144; Luong, Brevdo & Zhao 2017, tensorflow/nmt). Every fact below is read
 # off the graph (docs/gnmt_graph.md): 1 bidirectional + 7 unidirectional encoder layers, an
 # 8-layer decoder whose bottom cell carries normalised Bahdanau attention (gnmt_v2), greedy
 # decoding, all LSTMs TF1 BasicLSTMCells (TF1_LSTM_GATES, TF1_FORGET_BIAS).
-# --------------------------------------------------------------------------------------
 GNMT_VOCAB = 32316              # embeddings [32316, 1024], output_projection/kernel [1024, 32316]
 GNMT_UNITS = 1024               # every cell's num_units, the embedding and attention depth
 GNMT_ENCODER_UNI_LAYERS = 7     # encoder/rnn/multi_rnn_cell/cell_0..6 (after the bidirectional layer)
@@ -59,6 +57,7 @@ def _gnmt_rules() -> tuple[Rule, ...]:
         (rf"{re.escape(att)}/bahdanau_attention/(?P<w>attention_[vgb])", lambda m: ("attention", m["w"])),
         (rf"{dec}/(?P<layer>memory_layer|output_projection)/kernel", lambda m: (m["layer"], "kernel")),
     )
+
 
 # GNMT's MACs per translated sentence: the encoder's cells once per source token, the decoder's
 # cells, query layer, attention context (alignments [1, T] x memory [T, 1024]) and output

@@ -9,10 +9,8 @@ from twinzoo.network import (AIB_2018, AIB_DESKTOP, ICNET_RANGE, MAIN_JOB_BUDGET
 FAMILY = Family(order=90)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # ICNet — Zhao et al. 2018 (arXiv:1704.08545); hszhao/ICNet icnet_cityscapes.prototxt as in
 # AI Benchmark's icnet.meta (plus its 1x1 conv 19 -> 3 + tanh head)
-# --------------------------------------------------------------------------------------
 ICNET_IMAGE_CHANNELS = 3
 ICNET_NUM_CLASSES = 19
 ICNET_BN_EPS = 1e-5                      # BNParameter.eps default of the PSPNet/ICNet Caffe (yjxiong/caffe BN)
@@ -42,6 +40,7 @@ def _icnet_rules() -> tuple[Rule, ...]:
          lambda m: (f"conv{m['i']}.{part[m['part']]}.conv", LEAF[m["leaf"]])),
         (r"(?P<s>[^/]+)/(?P<leaf>weights|biases|kernel|bias)", lambda m: (f"{m['s']}.conv", LEAF[m["leaf"]])),
     )
+
 
 ICNET_PROTOTXT = "hszhao/ICNet evaluation/prototxt/icnet_cityscapes*.prototxt"
 ICNET_MACS_NOTE = ("the graph's own Conv2D shapes summed (kernel x in-channels x output pixels) at "

@@ -10,10 +10,8 @@ from twinzoo.network import AIB_2018, MAIN_JOB_BUDGET, BenchPlan, Family, Figure
 FAMILY = Family(order=80)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # Inception-ResNet-v1 — Szegedy et al. 2016 (arXiv:1602.07261), Figs. 10-16, as FaceNet builds
 # it: davidsandberg/facenet src/models/inception_resnet_v1.py (with the Bottleneck layer)
-# --------------------------------------------------------------------------------------
 # A branch op: (scope, filters, kernel, stride, padding); filters None is a max pool, "avg" a
 # stride-1 'SAME' average pool (Inception-ResNet-v2's Mixed_5b uses the same format).
 InceptionResnetV1Op = tuple
@@ -31,6 +29,8 @@ INCEPTION_RESNET_V1_STEM: tuple[InceptionResnetV1Op, ...] = (
     ("Conv2d_4a_3x3", 192, 3, 1, "VALID"),
     ("Conv2d_4b_3x3", 256, 3, 2, "VALID"),
 )
+
+
 def _ir_conv(scope: str, filters: int, kernel: int | tuple[int, int], stride: int = 1,
              padding: str = "SAME") -> InceptionResnetV1Op:
     return (scope, filters, kernel, stride, padding)

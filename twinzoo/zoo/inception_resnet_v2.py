@@ -11,11 +11,9 @@ from twinzoo.network import (AIB_DESKTOP, MAIN_JOB_BUDGET, SECOND_INCEPTION, Ben
 FAMILY = Family(order=130)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # Inception-ResNet-v2 — Szegedy et al. 2016 (arXiv:1602.07261), Figs. 3, 9-10 and 16-19; TF-slim
 # inception_resnet_v2.py as in AI Benchmark's inception_resnet_v2.meta (the Inception-ResNet-v1
 # op format above; BN without gamma, epsilon 0.001 as facenet's)
-# --------------------------------------------------------------------------------------
 INCEPTION_RESNET_V2_STEM: tuple[inception_resnet_v1.InceptionResnetV1Op, ...] = (    # Inception-v3's stem, verbatim
     ("Conv2d_1a_3x3", 32, 3, 2, "VALID"),
     ("Conv2d_2a_3x3", 32, 3, 1, "VALID"),

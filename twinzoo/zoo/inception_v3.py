@@ -11,10 +11,8 @@ from twinzoo.network import (AIB_2018, AIB_DESKTOP, MAIN_JOB_BUDGET, SECOND_INCE
 FAMILY = Family(order=70)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # Inception-v3 — Szegedy et al. 2016, "Rethinking the Inception Architecture" (arXiv:1512.00567);
 # TF-slim nets/inception_v3.py as in AI Benchmark's inception_v3.meta (scope names verbatim)
-# --------------------------------------------------------------------------------------
 # An op: ("conv", scope, filters, (kh, kw), stride, padding) | ("max" | "avg", scope, None,
 # (kh, kw), stride, padding) | ("split", "concat", ((scope, filters, (kh, kw)), ...)): the split
 # runs its 'SAME' convs in parallel on the same input and concatenates them (Mixed_7b/7c).

@@ -13,10 +13,8 @@ from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, MAIN_JOB_BUDGET, SECON
 FAMILY = Family(order=120)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # Inception-v4 — Szegedy et al. 2016 (arXiv:1602.07261), Figs. 3-9; TF-slim inception_v4.py as
 # in AI Benchmark's inception_v4.meta (the Inception-v3 op format above)
-# --------------------------------------------------------------------------------------
 INCEPTION_V4_STEM: tuple[inception_v3.InceptionV3Op, ...] = (
     slim_conv_op("Conv2d_1a_3x3", 32, (3, 3), 2, "VALID"),
     slim_conv_op("Conv2d_2a_3x3", 32, (3, 3), 1, "VALID"),

@@ -8,12 +8,10 @@ from twinzoo.network import AIB_DESKTOP, BenchPlan, Family, Figure, Network
 FAMILY = Family(order=180)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # LSTM-Sentiment — AI Benchmark test 18 (ai_benchmark/models.py LSTM_Sentiment; lstm.meta):
 # one TF1 BasicLSTMCell(1024) run by dynamic_rnn over 1024 steps of 300-d word vectors, then a
 # fully connected layer on the last step's output. Reference paper: Hochreiter & Schmidhuber
 # 1997, "Long Short-Term Memory"
-# --------------------------------------------------------------------------------------
 LSTM_SENTIMENT_STEPS = 1024     # input placeholder [None, 1024, 300]
 LSTM_SENTIMENT_FEATURES = 300
 LSTM_SENTIMENT_UNITS = 1024     # rnn/basic_lstm_cell/kernel [300 + 1024, 4 * 1024]

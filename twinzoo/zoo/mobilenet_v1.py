@@ -11,9 +11,8 @@ from twinzoo.network import (AIB_2018, PAPER_MOBILENET, SECOND_CLASSIFIER, SLIM_
 FAMILY = Family(order=10)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
+
 # MobileNet v1 — Howard et al. 2017, "MobileNets", Table 1 (body); TF-slim mobilenet_v1.py
-# --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Conv:
     """A standard convolution + BN + ReLU6 (Table 1 rows "Conv / s")."""
@@ -74,6 +73,7 @@ def mobilenet_v1_body(variant: str = "standard") -> tuple[Conv | DepSep, ...]:
     if variant == "shallow":
         return tuple(b for i, b in enumerate(MOBILENET_V1_BODY) if i not in MOBILENET_V1_SHALLOW_DROPPED)
     raise ValueError(f"unknown MobileNet v1 body variant {variant!r}; known: standard, conv, shallow")
+
 
 # MACs of the TF-slim table (mobilenet_v1.md, "Million MACs" column), by (alpha, resolution).
 _SLIM_V1_MACS = {

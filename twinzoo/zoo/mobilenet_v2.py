@@ -11,9 +11,8 @@ from twinzoo.network import (AIB_DESKTOP, SECOND_CLASSIFIER, SLIM_MOBILENET_V2_R
 FAMILY = Family(order=20)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
+
 # MobileNet v2 — Sandler et al. 2018, Table 2; TF-slim mobilenet_v2.py (V2_DEF)
-# --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Bottleneck:
     """One Table 2 row: expansion t, output channels c, repeats n, first stride s."""
@@ -65,6 +64,7 @@ def mobilenet_v2_blocks(alpha: float = 1.0) -> list[tuple[str, int, int, int]]:
             name = "expanded_conv" if idx == 0 else f"expanded_conv_{idx}"
             out.append((name, row.t, make_divisible(row.c * alpha), row.s if i == 0 else 1))
     return out
+
 
 PAPER_MOBILENET_V2 = "Sandler et al. 2018, MobileNetV2 (arXiv:1801.04381), Table 4"
 _SLIM_V2_MACS = {224: 300, 192: 221, 160: 154, 128: 99, 96: 56}

@@ -8,11 +8,9 @@ from twinzoo.network import AIB_DESKTOP, BenchPlan, Family, Figure, Network, Tol
 FAMILY = Family(order=190)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # Pixel-RNN — AI Benchmark test 17 (ai_benchmark/models.py PixelRNN + model_utils.py;
 # pixel_rnn.meta), after carpedm20/pixel-rnn-tensorflow; van den Oord et al. 2016, "Pixel
 # Recurrent Neural Networks" (arXiv:1601.06759), Diagonal BiLSTM
-# --------------------------------------------------------------------------------------
 PIXEL_RNN_SIZE = (64, 64)       # input placeholder [None, 64, 64, 3], pixels in [0, 255]
 PIXEL_RNN_INPUT_CONV = (7, 16, "a")     # conv_inputs: 7x7, 16 filters, mask "a" (centre excluded)
 PIXEL_RNN_LAYERS = 7                    # LSTM0..LSTM6: Diagonal BiLSTMs, 16 channels in and out
@@ -42,6 +40,7 @@ def pixel_rnn_mask(kernel: int, mask_type: str):
     if mask_type == "a":
         mask[c, c] = 0.0
     return mask
+
 
 # Placed by the self-test (2026-12-03, 2-core AVX-512 EPYC, seeds 0-9, two real images and two
 # random inputs each): Pixel-RNN's output is a sigmoid (scale <= 1) of a signal that seven Diagonal

@@ -12,11 +12,9 @@ from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, ICNET_RANGE, MAIN_JOB_
 FAMILY = Family(order=150)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # PSPNet — Zhao et al. 2017, "Pyramid Scene Parsing Network" (arXiv:1612.01105): PSPNet-50 as in
 # AI Benchmark's pspnet.meta (a TF port of hszhao/PSPNet's Caffe net, the scope names of ICNet's
 # graph), with AI Benchmark's 3-channel 1x1 head
-# --------------------------------------------------------------------------------------
 PSPNET_BN_EPS = 1.001e-5        # pspnet.meta FusedBatchNorm epsilon
 PSPNET_STEM = ((64, 2), (64, 1), (128, 1))     # conv1_1_3x3_s2, conv1_2_3x3, conv1_3_3x3: (filters, stride)
 # (stage, blocks, mid, out, dilation, first stride): ICNET_STAGES' format at full width; the

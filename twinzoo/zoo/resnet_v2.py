@@ -11,10 +11,9 @@ from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, DEFAULT_TOLERANCE, MAI
 FAMILY = Family(order=110)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
+
 # ResNet v2 — He et al. 2016, "Identity Mappings in Deep Residual Networks" (arXiv:1603.05027);
 # TF-slim resnet_v2.py as in AI Benchmark's resnet_v2_50.meta / resnet_v2_152.meta
-# --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ResNetBlock:
     """One slim ``resnet_v2_block``: ``units`` bottleneck units of ``base`` -> ``4 * base``
@@ -46,6 +45,7 @@ def resnet_v2_blocks(depth: int) -> tuple[ResNetBlock, ...]:
         raise ValueError(f"unknown ResNet v2 depth {depth}; known: {sorted(RESNET_V2_UNITS)}") from None
     return tuple(ResNetBlock(f"block{i + 1}", base, n, stride)
                  for i, (base, n, stride) in enumerate(zip((64, 128, 256, 512), units, (2, 2, 2, 1))))
+
 
 # He et al. 2016 (arXiv:1512.03385) Table 1 gives 3.8e9 / 11.3e9 multiply-adds for ResNet-50 / -152
 # at 224 in the v1 layout (stride on each block's first unit). slim's v2 strides on each block's

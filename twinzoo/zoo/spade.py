@@ -8,11 +8,9 @@ from twinzoo.network import AIB_DESKTOP, BenchPlan, Family, Figure, Network
 FAMILY = Family(order=170)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # Nvidia SPADE — Park et al. 2019, "Semantic Image Synthesis with Spatially-Adaptive
 # Normalization" (arXiv:1903.07291): the generator as AI Benchmark's spade.meta has it (taki0112's
 # SPADE-Tensorflow layout: a 2x2 latent start, spectral-norm convs, 128x128 output)
-# --------------------------------------------------------------------------------------
 SPADE_Z_DIM = 256               # generator/random_normal [1, 256], N(0, 1)
 SPADE_LATENT = (2, 2, 1024)     # linear_x: dense 256 -> 4096, reshaped to [1, 2, 2, 1024] (H, W, C)
 # (scope, output channels, upsample after): the residual blocks in order; a block whose input

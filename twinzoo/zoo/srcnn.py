@@ -10,9 +10,7 @@ from twinzoo.network import AIB_2018, AIB_DESKTOP, BenchPlan, Family, Figure, Ne
 FAMILY = Family(order=30)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # SRCNN — Dong et al. 2016 (TPAMI), 9-5-5; as in AI Benchmark's srcnn.meta
-# --------------------------------------------------------------------------------------
 SRCNN_LAYERS = ((9, 64), (5, 32), (5, None))   # (kernel, filters); None = image channels
 
 

@@ -8,9 +8,7 @@ from twinzoo.network import AIB_2018, AIB_DESKTOP, MAIN_JOB_BUDGET, BenchPlan, F
 FAMILY = Family(order=60)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # SRGAN — Ledig et al. 2017, Fig. 4 (SRResNet generator and the discriminator)
-# --------------------------------------------------------------------------------------
 SRGAN_WIDTH = 64
 SRGAN_BLOCKS = 16
 # Discriminator convs (Fig. 4): (filters, stride); the first has no BN.
@@ -36,6 +34,7 @@ def _srgan_rules() -> tuple[Rule, ...]:
          lambda m: (f"upsample.{int(m['i']) - 1}.conv", LEAF[m["leaf"]])),
         (r"SRGAN_g/out/(?P<leaf>W_conv2d|b_conv2d)", lambda m: ("out.conv", LEAF[m["leaf"]])),
     )
+
 
 PAPER_SRGAN = "Ledig et al. 2017, SRGAN (arXiv:1609.04802), Fig. 4"
 register(Network(

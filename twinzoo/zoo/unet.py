@@ -10,10 +10,8 @@ from twinzoo.network import AIB_DESKTOP, MAIN_JOB_BUDGET, BenchPlan, Family, Fig
 FAMILY = Family(order=140)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # U-Net — Ronneberger et al. 2015 (arXiv:1505.04597), as AI Benchmark's unet.meta: 'SAME' convs
 # (the paper's are unpadded, with crops), instance norm after every conv, a DPED-style output
-# --------------------------------------------------------------------------------------
 # Encoder stages layer1..layer5 (two 3x3 conv + IN + ReLU each; 2x2/2 max pool after 1-4), then
 # decoder stages layer6..layer9, each after upsample_<i> (2x2/2 transposed conv, bias) and
 # concat_<i> = [upsampled, encoder stage 10 - i] (the upsampled map first); final 1x1 conv to RGB.
@@ -31,6 +29,7 @@ def _unet_rule(m: re.Match) -> tuple[str, str]:
         return f"layer{m['i']}.conv_{m['conv']}", m["leaf"]
     k = int(m["k"] or 0)
     return f"layer{m['i']}.norm_{k // 2 + 1}", "beta" if k % 2 == 0 else "gamma"
+
 
 # U-Net's own line: at its canonical 512x512 the Keras twin's float32 instance norms (over maps of
 # up to 262,144 pixels) drift from exact: 7.4e-5 abs from its float64 self on an output of scale

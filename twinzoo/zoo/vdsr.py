@@ -8,9 +8,7 @@ from twinzoo.network import AIB_2018, AIB_DESKTOP, MAIN_JOB_BUDGET, BenchPlan, F
 FAMILY = Family(order=40)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # VDSR — Kim et al. 2016: 20 3x3 conv layers of 64 filters, global residual
-# --------------------------------------------------------------------------------------
 VDSR_DEPTH = 20
 VDSR_WIDTH = 64
 

@@ -9,10 +9,8 @@ from twinzoo.network import (AIB_DESKTOP, BenchPlan, Family, Figure, KerasWitnes
 FAMILY = Family(order=100)
 register = FAMILY.register
 
-# --------------------------------------------------------------------------------------
 # VGG-16 — Simonyan & Zisserman 2015 (arXiv:1409.1556), Table 1 column D; TF-slim vgg.py
 # (vgg_16), as AI Benchmark's vgg_16.meta
-# --------------------------------------------------------------------------------------
 # (scope, convs, filters): slim's repeat scopes conv1..conv5 of 3x3 'SAME' convs with bias and
 # ReLU, each stage followed by a 2x2/2 'VALID' max pool (pool1..pool5).
 VGG16_STAGES: tuple[tuple[str, int, int], ...] = (
@@ -30,6 +28,7 @@ def vgg16_check_input_size(input_size: tuple[int, int]) -> None:
     if any(side // 32 != VGG16_FC[0][2] for side in input_size):
         raise ValueError(f"VGG-16's fc6 is a dense layer over a 7x7 pool5 map: input sides must be "
                          f"224..255, got {tuple(input_size)}")
+
 
 PAPER_VGG = "Simonyan & Zisserman 2015, Very Deep Convolutional Networks (arXiv:1409.1556)"
 register(Network(
