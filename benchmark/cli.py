@@ -114,10 +114,6 @@ def environment(peak: peak_mod.Peak) -> dict[str, Any]:
             "versions": {**tool_versions(), **{d: version_of(d) for d in ("torchvision", "matplotlib", "rich")}}}
 
 
-
-
-
-
 def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: list[str], conf_names: list[str],
                   checks: tuple[str, ...], cfg: RunConfig, work: Path, progress: Progress) -> dict[str, Any]:
     """Exports (with export's verification) and conformance rows, in worker processes; what the

@@ -24,8 +24,6 @@ def _conv(filters: int, kernel_size: int, name: str, stride: int = 1) -> layers.
     return layers.Conv2D(filters, kernel_size, stride, padding="same", use_bias=True, name=name)
 
 
-
-
 def _residual_block(x, width: int, name: str):
     """relu(IN(conv3x3 + b)) twice, the skip added after the second ReLU."""
     y = _conv(width, 3, f"{name}.conv1")(x)

@@ -19,8 +19,6 @@ def _block(x, spec: mobilenet_v1_spec.Conv | mobilenet_v1_spec.DepSep, alpha: fl
     return conv_bn_act(x, cout, 1, name=f"{prefix}Conv2d_{index}_pointwise", bn_eps=BN_EPS)
 
 
-
-
 def mobilenet_v1(input_shape=(224, 224, 3), alpha: float = 1.0, num_classes: int = 1001,
                  body: str = "standard") -> keras.Model:
     """MobileNet v1 with width multiplier ``alpha``; ``body`` "conv" or "shallow" gives the

@@ -14,8 +14,6 @@ from keras_models.layers import conv_bn_act, logits
 BN_EPS = 1e-3  # mobilenet_v2.meta FusedBatchNorm epsilon (slim.batch_norm default 0.001)
 
 
-
-
 def _expanded_conv(x, name: str, expansion: int, out_channels: int, stride: int, conv: dict):
     """Inverted residual: expand (t > 1 only), depthwise with the stride, linear project, add."""
     in_channels = x.shape[-1]
@@ -27,8 +25,6 @@ def _expanded_conv(x, name: str, expansion: int, out_channels: int, stride: int,
     if stride == 1 and in_channels == out_channels:
         y = layers.Add(name=f"{name}.add")([x, y])
     return y
-
-
 
 
 def mobilenet_v2(input_shape=(224, 224, 3), alpha: float = 1.0, num_classes: int = 1001,

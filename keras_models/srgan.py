@@ -27,8 +27,6 @@ def _conv(filters: int, kernel_size: int, name: str, stride: int = 1, bias: bool
     return layers.Conv2D(filters, kernel_size, stride, padding="same", use_bias=bias, name=name)
 
 
-
-
 def _residual_block(x, width: int, act: str, bias: bool, name: str):
     """conv3x3 -> BN -> act -> conv3x3 -> BN, plus the block input."""
     y = _conv(width, 3, f"{name}.conv1", bias=bias)(x)

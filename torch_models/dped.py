@@ -34,8 +34,6 @@ def instance_norm(channels: int) -> nn.InstanceNorm2d:
     return nn.InstanceNorm2d(channels, eps=spec.DPED_IN_EPS, affine=True)
 
 
-
-
 class ResidualBlock(nn.Module):
     """models.py ``resnet`` block: relu(IN(conv3x3 + b)) twice; the skip is added after the
     second ReLU (``c3 = relu(IN(conv(c2) + b3)) + c1``)."""

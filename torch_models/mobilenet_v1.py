@@ -24,8 +24,6 @@ def _block(spec: mobilenet_v1_spec.Conv | mobilenet_v1_spec.DepSep, cin: int, al
     ], cout
 
 
-
-
 class MobileNetV1(nn.Module):
     def __init__(self, alpha: float = 1.0, num_classes: int = 1001, body: str = "standard",
                  in_channels: int = 3) -> None:

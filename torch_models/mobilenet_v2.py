@@ -16,8 +16,6 @@ from torch_models.layers import Add, ConvBNAct, Logits
 BN_EPS = 1e-3  # mobilenet_v2.meta FusedBatchNorm epsilon (slim.batch_norm default 0.001)
 
 
-
-
 class ExpandedConv(nn.Module):
     """Inverted residual (paper Table 1): 1x1 expansion + BN + ReLU6 (only for t > 1), 3x3
     depthwise with the block's stride + BN + ReLU6, linear 1x1 projection + BN, and a residual
@@ -40,8 +38,6 @@ class ExpandedConv(nn.Module):
         y = x if self.expand is None else self.expand(x)
         y = self.project(self.depthwise(y))
         return y if self.add is None else self.add(x, y)
-
-
 
 
 class MobileNetV2(nn.Sequential):

@@ -42,8 +42,6 @@ AIB_STEM: tuple[tuple[str, int, int], ...] = (("n64s0", 7, 4), ("n64s1", 3, 1)) 
 PAPER_STEM: tuple[tuple[str, int, int], ...] = (("k9n64s1", 9, 1),)                # Fig. 4's label
 
 
-
-
 class ResidualBlock(nn.Module):
     """conv3x3 -> BN -> act -> conv3x3 -> BN, plus the block input (Fig. 4 "B residual blocks")."""
 

@@ -297,7 +297,6 @@ AIB_2018 = "AI Benchmark tests page (2018) and Ignatov et al. 2018, arXiv:1810.0
 AIB_DESKTOP = "ai-benchmark 0.1.2 ai_benchmark/config.py and its models/*.meta graphs"
 
 
-
 def rounding_tol(value: float, printed_step: float) -> float:
     """Relative tolerance of a figure printed to ``printed_step``: half a step (the figure's own
     rounding), at least the 1% this project allows any published MAC or parameter figure."""

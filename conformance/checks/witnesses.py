@@ -12,8 +12,9 @@ import keras_models
 import torch_models
 
 from conformance.checks.result import FAIL, PASS, SKIP, CheckResult
-from conformance.lib.keras_witness import KERAS_WITNESSES, KerasWitness, build_keras_witness, copy_by_position
-from conformance.lib import torchvision_witness, twins
+# both witness libraries pair weights by position, each with its own copy_by_position: called by module
+from conformance.lib import keras_witness, torchvision_witness, twins
+from conformance.lib.keras_witness import KERAS_WITNESSES, KerasWitness, build_keras_witness
 from conformance.lib.torchvision_witness import TORCHVISION_WITNESSES, torchvision_or_reason
 from twinzoo.catalogue import Network
 
@@ -29,10 +30,10 @@ def check_keras_witness(net: Network, seed: int = 0):
     # non-trivial, calibrated weights for the witness: from our randomised twin
     _, donor_k = _prepare_with_opts(net, w, seed, x)
     witness = build_keras_witness(w)
-    copy_by_position(donor_k, witness)
+    keras_witness.copy_by_position(donor_k, witness)
     # the path under test: their weights -> our fresh Keras twin -> our fresh torch twin
     ours_k = keras_models.build(net.name, input_size=w.size, **w.opts)
-    pairs = copy_by_position(witness, ours_k)
+    pairs = keras_witness.copy_by_position(witness, ours_k)
     ours_t = torch_models.build(net.name, **w.opts)
     transfer.keras_to_torch(ours_k, ours_t)
     ref = np.asarray(witness(x, training=False))

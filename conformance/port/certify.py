@@ -3,8 +3,6 @@ the AI Benchmark graph and on top-1; written with the weight files it binds."""
 
 from __future__ import annotations
 
-
-
 import json
 import os
 from pathlib import Path

@@ -4,8 +4,6 @@ from it."""
 
 from __future__ import annotations
 
-
-
 import re
 from dataclasses import dataclass, field
 from typing import Any

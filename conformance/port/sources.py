@@ -3,8 +3,6 @@ HDF5, torch state dicts, our safetensors; the formats detected, every file's byt
 
 from __future__ import annotations
 
-
-
 import json
 import os
 import re
