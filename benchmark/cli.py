@@ -44,10 +44,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from benchmark import peak as peak_mod  # noqa: E402
 from benchmark import report as rep  # noqa: E402
+from benchmark import sizing  # noqa: E402
 from benchmark.keys import conformance_key, reusable_timings, store_row, store_timings, witness_key  # noqa: E402
 from benchmark.report_io import cache_summary, finish, merge, request_of, resume_from, write_report  # noqa: E402
 from benchmark.config import DEFAULT_CONFORMANCE, QUICK_RUNTIMES, RunConfig  # noqa: E402
 from benchmark.runtimes import RUNTIMES  # noqa: E402
+from benchmark.sizing import ExportSchedule  # noqa: E402
 from benchmark.suite import BENCH_NETWORKS, ROUTE_BUDGET_MINUTES  # noqa: E402
 from twinzoo import arguments, catalogue, files  # noqa: E402
 from twinzoo.arguments import ArgumentError  # noqa: E402
@@ -115,22 +117,27 @@ def environment(peak: peak_mod.Peak) -> dict[str, Any]:
 
 
 def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: list[str], conf_names: list[str],
-                  checks: tuple[str, ...], cfg: RunConfig, work: Path, progress: Progress) -> dict[str, Any]:
+                  checks: tuple[str, ...], cfg: RunConfig, work: Path, progress: Progress,
+                  schedule: dict[str, ExportSchedule]) -> dict[str, Any]:
     """Exports (with export's verification) and conformance rows, in worker processes; what the
-    artifact cache holds is taken from it here, and only the rest goes to workers."""
+    artifact cache holds is taken from it here, and only the rest goes to workers, grouped and
+    kept apart as ``schedule`` says (``benchmark.sizing``)."""
     from benchmark import parallel
-    from benchmark.suite import EXPORT_ALONE, EXPORT_COST_RANK, EXPORT_PER_FORMAT
+    from benchmark.suite import EXPORT_COST_RANK
     from export.cache import open_cache
     cache = open_cache(cfg.cache)
+    alone_nets = {n for n, p in schedule.items() if p.alone}
+    per_format = {n for n, p in schedule.items() if p.per_format}
     heavy_first = sorted(names, key=lambda n: EXPORT_COST_RANK.index(n) if n in EXPORT_COST_RANK else len(EXPORT_COST_RANK))
     weights = str(cfg.weights) if cfg.weights else None
     cache_dir = str(cfg.cache) if cfg.cache else None
     budget = cfg.route_budget_seconds
-    done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}, "conformance_hits": 0}
+    done: dict[str, Any] = {"exported": {}, "export_errors": {}, "rows": {}, "seconds": {}, "peak_rss_bytes": {},
+                           "conformance_hits": 0}
 
     def export_jobs(n: str, groups: list[list[str]], alone: bool = False) -> list[parallel.Job]:
         return [(parallel.export_job, (n, sizes[n], group, cfg.seed, str(work), weights, cache_dir,
-                                       alone or n in EXPORT_ALONE, budget)) for group in groups]
+                                       alone or n in alone_nets, budget)) for group in groups]
 
     jobs: list[parallel.Job] = []
     for n in heavy_first if formats else []:
@@ -142,7 +149,7 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
             continue
         # a network exported one format per job runs only its missing ones; the others get every
         # format, restored from the cache in the worker, so cross-route pairs see both routes
-        jobs += export_jobs(n, [[f] for f in missing] if n in EXPORT_PER_FORMAT else [formats])
+        jobs += export_jobs(n, [[f] for f in missing] if n in per_format else [formats])
     if checks and cache is not None:
         for n in conf_names:
             hit = cache.get(conformance_key(n, checks, cfg.seed)[0])
@@ -169,6 +176,8 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
                 done["exported"].setdefault(name, {}).update({r["format"]: r for r in res["records"]})
             prev = done["seconds"].get(name, 0.0)        # None: a job's time unknown, no total
             done["seconds"][name] = None if prev is None or res.get("seconds") is None else prev + res["seconds"]
+            if res.get("peak_rss_bytes"):        # a network exported in several jobs: the largest
+                done["peak_rss_bytes"][name] = max(res["peak_rss_bytes"], done["peak_rss_bytes"].get(name, 0))
             outcomes = ", ".join(f"{r['format']} {r['outcome']}" for r in done["exported"].get(name, {}).values())
             progress.console.print(f"  exported {name}: {escape(err or outcomes)}", soft_wrap=True, highlight=False)
         else:
@@ -189,7 +198,7 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
         # ran beside it is tried again alone; a network whose retry made no progress stops
         jobs = []
         for n, recs in done["exported"].items():
-            groups = retry_groups(recs, formats, cache is not None, n in EXPORT_PER_FORMAT)
+            groups = retry_groups(recs, formats, cache is not None, n in per_format)
             if groups and tried.get(n) != groups:
                 tried[n] = groups
                 for group in groups:
@@ -300,6 +309,7 @@ def run(cfg: RunConfig, argv: list[str]) -> int:
 
     peak = peak_mod.detect()
     plan = timing.QUICK if cfg.quick else timing.FULL
+    schedule = sizing.schedules([catalogue.get(n) for n in names], cfg.jobs)
     cache = open_cache(cfg.cache)
     report: dict[str, Any] = {
         "schema": rep.SCHEMA, "mode": "quick" if cfg.quick else "full", "seed": cfg.seed,
@@ -309,7 +319,9 @@ def run(cfg: RunConfig, argv: list[str]) -> int:
                               "the network has an image set)",
                      "weights": weights_note(cfg.weights), "request": request,
                      "route_budget": (f"{cfg.route_budget:g} min per export route" if cfg.route_budget and cfg.jobs
-                                      else "none (--route-budget 0 or --jobs 0)")},
+                                      else "none (--route-budget 0 or --jobs 0)"),
+                     "export_schedule": {n: {"alone": e.alone, "per_format": e.per_format, "why": e.why}
+                                         for n, e in schedule.items()}},
         "environment": environment(peak), "peak": peak.as_dict(),
         "networks": [kept[n] for n in names if n in kept], "witnesses": [], "conformance": None,
         "timing": {"started": started, "load_average_at_start": os.getloadavg()},
@@ -324,7 +336,7 @@ def run(cfg: RunConfig, argv: list[str]) -> int:
     with Progress(*columns, console=console) as progress:
         todo = [n for n in names if n not in kept]
         untimed = untimed_phase(todo, {n: planned[n][0] for n in todo}, [r.format for r in rts if r.format],
-                                conf_names, checks, cfg, work, progress)
+                                conf_names, checks, cfg, work, progress, schedule)
         if checks:
             rows = [untimed["rows"][n] for n in conf_names if n in untimed["rows"]]
             report["conformance"] = {"checks": list(checks), "rows": rows, "passed": sum(r["passed"] for r in rows),
@@ -355,6 +367,8 @@ def run(cfg: RunConfig, argv: list[str]) -> int:
             store_timings(rec, rts, exported, cfg, plan, peak, cache)
             if name in untimed["seconds"]:
                 rec["timing"]["export_job_seconds"] = untimed["seconds"][name]
+            if name in untimed["peak_rss_bytes"]:
+                rec["timing"]["export_job_peak_rss_bytes"] = untimed["peak_rss_bytes"][name]
             export_records += rec.pop("export_records", [])
             finished[name] = rec
             report["networks"] = [finished[n] for n in names if n in finished]

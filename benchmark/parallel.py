@@ -19,6 +19,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from twinzoo import memory
+from export.records import ExportJobResult, ExportRecord
 from twinzoo.workers import Job          # (function, args), as the runner takes them
 
 
@@ -54,7 +56,7 @@ def scratch_tempdir(path: Path):
 
 def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str,
                weights: str | None = None, cache: str | None = None, alone: bool = False,
-               route_budget: float | None = None) -> dict[str, Any]:
+               route_budget: float | None = None) -> ExportJobResult:
     """Export and verify one network's artifacts (export's pipeline, through the artifact cache in
     directory ``cache`` unless None); its records, never raises. ``alone``: the job runs with no
     other job beside it (a memory-guard kill is then the route's own, and cached).
@@ -80,7 +82,7 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     t0 = time.perf_counter()
     note({"begin": time.time()})            # a killed job's seconds (recovered_export)
     try:
-        with scratch_tempdir(_scratch(work, name)):
+        with scratch_tempdir(_scratch(work, name)), memory.measure() as span:
             records = export_network(catalogue.get(name), [fmt_registry.get(f) for f in formats], size, seed,
                                      Path(work), on_record=lambda r: note({"record": r}),
                                      on_start=lambda f: note({"start": f.name, "t": time.time()}),
@@ -89,7 +91,8 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     except Exception as exc:  # noqa: BLE001 — returned as the job's error
         return {"kind": "export", "name": name, "error": f"{type(exc).__name__}: {exc}"[:500],
                 "traceback": "".join(traceback.format_exception(exc)[-3:])[-2000:]}
-    return {"kind": "export", "name": name, "records": records, "seconds": time.perf_counter() - t0}
+    return {"kind": "export", "name": name, "records": records, "seconds": time.perf_counter() - t0,
+            "peak_rss_bytes": span.peak}
 
 
 def conformance_job(names: list[str], checks: tuple[str, ...], seed: int) -> dict[str, Any]:
@@ -151,7 +154,7 @@ def route_overdue(budget: float | None) -> Callable[[Job, float], str | None] | 
     return overdue
 
 
-def recovered_export(args: tuple, why: str) -> dict[str, Any]:
+def recovered_export(args: tuple, why: str) -> ExportJobResult:
     """An export job whose worker died: the records its journal holds, the format in flight
     recorded as failed with ``why``, the formats after it as not attempted. Without a journal
     entry (it died before the first format) the whole network is the error."""
@@ -160,7 +163,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     budget = args[8] if len(args) > 8 else None
     journal = _journal(work, name)
     shutil.rmtree(_scratch(work, name), ignore_errors=True)     # what the dead worker left half-written
-    records: list[dict[str, Any]] = []
+    records: list[ExportRecord] = []
     started = begin = started_at = None
     if journal.exists():
         for line in journal.read_text().splitlines():
@@ -210,7 +213,7 @@ def recovered_export(args: tuple, why: str) -> dict[str, Any]:
     return {"kind": "export", "name": name, "records": records, "seconds": seconds, "partial": True}
 
 
-def _store_recovered(rec: dict[str, Any], args: tuple, size: tuple[int, int]) -> None:
+def _store_recovered(rec: ExportRecord, args: tuple, size: tuple[int, int]) -> None:
     """Cache the record of a route whose worker was killed for it (the memory guard, while it ran
     alone; the time budget): the worker died before it could store it
     (``export.pipeline.cacheable`` says which are kept)."""

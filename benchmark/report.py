@@ -227,12 +227,13 @@ def network_table(net: dict[str, Any]) -> Table:
             f"{art['bytes']:,}" if art else "-", error_text(r),
             {True: "yes", False: "NO", None: "-"}[r.get("faithful")],
             f"{t['export_seconds']:.1f}" if t.get("export_seconds") is not None else "-",
+            f"{t['export_peak_rss_bytes'] / 2 ** 30:.1f}" if t.get("export_peak_rss_bytes") else "-",
             f"{t['first_call_seconds']:.2f}" if t.get("first_call_seconds") is not None else "-",
             r.get("status", "-") if r.get("status") != "error" else f"error: {r.get('error', '')[:120]}",
         ])
     return (f"{net['network']} at {size_text(net)} ({net.get('macs', 0) / 1e9:.3f} GMAC)",
             ["runtime", "what", "median ms", "p90 ms", "runs", "GMAC/s", "% peak", "artifact bytes",
-             "error vs source", "faithful", "export s", "first call s (torch.compile: the compile)", "status"], rows)
+             "error vs source", "faithful", "export s", "export peak GiB", "first call s (torch.compile: the compile)", "status"], rows)
 
 
 def sizes_table(report: dict[str, Any]) -> Table:
@@ -275,6 +276,8 @@ def environment_rows(report: dict[str, Any]) -> list[list[str]]:
             ["float32 peak", peak["formula"]], ["threads", json.dumps(s["thread_settings"])],
             ["timing plan", json.dumps(s["timing_plan"])], ["batch / input", s["input"]],
             ["export route budget", s.get("route_budget", "none")],
+            *[[f"export jobs {how}", ", ".join(n for n, e in (s.get("export_schedule") or {}).items() if e[key])
+               or "none"] for how, key in (("alone", "alone"), ("one per format", "per_format"))],
             ["python / platform", f"{env['python']} / {env['platform']}"]]
     rows += [[k, v or "not installed"] for k, v in env["versions"].items()]
     return rows

@@ -140,4 +140,6 @@ def merge(paths: list[Path]) -> dict[str, Any]:
     merged["command"] = "python -m benchmark merge " + " ".join(str(p) for p in paths)
     merged["timing"] = {"shards": [{"command": s["command"], **(s.get("timing") or {})} for s in shards]}
     merged["environment"]["shard_hosts"] = sorted({s["environment"]["cpu"] for s in shards})
+    merged["settings"] = {**merged["settings"], "export_schedule": {
+        n: e for s in shards for n, e in (s["settings"].get("export_schedule") or {}).items()}}
     return rep.finalise(merged)

@@ -23,12 +23,14 @@ _NUM = {"type": "number"}
 _OPT_NUM = {"type": ["number", "null"]}
 _STR = {"type": "string"}
 _OPT_STR = {"type": ["string", "null"]}
+_OPT_BYTES = {"type": ["integer", "null"], "minimum": 0}
 _SIZE = {"type": "array", "items": {"type": ["integer", "null"], "minimum": 0}, "minItems": 2, "maxItems": 2}
 
 _TIMING = {"type": "object", "properties": {
     "median_ms": _OPT_NUM, "p90_ms": _OPT_NUM, "mean_ms": _OPT_NUM, "runs": {"type": ["integer", "null"]},
     "verify_seconds": _OPT_NUM,
     "export_seconds": _OPT_NUM, "first_call_seconds": _OPT_NUM, "over_5pct": {"type": "boolean"},
+    "export_peak_rss_bytes": _OPT_BYTES,
     "from_cache": {"type": ["object", "boolean", "null"], "properties": {"measured": _STR}}}}
 
 # a runtime record: "ok" ones carry the timing the tables print; the others say why not
@@ -50,7 +52,7 @@ _NETWORK = {"type": "object", "required": ["network", "size", "size_from", "runt
     "network": _STR, "size": _SIZE, "size_from": _STR, "macs": {"type": "integer", "minimum": 0},
     "runtimes": {"type": "object", "additionalProperties": {"$ref": "#/$defs/runtime"}},
     "timing": {"type": "object", "properties": {
-        "export_job_seconds": _OPT_NUM, "bench_seconds": _OPT_NUM,
+        "export_job_seconds": _OPT_NUM, "bench_seconds": _OPT_NUM, "export_job_peak_rss_bytes": _OPT_BYTES,
         "fastest": {"type": ["object", "null"], "required": ["runtime", "median_ms"],
                     "properties": {"runtime": _STR, "median_ms": _NUM}}}}}}
 
@@ -111,7 +113,8 @@ COSTS = {
         "networks": {"type": "array", "items": {"type": "object", "required": ["network"], "properties": {
             "network": _STR,
             "timing": {"type": ["object", "null"], "properties": {"export_job_seconds": _OPT_NUM,
-                                                                 "bench_seconds": _OPT_NUM}},
+                                                                 "bench_seconds": _OPT_NUM,
+                                                                 "export_job_peak_rss_bytes": _OPT_BYTES}},
             "runtimes": {"type": ["object", "null"], "additionalProperties": {"type": "object", "properties": {
                 "format": _OPT_STR, "timing": {"anyOf": [_SECONDS, {"type": "null"}]}}}}}}},
         "conformance": {"type": ["object", "null"], "properties": {"rows": {"type": "array", "items": {

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchmark import runtimes, timing
+from benchmark.records import NetworkRecord, RuntimeRecord
+from export.records import ExportRecord
 from export.common import ExportContext
 from twinzoo import catalogue
 from twinzoo.catalogue import Network
@@ -22,13 +24,9 @@ from twinzoo.catalogue import Network
 _PLANNED = sorted((n for n in catalogue.networks() if n.bench is not None), key=lambda n: n.bench.order)
 BENCH_NETWORKS = tuple(n.name for n in _PLANNED)
 # Export workers take the networks whose conversions take longest first, so the small ones (and
-# the conformance rows) fill the gaps at the end.
+# the conformance rows) fill the gaps at the end. Which export jobs may share the machine:
+# ``benchmark.sizing``, from each network's measured export peak.
 EXPORT_COST_RANK = tuple(n.name for n in sorted(_PLANNED, key=lambda n: n.bench.export_rank))
-# Exported with no other export beside it (each spec says why: its job's measured memory).
-EXPORT_ALONE = tuple(n.name for n in _PLANNED if n.bench.export_alone)
-# Exported one format per job (each a fresh process that rebuilds the twins), so one route's
-# out-of-memory kill does not take the routes after it.
-EXPORT_PER_FORMAT = tuple(n.name for n in _PLANNED if n.bench.export_per_format)
 
 # Minutes one export route (conversion, verification, cross-route comparison) may run in the main
 # job before it is stopped and recorded as failed (--route-budget; benchmark.parallel.route_overdue).
@@ -88,7 +86,7 @@ def _artifact(ctx: ExportContext, rt: runtimes.Runtime, size_why: str) -> tuple[
     if rt.format not in cache:          # not exported by a worker: export here
         cache[rt.format] = run_format(ctx, formats.get(rt.format), size_why)
     rec = cache[rt.format]
-    out: dict[str, Any] = {"format": rt.format}
+    out: dict[str, Any] = {"format": rt.format}     # the artifact's part of a RuntimeRecord
     if rec["outcome"] == SKIPPED:
         return {**out, "status": "skipped", "reason": rec.get("reason", "")}, None
     if rec["outcome"] == EXPORT_FAILED:
@@ -98,15 +96,16 @@ def _artifact(ctx: ExportContext, rt: runtimes.Runtime, size_why: str) -> tuple[
     out.update(artifact={"path": rec["path"], "bytes": rec["bytes"], "sha256": rec["sha256"]},
                verification={k: v[k] for k in _VERIFY_KEYS if k in v}, faithful=rec["outcome"] == PASS,
                device_benchmark=rec.get("benchmark", []),
-               timing={"export_seconds": rec.get("export_seconds"), "verify_seconds": rec.get("verify_seconds")})
+               timing={"export_seconds": rec.get("export_seconds"), "verify_seconds": rec.get("verify_seconds"),
+                       "export_peak_rss_bytes": rec.get("peak_rss_bytes")})
     return out, ctx.out_dir / rec["path"]
 
 
 def bench_runtime(ctx: ExportContext, rt: runtimes.Runtime, size_why: str, threads: int,
-                  plan: timing.Plan, macs: int, peak_gmacs: float) -> dict[str, Any]:
+                  plan: timing.Plan, macs: int, peak_gmacs: float) -> RuntimeRecord:
     """One network in one runtime: its artifact (exported and verified), then the timed calls.
     Any failure is recorded with the stage it happened in."""
-    rec: dict[str, Any] = {"runtime": rt.name, "label": rt.label, "source": rt.source, "precision": rt.precision}
+    rec: RuntimeRecord = {"runtime": rt.name, "label": rt.label, "source": rt.source, "precision": rt.precision}
     path = None
     if rt.format is not None:
         try:
@@ -142,7 +141,7 @@ def bench_runtime(ctx: ExportContext, rt: runtimes.Runtime, size_why: str, threa
     return rec
 
 
-def from_cache(entry: dict[str, Any], macs: int, peak_gmacs: float) -> dict[str, Any]:
+def from_cache(entry: dict[str, Any], macs: int, peak_gmacs: float) -> RuntimeRecord:
     """A runtime record reused from the cache, marked with when it was measured; its GMAC/s and
     fraction of the peak recomputed against this run's peak (the clock read may differ)."""
     import copy
@@ -157,9 +156,9 @@ def from_cache(entry: dict[str, Any], macs: int, peak_gmacs: float) -> dict[str,
 
 def bench_network(net: Network, size: tuple[int, int], size_why: str, rts: list[runtimes.Runtime],
                   threads: int, plan: timing.Plan, seed: int, work_dir: Path, peak_gmacs: float,
-                  on_runtime: Callable[[str, dict[str, Any] | None], None] | None = None,
-                  exported: dict[str, dict[str, Any]] | None = None, export_error: str | None = None,
-                  weights_dir: Path | None = None, reused: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                  on_runtime: Callable[[str, RuntimeRecord | None], None] | None = None,
+                  exported: dict[str, ExportRecord] | None = None, export_error: str | None = None,
+                  weights_dir: Path | None = None, reused: dict[str, dict[str, Any]] | None = None) -> NetworkRecord:
     """Every requested runtime of one network; a failure to prepare the twins is recorded on each.
     ``exported``: export records (by format) of artifacts already written to ``work_dir`` by an
     export worker (``benchmark.parallel``); ``export_error``: why that worker produced none;
@@ -174,7 +173,7 @@ def bench_network(net: Network, size: tuple[int, int], size_why: str, rts: list[
 
     keras.backend.clear_session()       # the previous network's graphs are not kept alive
 
-    rec: dict[str, Any] = {"network": net.name, "task": net.task, "description": net.description,
+    rec: NetworkRecord = {"network": net.name, "task": net.task, "description": net.description,
                            "size": list(size), "size_from": size_why, "channels": net.channels,
                            "runtimes": {}, "timing": {}}
     reused = reused or {}

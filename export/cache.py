@@ -115,7 +115,7 @@ def environment() -> dict[str, Any]:
     (its architecture and memory in GiB: a route the memory guard killed is cached for this
     memory only). Computed once per process (``environment.cache_clear()`` after changing what it
     reads)."""
-    from twinzoo.workers import meminfo
+    from twinzoo.memory import meminfo
     mem = meminfo()
     return {"versions": tool_versions(), "python": sys.version.split()[0], "machine": platform.machine(),
             "memory_gib": round(mem[0] / 2 ** 30) if mem else None}

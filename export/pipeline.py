@@ -19,6 +19,8 @@ from export import cache as cachemod
 from export import formats, metrics, nnapi, tflite
 from export.common import ExportContext, Outputs, Sample, as_outputs, sha256, version_of
 from export.formats import Format
+from export.records import CrossRoute, ExportRecord, NnapiSummary, TopOneOverImages, Verification
+from twinzoo import memory
 from twinzoo.catalogue import Network
 from twinzoo.files import atomic_path, atomic_write
 # an artifact's outcome is one of twinzoo.status.ARTIFACT, its verification's status of VERIFICATION
@@ -113,7 +115,7 @@ def missing_modules(fmt: Format) -> list[str]:
     return [m for m in fmt.requires if importlib.util.find_spec(m) is None]
 
 
-def verify(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, Any]:
+def verify(fmt: Format, ctx: ExportContext, path: Path) -> Verification:
     """Run the artifact in its runtime on the verification samples and judge it against the
     source twin's outputs on the same inputs."""
     if fmt.run is None:
@@ -135,7 +137,7 @@ def verify(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, Any]:
             "inputs": [f"{s.kind}: {s.source}" for s in ctx.samples], **judged}
 
 
-def top1_over_images(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, Any]:
+def top1_over_images(fmt: Format, ctx: ExportContext, path: Path) -> TopOneOverImages:
     """A reduced-precision classifier with ported weights: its top-1 decision against its source
     twin's on every classification image of the package (``metrics.TOP1_IMAGES``), judged
     against the trained-network bar ``metrics.TRAINED_TOP1``."""
@@ -163,7 +165,7 @@ def top1_over_images(fmt: Format, ctx: ExportContext, path: Path) -> dict[str, A
 COUNTERPARTS = {"tflite_torch": "tflite_fp32", "onnx_keras": "onnx_torch"}
 
 
-def cross_route(ctx: ExportContext, fmt: Format) -> dict[str, Any] | None:
+def cross_route(ctx: ExportContext, fmt: Format) -> CrossRoute | None:
     """The artifact's outputs against its counterpart route's artifact on the same inputs."""
     from conformance.lib import parity
 
@@ -181,7 +183,7 @@ def cross_route(ctx: ExportContext, fmt: Format) -> dict[str, Any] | None:
             "max_rel": max(e.max_rel for e in errs), "within_tolerance": all(e.passed for e in errs)}
 
 
-def nnapi_report(path: Path, rel_to: Path) -> dict[str, Any]:
+def nnapi_report(path: Path, rel_to: Path) -> NnapiSummary:
     report = nnapi.delegate_report(tflite.op_list(path))
     report_path = path.with_name(path.name + ".nnapi.json")
     import json
@@ -192,7 +194,7 @@ def nnapi_report(path: Path, rel_to: Path) -> dict[str, Any]:
             "source": report["source"], "deprecation": nnapi.DEPRECATION}
 
 
-def base_record(net: Network, fmt: Format, size: tuple[int, int], size_why: str) -> dict[str, Any]:
+def base_record(net: Network, fmt: Format, size: tuple[int, int], size_why: str) -> ExportRecord:
     shape = net.batch_shape(size, layout=fmt.layout)
     return {
         "network": net.name, "task": net.task, "format": fmt.name, "description": fmt.description,
@@ -204,12 +206,21 @@ def base_record(net: Network, fmt: Format, size: tuple[int, int], size_why: str)
     }
 
 
-def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]:
+def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> ExportRecord:
+    """One route's record: exported, verified in its runtime, compared with its partner route,
+    and the route's peak resident set (``peak_rss_bytes``: its isolated children's included)."""
     rec = base_record(ctx.net, fmt, ctx.size, size_why)
     missing = missing_modules(fmt)
     if missing:
         rec.update(outcome=SKIPPED, reason=f"not installed: {', '.join(missing)} (pip install -e '.[export,torch-tflite]')")
         return rec
+    with memory.measure() as span:
+        _export_and_verify(ctx, fmt, rec)
+    rec["peak_rss_bytes"] = span.peak
+    return rec
+
+
+def _export_and_verify(ctx: ExportContext, fmt: Format, rec: ExportRecord) -> None:
     final = ctx.out_dir / ctx.net.name / fmt.filename(ctx.stem())
     rel = final.relative_to(ctx.out_dir)
     t0 = time.perf_counter()
@@ -219,7 +230,7 @@ def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]
     except Exception as exc:  # noqa: BLE001 — recorded with the converter's error; others go on
         rec.update(outcome=EXPORT_FAILED, path=None, export_seconds=round(time.perf_counter() - t0, 1),
                    **_error(exc))
-        return rec
+        return
     rec.update(path=str(rel), bytes=final.stat().st_size, sha256=sha256(final),
                export_seconds=round(time.perf_counter() - t0, 1), notes=notes)
     rec["benchmark"] = formats.benchmark_command(fmt, f"/data/local/tmp/{final.name}", tuple(rec["input"]["shape"]))
@@ -236,7 +247,6 @@ def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]
             rec["nnapi_delegate"] = nnapi_report(final, ctx.out_dir)
         except Exception as exc:  # noqa: BLE001 — the report is extra; its failure is recorded
             rec["nnapi_delegate"] = _error(exc)
-    return rec
 
 
 # Failures that say more about the machine than about the artifact (memory, disk, a killed
@@ -244,7 +254,7 @@ def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> dict[str, Any]
 TRANSIENT = ("exit code -9", "MemoryError", "out of memory", "No space left", "Killed", "killed")
 
 
-def cacheable(rec: dict[str, Any]) -> bool:
+def cacheable(rec: ExportRecord) -> bool:
     """Whether a record is the deterministic outcome of its key: a verdict (pass, fail, not
     verifiable) or a converter's own failure; never a skipped route (a module missing), a failure
     to prepare the twins or a record recovered from a dead worker (both carry a ``stage``), except
@@ -267,12 +277,12 @@ def cacheable(rec: dict[str, Any]) -> bool:
     return stage is None and not any(marker in text for marker in TRANSIENT)
 
 
-def failure_text(rec: dict[str, Any]) -> str:
+def failure_text(rec: ExportRecord) -> str:
     """The error a record carries: its own, else its verification's ("" if none)."""
     return rec.get("error") or (rec.get("verification") or {}).get("error") or ""
 
 
-def mark_alone(rec: dict[str, Any], alone: bool) -> dict[str, Any]:
+def mark_alone(rec: ExportRecord, alone: bool) -> ExportRecord:
     """Note on a record the memory guard made that its route ran with no other job beside it."""
     if alone and MEMORY_GUARD in failure_text(rec):
         rec["ran_alone"] = True
@@ -285,7 +295,7 @@ def export_key(net: Network, fmt: Format, size: tuple[int, int], seed: int,
     return cachemod.key_of(ingredients), ingredients
 
 
-def within_budget(rec: dict[str, Any], budget: float | None) -> bool:
+def within_budget(rec: ExportRecord, budget: float | None) -> bool:
     """Whether a cached record stands under a route budget of ``budget`` seconds (None: none):
     every record does but one the time budget stopped under a smaller budget, which a larger
     budget tries again."""
@@ -296,13 +306,13 @@ def within_budget(rec: dict[str, Any], budget: float | None) -> bool:
 def cached_records(net: Network, fmts: list[Format], size: tuple[int, int], size_why: str, seed: int,
                    out_dir: Path, cache: cachemod.ArtifactCache, weights_dir: Path | None = None,
                    route_budget: float | None = None
-                   ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, dict[str, Any]]]]:
+                   ) -> tuple[dict[str, ExportRecord], dict[str, tuple[str, dict[str, Any]]]]:
     """The records of ``fmts`` the cache holds (their files restored under ``out_dir``), by
     format, and every format's (key, ingredients); a route stopped by a smaller time budget than
     ``route_budget`` (None: no budget) is not taken (``within_budget``)."""
     identity = cachemod.weights_identity(net.name, weights_dir)
     keys = {fmt.name: export_key(net, fmt, size, seed, identity) for fmt in fmts}
-    hits: dict[str, dict[str, Any]] = {}
+    hits: dict[str, ExportRecord] = {}
     for fmt in fmts:
         key = keys[fmt.name][0]
         hit = cache.restore(key, out_dir)
@@ -314,13 +324,13 @@ def cached_records(net: Network, fmts: list[Format], size: tuple[int, int], size
     return hits, keys
 
 
-def _side_files(rec: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+def _side_files(rec: ExportRecord, out_dir: Path) -> dict[str, Path]:
     """The files a record points to, by their path relative to ``out_dir``."""
     rels = [rec.get("path"), (rec.get("nnapi_delegate") or {}).get("report")]
     return {rel: out_dir / rel for rel in rels if rel and (out_dir / rel).is_file()}
 
 
-def store(cache: cachemod.ArtifactCache, key: str, ingredients: dict[str, Any], rec: dict[str, Any],
+def store(cache: cachemod.ArtifactCache, key: str, ingredients: dict[str, Any], rec: ExportRecord,
           ctx: ExportContext | None) -> None:
     """Cache a fresh record (when ``cacheable``) with its files and, for a route that has a
     partner route, its outputs; ``rec["cache"]`` says whether it was stored. Without ``ctx`` (a
@@ -339,7 +349,7 @@ def store(cache: cachemod.ArtifactCache, key: str, ingredients: dict[str, Any], 
         rec["cache"]["not_stored"] = f"{type(exc).__name__}: {exc}"[:300]
 
 
-def _partner_outputs(ctx: ExportContext, missing: list[Format], hits: dict[str, dict[str, Any]],
+def _partner_outputs(ctx: ExportContext, missing: list[Format], hits: dict[str, ExportRecord],
                      keys: dict[str, tuple[str, dict[str, Any]]], cache: cachemod.ArtifactCache) -> dict[str, str]:
     """Load into ``ctx`` the stored outputs of cached routes whose partner runs now, so the
     cross-route comparison is made as in a run without the cache; why, where they cannot be."""
@@ -357,21 +367,21 @@ def _partner_outputs(ctx: ExportContext, missing: list[Format], hits: dict[str, 
 
 
 def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | None, seed: int,
-                   out_dir: Path, on_record: Callable[[dict[str, Any]], None] | None = None,
+                   out_dir: Path, on_record: Callable[[ExportRecord], None] | None = None,
                    on_start: Callable[[Format], None] | None = None,
                    weights_dir: Path | None = None,
                    cache: cachemod.ArtifactCache | None = None, alone: bool = True,
-                   route_budget: float | None = None) -> list[dict[str, Any]]:
+                   route_budget: float | None = None) -> list[ExportRecord]:
     """Every requested format of one network; a failure to prepare the twins (a network with no
     certified port in ``weights_dir`` among them) is recorded on each. With a ``cache``, the
     formats it holds are restored first, and the twins are built only if some format is missing.
     ``alone``: no other job runs beside this one (``mark_alone``). ``route_budget``: the seconds
     the caller lets a route run (it enforces them; here only for ``within_budget``)."""
     sz, why = export_size(net, size)
-    done: dict[str, dict[str, Any]] = {}
+    done: dict[str, ExportRecord] = {}
     keys: dict[str, tuple[str, dict[str, Any]]] = {}
 
-    def finish(fmt: Format, rec: dict[str, Any]) -> None:
+    def finish(fmt: Format, rec: ExportRecord) -> None:
         done[fmt.name] = rec
         if on_record:
             on_record(rec)

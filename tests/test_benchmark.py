@@ -130,6 +130,10 @@ def test_failing_runtime_is_recorded_not_fatal(tmp_path: Path):
     assert rec["runtimes"]["broken"]["stage"] == "open"
     assert "cannot open anything" in rec["runtimes"]["broken"]["error"]
     assert rec["runtimes"]["torch_eager"]["status"] == "ok"
+    from typed_check import problems
+
+    from benchmark.records import NetworkRecord
+    assert problems(rec, NetworkRecord) == []
 
 
 def _run(out: Path) -> int:

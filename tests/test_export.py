@@ -95,6 +95,15 @@ def test_every_format_recorded_and_artifacts_verified(srcnn_run):
     assert status == (3 if any(a["outcome"] == EXPORT_FAILED for a in manifest["artifacts"]) else 0)
 
 
+def test_every_record_is_an_export_record(srcnn_run):
+    """Every route's record, the failed ones too, is what ``export.records.ExportRecord`` declares."""
+    from typed_check import problems
+
+    from export.records import ExportRecord
+    found = {a["format"]: problems(a, ExportRecord) for a in srcnn_run[2]["artifacts"]}
+    assert len(found) == len(formats.FORMATS) and not any(found.values()), found
+
+
 def test_failed_route_recorded_with_converter_error(srcnn_run):
     _, _, manifest = srcnn_run
     for rec in manifest["artifacts"]:

@@ -136,3 +136,47 @@ def test_a_lost_job_fails_the_selftest_and_a_lost_network_fails_the_check():
     rec = checks.lost_record("srcnn", ("params", "parity"), "worker process died (exit code -9)")
     assert not rec["passed"] and rec["checks"] == {"params": "error", "parity": "error"}
     assert "exit code -9" in rec["parity"]["summary"]
+
+
+# ---- peak memory of a span (twinzoo.memory) and of an isolated child ----
+def _hold(nbytes: int) -> int:
+    import numpy as np
+    block = np.ones(nbytes // 8)        # written, so resident
+    return int(block[-1])
+
+
+MIB = 2 ** 20
+
+
+def test_a_span_measures_its_own_peak_not_the_ones_before_it():
+    import pytest
+
+    from twinzoo import memory
+    if memory.peak_rss_bytes() is None or not memory.reset_peak():
+        pytest.skip("no /proc/self/status VmHWM or clear_refs here")
+    _hold(400 * MIB)                                    # a peak before the spans
+    with memory.measure() as idle:
+        pass
+    with memory.measure() as small:
+        _hold(8 * MIB)
+    with memory.measure() as outer:
+        with memory.measure() as inner:
+            _hold(200 * MIB)
+        _hold(8 * MIB)
+    assert small.peak < idle.peak + 100 * MIB           # the 400 MiB before it is not counted
+    assert inner.peak > idle.peak + 150 * MIB
+    assert outer.peak >= inner.peak                      # an inner span's peak counts in the outer
+
+
+def test_an_isolated_childs_peak_counts_in_the_parents_span():
+    import pytest
+
+    from twinzoo import memory
+    if memory.peak_rss_bytes() is None or not memory.reset_peak():
+        pytest.skip("no /proc/self/status VmHWM or clear_refs here")
+    with memory.measure() as span:
+        workers.run_isolated(_hold, 600 * MIB)
+    with memory.measure() as idle:
+        pass
+    # the child imported both frameworks besides the block; this process held neither
+    assert span.peak > idle.peak + 500 * MIB

@@ -185,19 +185,28 @@ class TorchvisionWitness:
 MAIN_JOB_BUDGET = "the canonical size does not fit the 15-minute main job on 2 cores"
 
 
+# How the export peaks of the large convolutional networks were measured (``BenchPlan``): the
+# memory guard's readings of their export jobs in cold main-job runs, 15-20 GiB each; two of them
+# side by side were OOM-killed on a 23.5 GiB machine.
+GUARD_READINGS = "at least: the memory guard's readings of its export job, 15-20 GiB"
+
+
 @dataclass(frozen=True)
 class BenchPlan:
     """How the main job benchmarks a network (``Network.bench``; a network without one is not
-    timed by default). The export facts are measurements of the reference machine (2 cores, 23 GB):
-    they order and group the export jobs there."""
+    timed by default). The export figures are measurements of one run of its export job; which
+    jobs may share a machine is derived from them and that machine's memory (``benchmark.sizing``)."""
 
     order: int                                  # place in the default run and in the report
     quick: tuple[int, int] | None = None        # the ``--quick`` size (None: the canonical size)
     size: tuple[int, int] | None = None         # the main job's size (None: the canonical size)
     why: str = ""                               # why ``size`` is not the canonical size
     export_rank: int = 0                        # by measured export time, 1 = longest: started first
-    export_alone: str = ""                      # why no other export may run beside its job ("": none)
-    export_per_format: str = ""                 # why each format is its own export job ("": one job)
+    # the peak resident set (GiB) of its export job: every format at ``size`` in one process, the
+    # isolated children included; a converter's memory is the network's and the tool's, not the
+    # machine's, so a figure measured on one machine plans another
+    export_peak_gib: float | None = None
+    export_peak_from: str = ""                  # how that figure was measured
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """Every outcome word a record of twinzoo carries, in one place, and which words each kind of
 record may carry. The words are the reports' own (JSON, Markdown, manifests), so they are plain
-strings, compared as such."""
+strings, compared as such; the ``Literal`` types give the typed records (``export.records``,
+``benchmark.records``) the same words."""
 
 from __future__ import annotations
+
+from typing import Literal, get_args
 
 PASS = "pass"                              # judged and within its line
 FAIL = "fail"                              # judged and outside it
@@ -15,7 +18,13 @@ NOT_VERIFIABLE = "not verifiable on host"  # an artifact no runtime here can run
 NOT_RUN = "not run"                        # a verification that could not run
 
 # which words each record may carry
-CHECK = (PASS, FAIL, ERROR, SKIP)                                    # a conformance check's status
-VERIFICATION = (PASS, FAIL, ERROR, NOT_RUN)                          # an artifact's run in its runtime
-ARTIFACT = (PASS, FAIL, EXPORT_FAILED, NOT_VERIFIABLE, SKIPPED)      # an exported artifact's outcome
-RUNTIME = (OK, ERROR, SKIPPED)                                       # a benchmarked runtime's status
+CheckStatus = Literal["pass", "fail", "error", "skip"]                                   # a conformance check
+VerificationStatus = Literal["pass", "fail", "error", "not run"]                         # an artifact's run
+ArtifactOutcome = Literal["pass", "fail", "export failed", "not verifiable on host", "skipped"]  # an export route
+RuntimeStatus = Literal["ok", "error", "skipped"]                                        # a benchmarked runtime
+
+CHECK: tuple[str, ...] = get_args(CheckStatus)
+VERIFICATION: tuple[str, ...] = get_args(VerificationStatus)
+ARTIFACT: tuple[str, ...] = get_args(ArtifactOutcome)
+RUNTIME: tuple[str, ...] = get_args(RuntimeStatus)
+WORDS = frozenset({PASS, FAIL, ERROR, SKIP, OK, SKIPPED, EXPORT_FAILED, NOT_VERIFIABLE, NOT_RUN})

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from twinzoo.memory import meminfo, note_child_peak, peak_rss_bytes
+
 Job = tuple[Callable[..., Any], tuple]
 
 
@@ -57,16 +59,6 @@ def rss_bytes(pid: int | None = None) -> int | None:
         with open(f"/proc/{pid or 'self'}/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
-        return None
-
-
-def meminfo() -> tuple[int, int] | None:
-    """The machine's (total, available) memory in bytes (Linux ``/proc/meminfo``; None elsewhere)."""
-    try:
-        with open("/proc/meminfo") as f:
-            fields = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
-        return fields["MemTotal"], fields["MemAvailable"]
-    except (OSError, ValueError, IndexError, KeyError):
         return None
 
 
@@ -319,16 +311,26 @@ class IsolatedJobFailed(RuntimeError):
     """A job run by ``run_isolated`` raised or its process died; the message says which."""
 
 
+def _with_peak(fn: Callable[..., Any], *args: Any) -> tuple[Any, int | None]:
+    """``fn(*args)`` and this process's peak resident set after it (``run_isolated``'s child)."""
+    result = fn(*args)
+    return result, peak_rss_bytes()
+
+
 def run_isolated(fn: Callable[..., Any], *args: Any, threads: int = 1) -> Any:
     """``fn(*args)`` in one fresh spawned process (``run_jobs`` with one worker): a native crash
     (a converter's segfault) kills that process, not the caller, and comes back as
-    ``IsolatedJobFailed`` naming the exit code; an exception in ``fn`` as its message."""
+    ``IsolatedJobFailed`` naming the exit code; an exception in ``fn`` as its message. The
+    child's peak resident set goes to ``twinzoo.memory`` (the caller's span counts it)."""
     out: dict[str, Any] = {}
 
     def failed(job: Job, why: str) -> IsolatedJobFailed:
         return IsolatedJobFailed(why.replace("worker process died", "isolated process died"))
 
-    run_jobs([(fn, args)], 1, lambda i, result: out.setdefault("result", result), failed, threads=threads)
+    run_jobs([(_with_peak, (fn, *args))], 1, lambda i, result: out.setdefault("result", result), failed,
+             threads=threads)
     if isinstance(out.get("result"), IsolatedJobFailed):
         raise out["result"]
-    return out.get("result")
+    result, peak = out["result"]
+    note_child_peak(peak)
+    return result

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from twinzoo.zoo import icnet
 from twinzoo.graphs import LEAF, GraphSpec, Rule
-from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, ICNET_RANGE, MAIN_JOB_BUDGET, BenchPlan, Family, Figure,
-                             Network)
+from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, GUARD_READINGS, ICNET_RANGE, MAIN_JOB_BUDGET, BenchPlan,
+                             Family, Figure, Network)
 
 FAMILY = Family(order=160)
 register = FAMILY.register
@@ -66,6 +66,5 @@ register(Network(
                     note="output:0 is fc1_voc12 (the ASPP sum: AI Benchmark's 3 channels at 1/8 of the input size)"),
     bench=BenchPlan(order=180, quick=(64, 64), size=(128, 128), why=f"{MAIN_JOB_BUDGET} (177.8 GMAC at 512x512)",
                     export_rank=7,
-                    export_alone="its export job (every format in one process) grows to 15-20 GB: two at once were "
-                                 "OOM-killed on 23 GB"),
+                    export_peak_gib=20.0, export_peak_from=GUARD_READINGS),
 ))

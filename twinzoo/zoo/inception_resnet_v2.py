@@ -5,8 +5,8 @@ from __future__ import annotations
 from twinzoo.zoo import inception_resnet_v1
 from twinzoo.zoo import inception_v4
 from twinzoo.graphs import LEAF, GraphSpec, Rule, slim_fc_rules, slim_rules
-from twinzoo.network import (AIB_DESKTOP, MAIN_JOB_BUDGET, SECOND_INCEPTION, BenchPlan, Family, Figure, KerasWitness,
-                             Network)
+from twinzoo.network import (AIB_DESKTOP, GUARD_READINGS, MAIN_JOB_BUDGET, SECOND_INCEPTION, BenchPlan, Family, Figure,
+                             KerasWitness, Network)
 
 FAMILY = Family(order=130)
 register = FAMILY.register
@@ -88,6 +88,5 @@ register(Network(
     # quick at 299 too: the aux heads' fixed 5x5 'VALID' convs need a 5x5 pooled map (>= 299)
     bench=BenchPlan(order=60, quick=(299, 299), size=(299, 299),
                     why=f"{MAIN_JOB_BUDGET} (16.7 GMAC at 346x346); 299x299 is its native size", export_rank=4,
-                    export_alone="its export job (every format in one process) grows to 15-20 GB: two at once were "
-                                 "OOM-killed on 23 GB"),
+                    export_peak_gib=20.0, export_peak_from=GUARD_READINGS),
 ))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from twinzoo.zoo import inception_v3
 from twinzoo.zoo.inception_v3 import slim_conv_op, slim_pool_op
 from twinzoo.graphs import GraphSpec, slim_fc_rules, slim_rules
-from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, MAIN_JOB_BUDGET, SECOND_INCEPTION, BenchPlan, Family,
-                             Figure, Network)
+from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, GUARD_READINGS, MAIN_JOB_BUDGET, SECOND_INCEPTION, BenchPlan,
+                             Family, Figure, Network)
 
 FAMILY = Family(order=120)
 register = FAMILY.register
@@ -146,6 +146,5 @@ register(Network(
     # quick at 299 too: the aux heads' fixed 5x5 'VALID' convs need a 5x5 pooled map (>= 299)
     bench=BenchPlan(order=40, quick=(299, 299), size=(299, 299),
                     why=f"{MAIN_JOB_BUDGET} (15.6 GMAC at 346x346); 299x299 is its native size", export_rank=6,
-                    export_alone="its export job (every format in one process) grows to 15-20 GB: two at once were "
-                                 "OOM-killed on 23 GB"),
+                    export_peak_gib=20.0, export_peak_from=GUARD_READINGS),
 ))

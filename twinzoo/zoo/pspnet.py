@@ -6,8 +6,8 @@ import re
 
 from twinzoo.zoo import icnet
 from twinzoo.graphs import LEAF, GraphSpec, Rule
-from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, ICNET_RANGE, MAIN_JOB_BUDGET, BenchPlan, Family, Figure,
-                             Network)
+from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, GUARD_READINGS, ICNET_RANGE, MAIN_JOB_BUDGET, BenchPlan,
+                             Family, Figure, Network)
 
 FAMILY = Family(order=150)
 register = FAMILY.register
@@ -76,6 +76,5 @@ register(Network(
                     why=f"{MAIN_JOB_BUDGET} (363.3 GMAC at 720x720); 480x480 is the smallest "
                         "input its fixed 60x60 pyramid pool allows (161.5 GMAC)",
                     export_rank=3,
-                    export_alone="its export job (every format in one process) grows to 15-20 GB: two at once were "
-                                 "OOM-killed on 23 GB"),
+                    export_peak_gib=20.0, export_peak_from=GUARD_READINGS),
 ))

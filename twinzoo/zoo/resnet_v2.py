@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twinzoo.graphs import GraphSpec, resnet_v2_rules
-from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, DEFAULT_TOLERANCE, MAIN_JOB_BUDGET, BenchPlan, Family,
-                             Figure, KerasWitness, Network)
+from twinzoo.network import (AIB_DESKTOP, DEEP_TOLERANCE, DEFAULT_TOLERANCE, GUARD_READINGS, MAIN_JOB_BUDGET, BenchPlan,
+                             Family, Figure, KerasWitness, Network)
 
 FAMILY = Family(order=110)
 register = FAMILY.register
@@ -56,8 +56,7 @@ _BENCH = {
                   why=f"{MAIN_JOB_BUDGET} (8.6 GMAC at 346x346); 224x224 is ImageNet's", export_rank=13),
     152: BenchPlan(order=80, quick=(128, 128), size=(224, 224),
                    why=f"{MAIN_JOB_BUDGET} (14.2 GMAC at 256x256); 224x224 is ImageNet's", export_rank=8,
-                   export_alone="its export job (every format in one process) grows to 15-20 GB: two at once were "
-                                "OOM-killed on 23 GB"),
+                   export_peak_gib=20.0, export_peak_from=GUARD_READINGS),
 }
 for _depth, _size, _graph_params, _keras_params, _graph_macs, _tol in (
         (50, (346, 346), 25_615_849, 25_613_800, 8_558_226_112, DEFAULT_TOLERANCE),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from twinzoo.graphs import Dialect, GraphSpec, slim_rules
-from twinzoo.network import (AIB_DESKTOP, BenchPlan, Family, Figure, KerasWitness, Network, TorchvisionWitness,
-                             rounding_tol)
+from twinzoo.network import (AIB_DESKTOP, GUARD_READINGS, BenchPlan, Family, Figure, KerasWitness, Network,
+                             TorchvisionWitness, rounding_tol)
 
 FAMILY = Family(order=100)
 register = FAMILY.register
@@ -59,6 +59,5 @@ register(Network(
     # 7x7 average pool (the identity at 224) and Linear layers over the (C, H, W)-flattened map
     torchvision_witness=TorchvisionWitness("vgg16", (224, 224), {"num_classes": 1000}),
     bench=BenchPlan(order=90, export_rank=5,
-                    export_alone="its export job (every format in one process) grows to 15-20 GB, its Keras -> ONNX "
-                                 "route alone to 17 GB"),
+                    export_peak_gib=20.0, export_peak_from=GUARD_READINGS),
 ))
