@@ -211,8 +211,8 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
 def guarded_beside(rec: dict[str, Any]) -> bool:
     """A route the memory guard stopped while another job ran beside it: not its own verdict (the
     other job's memory counted), so not cached, and every run would pay for it again: Pixel-RNN's
-    ExecuTorch lowering, 570 s until the guard, in each warm run of 2026-12-04. It is tried again
-    alone (``untimed_phase``), and that outcome is cached."""
+    ExecuTorch lowering runs 570 s until the guard stops it. It is tried again alone
+    (``untimed_phase``), and that outcome is cached."""
     from export.pipeline import MEMORY_GUARD, failure_text
     return MEMORY_GUARD in failure_text(rec) and not rec.get("ran_alone")
 

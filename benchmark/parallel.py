@@ -37,8 +37,8 @@ def scratch_tempdir(path: Path):
     """Every temporary file of the block, and of the processes it starts (``TMPDIR``), goes under
     ``path``, removed afterwards. A worker killed mid-route (the memory guard, the time budget)
     cannot clean up after itself: its leftovers stay under ``path``, which ``recovered_export``
-    removes. Before this, each killed TFLite route left its SavedModel (1-2 GB) in /tmp: 9 GB in
-    one day's runs, and the next CI run found the disk full."""
+    removes. Left in /tmp, each killed TFLite route's SavedModel (1-2 GB) would add up until the
+    disk is full."""
     shutil.rmtree(path, ignore_errors=True)             # a killed run's leftovers
     path.mkdir(parents=True)
     before = tempfile.tempdir, os.environ.get("TMPDIR")
@@ -63,7 +63,7 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     ``route_budget``: the seconds a route may take (``route_overdue`` kills it after), so a cached
     kill made under a smaller budget is tried again.
     Each record, and each format as it starts, is also appended to a journal in ``work``, so a
-    worker killed mid-network (the OOM killer: one converter took 17 GB on VGG-16) loses only the
+    worker killed mid-network (the OOM killer: one converter takes 17 GB on VGG-16) loses only the
     format it was in (``recovered_export``). Temporary files go under a directory of the job's
     own in ``work`` (``scratch_tempdir``)."""
     from export import formats as fmt_registry
@@ -133,9 +133,8 @@ def route_overdue(budget: float | None) -> Callable[[Job, float], str | None] | 
     """For ``twinzoo.workers.run_jobs``: an export job whose current route has run past
     ``budget`` seconds is to be killed, with the reason its record will carry (None: no budget).
     Why a budget: a route that will not finish holds a worker for as long as it is let run;
-    Pixel-RNN's torch -> TFLite conversion (litert-torch unrolling its scans) had not finished
-    after 25 minutes (2026-12-03), GNMT's ExecuTorch lowering ran 18 minutes before the memory
-    guard stopped it (2026-12-04)."""
+    Pixel-RNN's torch -> TFLite conversion (litert-torch unrolling its scans) does not finish in
+    25 minutes, GNMT's ExecuTorch lowering runs 18 minutes before the memory guard stops it."""
     if not budget:
         return None
     from twinzoo.workers import TIME_BUDGET
@@ -243,7 +242,7 @@ def _failed(job: Job, why: str) -> dict[str, Any]:
 def witness_job(names: list[str], sizes: dict[str, tuple[int, int]], threads: int, plan: Any,
                 quick: bool) -> dict[str, Any]:
     """Every witness comparison, in a process of its own: a fresh TensorFlow state after the
-    timing of the zoo (the main process, holding every network's sessions by then, crashed once in
+    timing of the zoo (the main process, holding every network's sessions by then, can crash in
     this phase), and a crash here loses the witnesses only."""
     from benchmark import witnesses
     return {"kind": "witness", "records": witnesses.run_all(names, sizes, threads, plan, quick)}
@@ -253,9 +252,9 @@ def run_jobs(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]]
              alone: Callable[[Job], bool] | None = None, route_budget: float | None = None) -> None:
     """The main job's worker processes (``twinzoo.workers.run_jobs``): one fresh process per job,
     since the converters' memory goes back to the system only with their process (one process
-    that kept it through several networks grew past 10 GB and was OOM-killed). A job whose process
-    dies fails alone (``_failed``: an export keeps what its journal recorded); a route that runs
-    past ``route_budget`` seconds is killed (``route_overdue``)."""
+    kept through several networks grows past 10 GB). A job whose process dies fails alone
+    (``_failed``: an export keeps what its journal recorded); a route that runs past
+    ``route_budget`` seconds is killed (``route_overdue``)."""
     from twinzoo import workers as pool
     pool.run_jobs(jobs, workers, lambda _, result: on_result(result), _failed, threads=threads, alone=alone,
                   overdue=route_overdue(route_budget))

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 # estimate without measurements: seconds = SECONDS_PER_GMAC * GMAC + FIXED_SECONDS per network, a
-# least-squares fit to the 13 convolutional networks measured cold on a 2-core Xeon (AVX-512) on
-# 2026-12-04 (benchmark shards 1, 2 and part of 3; export job + timing phase seconds, every runtime):
-# 55 s (SRCNN) to 899 s (SPADE), each within 0.4-2.1x of the fit. The old constants (40 s/GMAC +
-# 30 s) gave PSPNet 108 min for a measured 9.9. MACs miss what an export costs: the recurrent
-# networks (GNMT's exports alone took 35 min) are planned right only from a report.
-# Conformance-only rows: the median of the 33 measured the same day (0.3-4.6 s, median 1.5).
+# least-squares fit to the 13 convolutional networks measured cold on 2 cores (export job + timing
+# phase seconds, every runtime): 55 s (SRCNN) to 899 s (SPADE), each within 0.4-2.1x of the fit.
+# MACs miss what an export costs: the recurrent networks (GNMT's exports alone take 35 min) are
+# planned right only from a report.
+# Conformance-only rows: the median of 33 measured in the same runs (0.3-4.6 s, median 1.5).
 SECONDS_PER_GMAC = 4.2
 FIXED_SECONDS = 117.0
 CONFORMANCE_ONLY_SECONDS = 1.5

@@ -95,8 +95,8 @@ def compiled(ctx: ExportContext) -> TorchVariant:
     the system compiler) and static shapes (the timed input is fixed); compiled lazily, by the
     first call. Dynamo's caches are cleared first: its frame cache is keyed by code object, and the
     twins share ``nn.Sequential.forward``, so a second network would otherwise be a recompile of
-    the first one's frame, with its input dimensions made dynamic (seen: MobileNet v2 after SRCNN
-    compiling for minutes in sympy), and past the recompile limit, silently eager."""
+    the first one's frame, with its input dimensions made dynamic (MobileNet v2 after SRCNN
+    compiles for minutes in sympy), and past the recompile limit, silently eager."""
     import torch
     torch._dynamo.reset()
     return torch.compile(ctx.torch_model.eval(), dynamic=False), torch.from_numpy

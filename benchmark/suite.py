@@ -30,10 +30,10 @@ EXPORT_COST_RANK = tuple(n.name for n in sorted(_PLANNED, key=lambda n: n.bench.
 
 # Minutes one export route (conversion, verification, cross-route comparison) may run in the main
 # job before it is stopped and recorded as failed (--route-budget; benchmark.parallel.route_overdue).
-# On this 2-core machine the slowest route that finished in the cold run of 2026-12-04 (GNMT and
-# SPADE, 13 routes) took 4 min (SPADE's ExecuTorch: 46 s lowering, 189 s verifying); what runs far
-# past that does not finish: Pixel-RNN's torch -> TFLite (litert-torch) ran over 25 min without
-# finishing (2026-12-03), GNMT's ExecuTorch lowering 18 min until the memory guard stopped it.
+# On 2 cores the slowest route that finishes in a cold run (GNMT and SPADE, 13 routes) takes 4 min
+# (SPADE's ExecuTorch: 46 s lowering, 189 s verifying); what runs far past that does not finish:
+# Pixel-RNN's torch -> TFLite (litert-torch) does not finish in 25 min, GNMT's ExecuTorch lowering
+# runs 18 min until the memory guard stops it.
 ROUTE_BUDGET_MINUTES = 15.0
 
 

@@ -38,8 +38,8 @@ from twinzoo.registry import UnknownNameError
 
 console = Console(stderr=True)
 
-# a worker whose resident memory has grown past this after a job is replaced by a fresh one: a
-# self-test worker reached 10 GB and was OOM-killed on a 23 GB machine with tests beside it
+# a worker whose resident memory has grown past this after a job is replaced by a fresh one: left
+# alone, a self-test worker grows to 10 GB, more than a 23 GB machine with tests beside it can spare
 RETIRE_BYTES = 6 * 2**30
 
 

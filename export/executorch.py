@@ -13,7 +13,7 @@ def _tensor(x):
     """A torch tensor with canonical (row-major) strides. numpy gives size-1 axes arbitrary
     strides, e.g. (256, 1, 16, 1) for a 1-channel NCHW image, which torch still calls contiguous
     but ExecuTorch reads as a channels-last dim order: XNNPACK then fails to propagate the input
-    shape (seen with every 1-channel network: vdsr_y, dped_discriminator)."""
+    shape (every 1-channel network: vdsr_y, dped_discriminator)."""
     import torch
 
     return torch.empty(x.shape, dtype=torch.from_numpy(x).dtype).copy_(torch.from_numpy(x))
@@ -21,8 +21,8 @@ def _tensor(x):
 
 def torch_to_pte(ctx: ExportContext, path: Path) -> dict[str, Any]:
     # in a child process: lowering a recurrent twin unrolls every step, and LSTM-Sentiment's 1024
-    # steps grew the export process past this machine's 23 GB (2026-12-03); an OOM kill there
-    # fails this route only, the other routes and networks go on
+    # steps grow the export process past 23 GB; an OOM kill there fails this route only, the other
+    # routes and networks go on
     from twinzoo.workers import run_isolated
     return run_isolated(_lower, ctx.torch_model, ctx.samples[0].nchw, str(path), threads=2)
 

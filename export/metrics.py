@@ -47,7 +47,7 @@ class Threshold:
 # twins carry random weights (BN-calibrated He-normal), and such networks amplify a relative
 # perturbation on its way through the stack: the float32 runtimes themselves differ from the source
 # by up to ~1e-5 relative (~100 float32 ulps) on MobileNet v1. The bars below are therefore set
-# from that arithmetic and from measurement on these twins (2026-11, seed 0), well above what a
+# from that arithmetic and from measurement on these twins (seed 0), well above what a
 # broken conversion gives (wrong layout, dropped layer, wrong scale or zero point: < 3 dB, top-1
 # at chance), and are for random-weight twins: trained networks would be held higher.
 THRESHOLDS: dict[str, Threshold] = {
@@ -76,8 +76,8 @@ THRESHOLDS: dict[str, Threshold] = {
 # TF-slim's mobilenet_v1.md; opencv_zoo's MobileNet V2 int8 68.37% against 69.44%), so a faithful
 # conversion keeps the float model's decision on the large majority of images; the bars leave room
 # for the flips near ties that one point of accuracy implies, and fail a broken conversion (chance
-# agreement ~1/1000). Not yet measured here on a released checkpoint (none can be downloaded on this
-# machine): the first real-checkpoint run should place them by data.
+# agreement ~1/1000). Not yet measured on a released checkpoint: the first real-checkpoint run
+# should place them by data.
 TRAINED_TOP1 = {"fp16": 0.98, "int8_dynamic": 0.9, "int8": 0.85}
 TOP1_IMAGES = 100
 

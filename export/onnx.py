@@ -14,9 +14,9 @@ OPSET = 18
 
 
 # The exporter's onnxscript optimizer is skipped above this many nodes: on Pixel-RNN's unrolled
-# column scans (70,899 nodes) it ran for over 20 minutes without finishing, while the unoptimised
-# graph exported in 4.4 min and ran in onnxruntime (which optimises a graph itself at load) within
-# 2.4e-7 of the twin (2026-12-03). The convolutional networks' graphs are far smaller.
+# column scans (70,899 nodes) it runs for over 20 minutes without finishing, while the unoptimised
+# graph exports in 4.4 min and runs in onnxruntime (which optimises a graph itself at load) within
+# 2.4e-7 of the twin. The convolutional networks' graphs are far smaller.
 OPTIMIZE_MAX_NODES = 20_000
 
 

@@ -259,9 +259,9 @@ def cacheable(rec: ExportRecord) -> bool:
     verifiable) or a converter's own failure; never a skipped route (a module missing), a failure
     to prepare the twins or a record recovered from a dead worker (both carry a ``stage``), except
     a route the memory guard killed while it ran with no other job beside it (``ran_alone``): it
-    outgrew this machine on its own, and the key holds the machine's memory, so it would again
-    (GNMT's ExecuTorch lowering thrashed this 23 GB machine for 20 minutes before it was killed:
-    a warm run must not pay that again), and a route the main job's time budget stopped, with the
+    outgrew the machine on its own, and the key holds the machine's memory, so it would again
+    (GNMT's ExecuTorch lowering can thrash the machine for 20 minutes before it is killed: a warm
+    run must not pay that again), and a route the main job's time budget stopped, with the
     budget it had (``budget_seconds``: a hit only for a budget no larger, ``within_budget``)."""
     outcome, stage = rec.get("outcome"), rec.get("stage")
     if outcome in (PASS, FAIL, NOT_VERIFIABLE):

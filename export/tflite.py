@@ -57,8 +57,8 @@ def keras_to_tflite(ctx: ExportContext, path: Path, precision: str) -> dict[str,
         return notes
     notes["representative_dataset"] = ctx.calibration_source
     notes["io_type"] = "int8"
-    # full-integer calibration has crashed the whole process (SIGSEGV converting LSTM-Sentiment,
-    # 2026-12-03): it runs in a child, so a crash fails this format only
+    # full-integer calibration can crash the whole process (SIGSEGV converting LSTM-Sentiment):
+    # it runs in a child, so a crash fails this format only
     from twinzoo.workers import run_isolated
     run_isolated(_convert, saved_model(ctx), str(path), precision, np.concatenate(list(ctx.calibration())),
                  threads=2)

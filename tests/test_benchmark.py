@@ -198,8 +198,8 @@ def test_torchvision_witness_is_timed_where_torchvision_imports():
 
 def test_keras_applications_witness_is_timed_in_keras_and_litert(tmp_path):
     """The keras.applications witness row in both runtimes: the LiteRT one converts ours and
-    theirs through the export's route (it failed in the main job once the route read the
-    network's input shape, which the witness did not give it, and no test ran it)."""
+    theirs through the export's route (which reads the network's input shape: the witness must
+    give it)."""
     from benchmark import witnesses
     tiny = timing.Plan(warmup=1, min_runs=2, max_runs=2, min_seconds=0.0, max_seconds=1.0, floor_runs=2)
     rows = witnesses.keras_applications(["mobilenet_v1"], ["keras_tf", "tflite_fp32"], 1, tiny, tmp_path)

@@ -56,8 +56,8 @@ def _python(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_export_on_a_full_disk_records_the_route_and_leaves_nothing_hidden(tmp_path):
-    """The lite interpreter's native writer used to abort the whole process on a full disk
-    (c10::Error, exit 134) and leave a hidden partial file: now every route is recorded."""
+    """The lite interpreter's native writer aborts the whole process on a full disk (c10::Error,
+    exit 134) and leaves a hidden partial file; written from Python, every route is recorded."""
     with small_disk(tmp_path / "disk", "96k") as out:
         done = _python("-m", "export", "--model", "srcnn", "--format", "ptl", "onnx_torch", "--size", "32x32",
                        "--no-cache", "--out", str(out))

@@ -285,8 +285,8 @@ def test_benchmark_reports_merged(a_report, tmp_path_factory, capsys, data):
 
 
 def test_benchmark_reports_missing_any_one_field(a_report, tmp_path_factory, capsys):
-    """Every field of a report deleted in turn, exhaustively: random mutation found a missing
-    key the renderer read but the schema did not require; this sweep leaves no such key."""
+    """Every field of a report deleted in turn, exhaustively: random mutation can miss a key the
+    renderer reads but the schema does not require; this sweep leaves no such key."""
     from benchmark import cli as bench_cli
     report = json.loads((a_report / "benchmark.json").read_text())
     crashed = []

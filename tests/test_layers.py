@@ -1,7 +1,7 @@
 """The import graph between the project's modules: no circle, no arrow from a lower layer up.
 
 Every import counts, the ones inside functions too: a function-local import is still a
-dependency a reader has to follow, and it is how circles used to hide.
+dependency a reader has to follow, and where circles hide.
 """
 from __future__ import annotations
 

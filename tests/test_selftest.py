@@ -83,10 +83,10 @@ def test_vgg_and_resnet_v2_mutations_caught_and_localised(name, flagged, layer):
 
 
 # The segmentation / synthesis networks. Each case runs the full mutation check of one network
-# (unet 7-16 s, deeplab 7-70 s on the 2-core machine). Not run here, too slow for the suite:
+# (unet 7-16 s, deeplab 7-70 s on 2 cores). Not run here, too slow for the suite:
 # spade (~2 min a run: 74 GMACs at its fixed 128x128) and pspnet (parity at 480x480 only, 3+ min);
 # `python -m conformance selftest --mutation NAME` runs them (spade's: caught by parity, 1.7e4x,
-# the modulate layer named; deeplab now runs at 224x224, about 3x its former cost).
+# the modulate layer named; deeplab's parity at 224x224 costs about 3x a run at 128x128).
 SLOW = pytest.mark.skip(reason="too slow for the suite: run `python -m conformance selftest --mutation NAME`")
 
 
@@ -206,7 +206,7 @@ def test_recurrent_mutations_caught_and_localised(name, flagged, layer):
 
 # GNMT's planted bugs: each run builds and compares the 282M-parameter twins at two sentence
 # lengths (2-5 min a mutation on 2 cores), so they run by `python -m conformance selftest
-# --mutation NAME`, not here. Measured 2026-12-03: attention not normalised 130x the line,
+# --mutation NAME`, not here. Measured: attention not normalised 130x the line,
 # decoder started from the forward state caught by parity, the sum merge refused by shape at
 # encoder_uni.0 (params and MACs differ too); the decoder's layers run once per step and are not
 # localised.

@@ -51,7 +51,7 @@ class WholeMapConv2d(nn.Conv2d):
     flattened map, the conv's weight read as a matrix (the same products and sums, in another
     order: equal up to float32 rounding); any other input size is an ordinary conv. Why: oneDNN
     re-lays out a conv's weight on every eager call, which for VGG-16's fc6 (103M weights) cost
-    more than the rest of the network (ours/torchvision 1.77 before, 2026-12-03)."""
+    more than the rest of the network (ours/torchvision 1.77 as a conv)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True) -> None:
         super().__init__(in_channels, out_channels, kernel_size, bias=bias)

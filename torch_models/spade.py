@@ -70,8 +70,8 @@ class ResizeNearestLike(nn.Module):
     the spatial size of ``like``: torch's ``mode="nearest"`` (source floor(dst * in / out)). A
     downsampling by whole factors s is that same sampling written as a strided slice (source
     dst * s, the same values bit for bit): litert-torch 0.10 lowers a nearest *downsampling*
-    ``interpolate`` to other source pixels (rel error 0.97 on a 16 -> 8 map, upsampling exact;
-    2026-12-02), which made SPADE's torch -> TFLite artifact unfaithful."""
+    ``interpolate`` to other source pixels (rel error 0.97 on a 16 -> 8 map, upsampling exact),
+    which would make SPADE's torch -> TFLite artifact unfaithful."""
 
     def forward(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         h, w = like.shape[-2], like.shape[-1]

@@ -86,8 +86,8 @@ class Tolerance:
 # pass/fail line). Correct twins: at most 0.19 (srgan; 0.10 dped, <= 0.083 the rest). Smallest
 # planted bug: 4.5 (the unbiased variance in one DPED instance norm, at 12x16); every epsilon
 # mismatch in a single norm layer >= 163 (447 plantings), every other bug >= 895. Margins: >= 5.3x
-# above the worst correct twin, >= 4.5x below the smallest bug. Measured 2026-12-01 on a 2-core
-# AVX-512 EPYC; an AVX2 machine's kernels gave up to 1.7x larger correct-twin errors (ICNet).
+# above the worst correct twin, >= 4.5x below the smallest bug. Measured with AVX-512 kernels;
+# AVX2 kernels give up to 1.7x larger correct-twin errors (ICNet).
 DEFAULT_TOLERANCE = Tolerance()
 
 # The train check's line for the BN moving statistics after one training-mode step (the
@@ -96,8 +96,8 @@ DEFAULT_TOLERANCE = Tolerance()
 # damped by fixed moving statistics, and the last BNs of a deep network see the sum of it:
 # Inception-v4's correct twins (151 BNs) differ by up to 1.9e-4 relative in their moving
 # statistics over seeds 0-9 (Mixed_7d, AuxLogits.Conv2d_2a), above the default parity line, while
-# each twin is 4.2e-5 from its own float64 evaluation (the float32 floor, seed 0; 2026-12-02, 2-core
-# AVX-512 EPYC); ResNet-v2-152 1.6e-5, Inception-ResNet-v2 2.0e-6, MobileNet v1 4.1e-6 (seeds 0-9).
+# each twin is 4.2e-5 from its own float64 evaluation (the float32 floor, seed 0); ResNet-v2-152
+# 1.6e-5, Inception-ResNet-v2 2.0e-6, MobileNet v1 4.1e-6 (seeds 0-9).
 # The bug the check exists for, a BN momentum of the other framework's convention (Keras 0.99
 # where torch's 0.1 means 0.9), moves the statistics by 4.0e-2 (MobileNet v1, one BN). rtol 1e-3
 # puts Inception-v4's correct twins at 0.19 of the line and that bug 40x above it.
@@ -186,8 +186,7 @@ MAIN_JOB_BUDGET = "the canonical size does not fit the 15-minute main job on 2 c
 
 
 # How the export peaks of the large convolutional networks were measured (``BenchPlan``): the
-# memory guard's readings of their export jobs in cold main-job runs, 15-20 GiB each; two of them
-# side by side were OOM-killed on a 23.5 GiB machine.
+# memory guard's readings of their export jobs in cold main-job runs, 15-20 GiB each.
 GUARD_READINGS = "at least: the memory guard's readings of its export job, 15-20 GiB"
 
 
@@ -318,7 +317,7 @@ ICNET_RANGE = (-127.5, 127.5)
 # The deep networks (ResNet-v2-152; PSPNet-50 and DeepLab v2's ResNet-101, dilated; Inception-v4):
 # float32 floor
 # ======================================================================================
-# Measured 2026-12-01 on the 2-core AVX-512 EPYC (trained-like random weights, conformance.lib.parity):
+# Measured with trained-like random weights (conformance.lib.parity):
 # each twin differs from its own float64 evaluation (same weights, same inputs) by 4.4e-5..8.7e-5
 # (ResNet-v2-152 at 96x96, seeds 0-2), 3.9e-5..8.0e-5 (PSPNet at 480x480, seeds 0-2) and
 # 1.5e-4..2.3e-4 (DeepLab at 224x224, seeds 0-1) of the output scale, and the twins from each other
@@ -337,11 +336,11 @@ ICNET_RANGE = (-127.5, 127.5)
 # (main / aux logits) on the sixth, a real image (ai_benchmark/data/classification/1.jpg) whose logits
 # are small (max 3.25 against 34-56 for the others): the rounding is absolute, the line relative.
 # The main job judges each artifact input by input, so every float32 runtime of it (TorchScript, lite
-# interpreter, ExecuTorch, LiteRT, onnxruntime, from either twin) failed the default line there at
-# 1.4e-4..2.2e-4 (SNR 90-93 dB, top-1 equal; 2026-12-02): the floor, not a port. The self-test's
+# interpreter, ExecuTorch, LiteRT, onnxruntime, from either twin) fails the default line there at
+# 1.4e-4..2.2e-4 (SNR 90-93 dB, top-1 equal): the floor, not a port. The self-test's
 # correct twins over seeds 0-9 reach 3.0e-4 (seed 3) and 1.5e-4 (seed 7) rel, where the default
 # line would cry wolf; under this one they stay at <= 0.48 of it, and the planted bug (a 'SAME'
-# average pool counting the padding) at 259x it (selftest --mutation, 2026-12-02).
+# average pool counting the padding) at 259x it (selftest --mutation).
 DEEP_TOLERANCE = Tolerance(atol=1e-5, rtol=1e-3, why="deep-network float32 floor: each twin "
                            "4e-5..2.3e-4 from its float64 self, twins <= 2.03e-4 apart (seeds 0-2)")
 

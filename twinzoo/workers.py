@@ -1,13 +1,12 @@
 """Worker processes for the heavy jobs: ``conformance check --jobs``, ``conformance selftest
 --jobs`` and the main job's exports share this one runner and this one initialiser.
 
-Why not ``concurrent.futures.ProcessPoolExecutor``: when one of its workers dies (the OOM killer
-took a self-test worker at 10 GB RSS, 2026-12-01) the whole pool is broken and every pending
-future fails, so a 30-minute run lost all its results. Here a dead worker fails only the job it
-held (``failed(job, why)`` makes its result), a new worker takes the rest, and a worker whose
-memory has grown past ``retire_bytes`` after a job is replaced by a fresh one before it can be
-killed. Workers are spawned, not forked (TensorFlow and torch hold threads and locks a fork
-would copy).
+Why not ``concurrent.futures.ProcessPoolExecutor``: when one of its workers dies (e.g. a self-test
+worker OOM-killed at 10 GB RSS) the whole pool is broken and every pending future fails, so a
+30-minute run loses all its results. Here a dead worker fails only the job it held
+(``failed(job, why)`` makes its result), a new worker takes the rest, and a worker whose memory
+has grown past ``retire_bytes`` after a job is replaced by a fresh one before it can be killed.
+Workers are spawned, not forked (TensorFlow and torch hold threads and locks a fork would copy).
 """
 
 from __future__ import annotations
@@ -116,16 +115,16 @@ class MemoryGuard:
     """Kills a job's process that has taken the machine's memory, before the machine thrashes.
 
     Why: near the end of memory Linux does not always OOM-kill at once; it reclaims page cache
-    (the libraries' code pages among them) and the machine thrashes. Seen here (2026-12-04): GNMT's
-    ExecuTorch lowering held 19.8 of 23.5 GB with 0.37 GB available for over 20 minutes, kswapd at
-    72% of a core, memory pressure "full" 63%, not killed. The guard checks every ``poll_seconds``:
+    (the libraries' code pages among them) and the machine thrashes. Measured: GNMT's ExecuTorch
+    lowering held 19.8 of 23.5 GB with 0.37 GB available for over 20 minutes, kswapd at 72% of a
+    core, memory pressure "full" 63%, not killed. The guard checks every ``poll_seconds``:
     when the machine's available memory is below ``min_available`` of its total, the busy process
     with the largest resident set is killed if that set is at least ``min_share`` of the total (so
     only a process that is itself the cause is killed, never a small worker that waits on a big
     child: the child's own runner, which watches it, kills it). Linux only (``/proc``). Every
-    0.25 s at 5%: at once a second and 4% (0.94 GB here), tf2onnx converting GNMT went from there
-    to the OOM killer between two looks (23.8 GB, 2026-12-04), and that kill, the kernel's, is not
-    cached. One look reads ``/proc/meminfo``: 32 µs here, four times a second."""
+    0.25 s at 5%: at once a second and 4% (0.94 GB of 23.5), tf2onnx converting GNMT went from there
+    to the OOM killer between two looks (at 23.8 GB), and that kill, the kernel's, is not cached.
+    One look reads ``/proc/meminfo``: 32 µs measured, four times a second."""
     min_available: float = 0.05
     min_share: float = 0.5
     poll_seconds: float = 0.25

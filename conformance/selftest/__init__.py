@@ -43,7 +43,7 @@ from twinzoo import workers
 
 SELFTEST_CHECKS = ("params", "macs", "parity", "fold", "train")
 REFERENCE = "reference"         # run too where a mutation expects it, and in the clean part
-RETIRE_BYTES = 6 * 2**30        # a worker past this after a job is replaced (one reached 10 GB and was OOM-killed)
+RETIRE_BYTES = 6 * 2**30        # a worker past this after a job is replaced (left alone, one grows to 10 GB)
 SEED_CHECKS = ("parity", "fold", "train")      # the checks whose inputs and weights a seed changes (and the reference's)
 COLUMNS = ("params", "macs", "parity", "roundtrip", "fold", "train", REFERENCE)   # parity split in two
 FLAGGED = ("fail", "error")

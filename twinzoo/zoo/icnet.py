@@ -55,12 +55,12 @@ ICNET_MACS_NOTE = ("the graph's own Conv2D shapes summed (kernel x in-channels x
 # Placed by the self-test (``python -m conformance selftest``, seeds 0-9, 2 parity batches each):
 # the correct twins reach 5.3e-4 (icnet) and 5.7e-4 (icnet_train) rel on an AVX-512 machine, and
 # 6.2e-4 / 9.8e-4 on an AVX2 one (the kernels' summation order differs); the smallest planted ICNet
-# bug (one resize with align_corners=False) reaches 0.87 rel on both. rtol 1e-3 (this line's first
-# place, from seeds 0-4) would have left the correct twins 1.02x below the line on the AVX2 machine;
-# rtol 5e-3 puts them >= 5x below it and the smallest bug ~170x above it, and sits inside the
-# network's own float32 noise floor above (1.3e-3..1.7e-2).
-# Re-measured with trained-like weights (2026-12-01, AVX-512, seeds 0-9): correct twins 5.8e-4
-# (icnet) and 6.5e-4 (icnet_train), smallest bug 146x the line; each twin is still 1.2e-3..1.4e-3
+# bug (one resize with align_corners=False) reaches 0.87 rel on both. rtol 1e-3 (what seeds 0-4
+# alone suggest) leaves the correct twins only 1.02x below the line on the AVX2 machine; rtol 5e-3
+# puts them >= 5x below it and the smallest bug ~170x above it, and sits inside the network's own
+# float32 noise floor above (1.3e-3..1.7e-2).
+# Measured with trained-like weights (AVX-512, seeds 0-9): correct twins 5.8e-4 (icnet) and 6.5e-4
+# (icnet_train), smallest bug 146x the line; each twin is still 1.2e-3..1.4e-3
 # (real images) and 1.0e-2..1.7e-2 (random inputs) from its own float64 evaluation, so the
 # better-conditioned norm statistics do not lower the floor and rtol stays 5e-3. onnxruntime's
 # ICNet (export) lands on that floor: 1.3e-2 at 256x384, 8.3e-2 at 1024x1536, both routes alike.

@@ -42,11 +42,11 @@ def pixel_rnn_mask(kernel: int, mask_type: str):
     return mask
 
 
-# Placed by the self-test (2026-12-03, 2-core AVX-512 EPYC, seeds 0-9, two real images and two
-# random inputs each): Pixel-RNN's output is a sigmoid (scale <= 1) of a signal that seven Diagonal
-# BiLSTMs whose every gate is a sigmoid (the package's cell, PIXEL_RNN_GATES) carry only
-# weakly at random weights: each layer's hidden state sits near a constant, so a planted bug moves
-# the output by little against its scale. Correct twins: <= 4.4e-7 abs (0.004 of the default line).
+# Placed by the self-test (seeds 0-9, two real images and two random inputs each): Pixel-RNN's
+# output is a sigmoid (scale <= 1) of a signal that seven Diagonal BiLSTMs whose every gate is a
+# sigmoid (the package's cell, PIXEL_RNN_GATES) carry only weakly at random weights: each layer's
+# hidden state sits near a constant, so a planted bug moves the output by little against its scale.
+# Correct twins: <= 4.4e-7 abs (0.004 of the default line).
 # Planted bugs (selftest --mutation): unskew off by one 2.3e-5, the cell's gate quarters in stock
 # order 7.4e-5, the input conv's mask "b" for "a" 1.3e-4, the backward direction not mirrored
 # 2.1e-4: under the default line (1.1e-4 at this scale) the first two pass and the next two sit at
