@@ -330,9 +330,9 @@ def test_a_torchvision_state_dict(tmp_path):
     if tv is None:
         assert os.environ.get("TWINZOO_REQUIRE_TORCHVISION") != "1", why
         pytest.skip(why)
-    from conformance.lib import parity
+    from conformance.lib import trained_like
     m = tv.models.mobilenet_v2(weights=None).eval()
-    parity.randomize(m, 0, torch.rand(2, 3, 96, 96) * 2 - 1)      # trained-like weights, calibrated BN
+    trained_like.randomize(m, 0, torch.rand(2, 3, 96, 96) * 2 - 1)      # trained-like weights, calibrated BN
     path = tmp_path / "mobilenet_v2-tv.pth"
     torch.save(m.state_dict(), path)
     out = tmp_path / "out"
@@ -431,11 +431,11 @@ def test_export_uses_ported_weights_and_judges_int8_top1_on_100_images(tmp_path)
     import torch
 
     import torch_models
-    from conformance.lib import parity
+    from conformance.lib import trained_like
     from export import cli as export_cli
     net = "mobilenet_v1_0.25_128"
     t = torch_models.build(net)
-    parity.randomize(t, 0, torch.rand(4, 3, 128, 128) * 2 - 1)      # trained-like, calibrated BN
+    trained_like.randomize(t, 0, torch.rand(4, 3, 128, 128) * 2 - 1)      # trained-like, calibrated BN
     torch.save(t.state_dict(), tmp_path / "m.pt")
     ported = tmp_path / "ported"
     assert run_port("--model", net, "--from", str(tmp_path / "m.pt"), "--out", str(ported), "--images", "10") == 0

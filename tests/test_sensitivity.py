@@ -6,20 +6,21 @@ import pytest
 import torch
 
 import torch_models
+from torch_models.layers import Add
 
 from conformance import selftest
-from conformance.lib import parity, twins
+from conformance.lib import trained_like, twins
 from conformance.selftest import sensitivity
 from twinzoo import catalogue
 
 
-def _randomized(name: str, stats: parity.NormStatistics = parity.TRAINED_LIKE, seed: int = 0):
+def _randomized(name: str, stats: trained_like.NormStatistics = trained_like.TRAINED_LIKE, seed: int = 0):
     net = catalogue.get(name)
     size = net.parity_sizes[0]
     x = np.concatenate([b for _, b, _ in twins.parity_inputs(net, size, seed)])
     report: dict = {}
     model = torch_models.build(name)
-    parity.randomize(model, seed, torch.from_numpy(x.transpose(0, 3, 1, 2)), stats, report)
+    trained_like.randomize(model, seed, torch.from_numpy(x.transpose(0, 3, 1, 2)), stats, report)
     return model, x, report
 
 
@@ -89,7 +90,7 @@ class _Unit(torch.nn.Module):
         super().__init__()
         self.short, self.conv = torch.nn.Conv2d(c, c, 1), torch.nn.Conv2d(c, c, 3, padding=1)
         self.bn = torch.nn.BatchNorm2d(c) if bn else torch.nn.Identity()
-        self.add = parity.Add()
+        self.add = Add()
 
     def forward(self, x):
         return torch.relu(self.add(self.short(x), self.bn(self.conv(x))))
@@ -106,10 +107,10 @@ def test_stream_logic_never_triggers_without_a_norm_fed_by_an_add(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("stream logic ran")
     with monkeypatch.context() as m:
-        m.setattr(parity, "_StreamProbe", forbidden)
-        m.setattr(parity._InputScaler, "add_pre_hook", forbidden)
+        m.setattr(trained_like, "_StreamProbe", forbidden)
+        m.setattr(trained_like._InputScaler, "add_pre_hook", forbidden)
         report: dict = {}
-        parity.randomize(seq, 0, x, report=report)
+        trained_like.randomize(seq, 0, x, report=report)
     assert report["stream"] == [] and report["unscalable"] == [] and len(report["scaled"]) == 2
 
     def build():
@@ -118,14 +119,14 @@ def test_stream_logic_never_triggers_without_a_norm_fed_by_an_add(monkeypatch):
     net = build()
     before = {k: v.clone() for k, v in net.state_dict().items()}
     rng = torch.get_rng_state()
-    assert parity._stream_origins(net, x) == {}                 # the probe: no stream, no trace
+    assert trained_like._stream_origins(net, x) == {}                 # the probe: no stream, no trace
     assert torch.equal(torch.get_rng_state(), rng)
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     report = {}
-    parity.randomize(net, 0, x, report=report)
+    trained_like.randomize(net, 0, x, report=report)
     with monkeypatch.context() as m:                            # the calibration without streams
-        m.setattr(parity, "_stream_origins", lambda model, calibration: {})
-        plain = parity.randomize(build(), 0, x)
+        m.setattr(trained_like, "_stream_origins", lambda model, calibration: {})
+        plain = trained_like.randomize(build(), 0, x)
     assert report["stream"] == [] and report["unscalable"] == ["2"]   # BN after a ReLU'd sum
     assert all(torch.equal(v, plain.state_dict()[k]) for k, v in net.state_dict().items())
 
@@ -146,8 +147,8 @@ def test_epsilon_sweep_catches_every_layer_with_margin():
 def test_without_near_epsilon_channels_an_epsilon_mismatch_can_hide(monkeypatch):
     """The planted bug the trained-like statistics exist for: with every BN input variance far
     above epsilon (no near-dead channels), the same sweep misses the mismatch in some layer."""
-    monkeypatch.setattr(parity, "TRAINED_LIKE", parity.NormStatistics(layer_median=(1.0, 2.0), tail_fraction=0.0))
-    monkeypatch.setattr(parity.randomize, "__defaults__", (None, parity.TRAINED_LIKE, None))
+    monkeypatch.setattr(trained_like, "TRAINED_LIKE", trained_like.NormStatistics(layer_median=(1.0, 2.0), tail_fraction=0.0))
+    monkeypatch.setattr(trained_like.randomize, "__defaults__", (None, trained_like.TRAINED_LIKE, None))
     ps = sensitivity.epsilon_sweep("srgan_discriminator")
     assert min(p.ratio for p in ps) < 1.0
 

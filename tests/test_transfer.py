@@ -10,7 +10,7 @@ from keras import layers
 
 import keras_models
 import torch_models
-from conformance.lib import parity, transfer
+from conformance.lib import parity, trained_like, transfer
 from conformance.lib.transfer import TransferError
 from torch_models.layers import Conv2dSame, SubPixelConv2d
 from keras_models.layers import SubPixelConv2D
@@ -51,7 +51,7 @@ def _run_both(tm, km, x):
 
 def test_every_layout_rule_gives_parity_both_ways():
     tm, km = _torch_tiny(), _keras_tiny()
-    parity.randomize(tm, seed=3)
+    trained_like.randomize(tm, seed=3)
     transfer.torch_to_keras(tm, km)
     x = np.random.default_rng(0).uniform(-1, 1, (2, 8, 8, 3)).astype(np.float32)
     t, k = _run_both(tm, km, x)
@@ -65,7 +65,7 @@ def test_every_layout_rule_gives_parity_both_ways():
 def test_missing_flatten_permutation_breaks_parity(monkeypatch):
     """Guards the dense-after-flatten rule: without it the outputs differ."""
     tm, km = _torch_tiny(), _keras_tiny()
-    parity.randomize(tm, seed=3)
+    trained_like.randomize(tm, seed=3)
     monkeypatch.setattr(transfer, "flatten_order", lambda layer: None)
     transfer.torch_to_keras(tm, km)
     x = np.random.default_rng(0).uniform(-1, 1, (2, 8, 8, 3)).astype(np.float32)
@@ -119,7 +119,7 @@ def test_bn_without_scale_transfers_shift_and_stats_only():
     inp = keras.Input((6, 6, 3))
     km = keras.Model(inp, conv_bn_act(inp, 4, 3, name="b", bn_scale=False))
     assert km.count_params() == 108 + 4 + 8                                   # + moving stats
-    parity.randomize(tm, seed=1, calibration=torch.randn(2, 3, 6, 6))
+    trained_like.randomize(tm, seed=1, calibration=torch.randn(2, 3, 6, 6))
     transfer.torch_to_keras(tm, km)
     x = np.random.default_rng(1).uniform(-1, 1, (2, 6, 6, 3)).astype(np.float32)
     t, k = _run_both(tm, km, x)

@@ -53,10 +53,10 @@ def check_keras_witness(net: Network, seed: int = 0):
 def _prepare_with_opts(net: Network, w: KerasWitness, seed: int, x: np.ndarray):
     """Randomised, calibrated twins built with the witness's options (e.g. 1000 classes)."""
     import torch
-    from conformance.lib import inputs, parity, transfer
+    from conformance.lib import inputs, trained_like, transfer
     torch.manual_seed(seed)
     tmodel = torch_models.build(net.name, **w.opts)
-    parity.randomize(tmodel, seed, torch.from_numpy(inputs.nhwc_to_nchw(x)))
+    trained_like.randomize(tmodel, seed, torch.from_numpy(inputs.nhwc_to_nchw(x)))
     kmodel = keras_models.build(net.name, input_size=w.size, **w.opts)
     transfer.torch_to_keras(tmodel, kmodel)
     return tmodel, kmodel
@@ -81,7 +81,7 @@ def check_witnesses(net: Network, seed: int = 0):
 
 
 def check_torchvision_witness(net: Network, seed: int = 0):
-    from conformance.lib import inputs, parity, transfer
+    from conformance.lib import inputs, parity, trained_like, transfer
     if net.name not in TORCHVISION_WITNESSES:
         return CheckResult("witness_torchvision", SKIP, f"no torchvision twin of {net.name}")
     tv, reason = torchvision_or_reason()
@@ -91,7 +91,7 @@ def check_torchvision_witness(net: Network, seed: int = 0):
     x = twins.parity_inputs(net, w.size, seed, images=2, randoms=0)[0][1]
     witness = getattr(tv.models, w.ctor)(weights=None, num_classes=w.opts.get("num_classes", 1000),
                                          **w.ctor_kwargs).eval()
-    parity.randomize(witness, seed, torch.from_numpy(inputs.nhwc_to_nchw(x)))
+    trained_like.randomize(witness, seed, torch.from_numpy(inputs.nhwc_to_nchw(x)))
     ours_t = torch_models.build(net.name, **w.opts)
     layers = torchvision_witness.copy_by_position(witness, ours_t)
     ours_k = keras_models.build(net.name, input_size=w.size, **w.opts)

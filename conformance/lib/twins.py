@@ -13,7 +13,7 @@ import keras
 
 import keras_models
 import torch_models
-from conformance.lib import inputs, parity, text, transfer
+from conformance.lib import inputs, text, trained_like, transfer
 from twinzoo.catalogue import Network
 
 
@@ -66,10 +66,10 @@ def random_torch_twin(net: Network, seed: int, calibration: np.ndarray) -> torch
     cal = torch.from_numpy(inputs.nhwc_to_nchw(calibration))
     if net.opts.get("folded"):
         unfolded = torch_models.build(net.name, folded=False)
-        parity.randomize(unfolded, seed, cal)
+        trained_like.randomize(unfolded, seed, cal)
         return torch_models.fold_batch_norm(net.name, unfolded)
     tmodel = torch_models.build(net.name)
-    parity.randomize(tmodel, seed, cal)
+    trained_like.randomize(tmodel, seed, cal)
     return tmodel
 
 

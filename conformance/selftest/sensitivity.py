@@ -17,7 +17,7 @@ per twin per planting rather than a new randomisation and transfer.
   on log10(eps) finds the smallest ``eps`` that parity flags. The network's floor is the largest
   of its layers' (every probed layer is seen at that size). Relative to each weight, not to the
   kernel's rms: the channels of a trained-like kernel differ in scale by orders of magnitude
-  (``parity.TRAINED_LIKE``), and noise of the kernel's rms would swamp its small channels.
+  (``trained_like.TRAINED_LIKE``), and noise of the kernel's rms would swamp its small channels.
 
 The result of a planting is its parity error as a multiple of the tolerance (1 = the pass/fail
 line), the check's verdict, and the layer it names.
