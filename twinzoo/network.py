@@ -188,6 +188,9 @@ MAIN_JOB_BUDGET = "the canonical size does not fit the 15-minute main job on 2 c
 # How the export peaks of the large convolutional networks were measured (``BenchPlan``): the
 # memory guard's readings of their export jobs in cold main-job runs, 15-20 GiB each.
 GUARD_READINGS = "at least: the memory guard's readings of its export job, 15-20 GiB"
+# How the others were: the peak resident set of ``python -m export --size <its benchmark size>
+# --no-cache`` over every format (one process, its isolated children included).
+EXPORT_JOB_VMHWM = "measured: python -m export, every format at its benchmark size, one process"
 
 
 @dataclass(frozen=True)

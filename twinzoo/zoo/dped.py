@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from twinzoo.graphs import GraphSpec
-from twinzoo.network import AIB_2018, AIB_DESKTOP, BenchPlan, Family, Figure, Network, Tolerance
+from twinzoo.network import AIB_2018, AIB_DESKTOP, EXPORT_JOB_VMHWM, BenchPlan, Family, Figure, Network, Tolerance
 
 FAMILY = Family(order=50)
 register = FAMILY.register
@@ -71,7 +71,7 @@ register(Network(
                     ((r"generator/(?P<kind>[Wb])(?P<i>\d+)", _dped_conv),
                      (r"generator/Variable(?:_(?P<k>\d+))?", _dped_norm)),
                     in_scale=255.0, out_scale=1 / 255.0),
-    bench=BenchPlan(order=130, quick=(48, 64), export_rank=16),
+    bench=BenchPlan(order=130, quick=(48, 64), export_rank=16, export_peak_gib=2.0, export_peak_from=EXPORT_JOB_VMHWM),
 ))
 # Placed by the self-test (seeds 0-9, trained-like weights): its output is a 2-class softmax, so
 # its scale is at most 1 and the correct twins agree to <= 4.9e-6 abs (0.04 of the default line).

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from twinzoo.graphs import LEAF, GraphSpec, Rule
-from twinzoo.network import (AIB_2018, AIB_DESKTOP, ICNET_RANGE, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network,
-                             Tolerance, rounding_tol)
+from twinzoo.network import (AIB_2018, AIB_DESKTOP, EXPORT_JOB_VMHWM, ICNET_RANGE, MAIN_JOB_BUDGET, BenchPlan, Family,
+                             Figure, Network, Tolerance, rounding_tol)
 
 FAMILY = Family(order=90)
 register = FAMILY.register
@@ -92,7 +92,7 @@ register(Network(
                     in_shift=ICNET_MEAN,                  # the graph subtracts the mean; the twin takes x - mean
                     input_size=(1024, 1536), note="output:0 is final/Tanh (AI Benchmark's 19 -> 3 head)"),
     bench=BenchPlan(order=160, quick=(128, 192), size=(256, 384), why=f"{MAIN_JOB_BUDGET} (21.8 GMAC at 1024x1536)",
-                    export_rank=11),
+                    export_rank=11, export_peak_gib=2.1, export_peak_from=EXPORT_JOB_VMHWM),
 ))
 register(Network(
     name="icnet_train", family="icnet", builder="icnet", task="segmentation",

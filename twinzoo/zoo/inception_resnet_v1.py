@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from twinzoo.graphs import LEAF, Dialect, slim_rules
-from twinzoo.network import AIB_2018, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network, rounding_tol
+from twinzoo.network import (AIB_2018, EXPORT_JOB_VMHWM, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network,
+                             rounding_tol)
 
 FAMILY = Family(order=80)
 register = FAMILY.register
@@ -132,7 +133,7 @@ register(Network(
          (r"centers", "the center loss's class centres, a training-only state"))),
     bench=BenchPlan(order=50, quick=(96, 96), size=(160, 160),
                     why=f"{MAIN_JOB_BUDGET} (19.4 GMAC at 512x512); 160x160 is FaceNet's own input size",
-                    export_rank=9),
+                    export_rank=9, export_peak_gib=3.1, export_peak_from=EXPORT_JOB_VMHWM),
 ))
 register(Network(
     name="inception_resnet_v1_512", family="inception_resnet_v1", builder="inception_resnet_v1",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from twinzoo.graphs import GraphSpec, slim_rules
-from twinzoo.network import (AIB_2018, AIB_DESKTOP, MAIN_JOB_BUDGET, SECOND_INCEPTION, BenchPlan, Family, Figure,
-                             KerasWitness, Network, TorchvisionWitness, rounding_tol)
+from twinzoo.network import (AIB_2018, AIB_DESKTOP, EXPORT_JOB_VMHWM, MAIN_JOB_BUDGET, SECOND_INCEPTION, BenchPlan,
+                             Family, Figure, KerasWitness, Network, TorchvisionWitness, rounding_tol)
 
 FAMILY = Family(order=70)
 register = FAMILY.register
@@ -149,7 +149,7 @@ register(Network(
     # quick at 299 too: the twin's final 8x8 average pool (as the graph's) needs an 8x8 map (>= 299)
     bench=BenchPlan(order=30, quick=(299, 299), size=(299, 299),
                     why=f"{MAIN_JOB_BUDGET} (7.3 GMAC at 346x346); 299x299 is Inception-v3's native size",
-                    export_rank=10),
+                    export_rank=10, export_peak_gib=3.3, export_peak_from=EXPORT_JOB_VMHWM),
 ))
 register(Network(
     name="inception_v3_keras", family="inception_v3", builder="inception_v3", task="classification",

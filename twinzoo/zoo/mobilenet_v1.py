@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twinzoo.graphs import Dialect, slim_rules
-from twinzoo.network import (AIB_2018, PAPER_MOBILENET, SECOND_CLASSIFIER, SLIM_MOBILENET_V1_MD, BenchPlan, Family,
-                             Figure, KerasWitness, Network, rounding_tol)
+from twinzoo.network import (AIB_2018, EXPORT_JOB_VMHWM, PAPER_MOBILENET, SECOND_CLASSIFIER, SLIM_MOBILENET_V1_MD,
+                             BenchPlan, Family, Figure, KerasWitness, Network, rounding_tol)
 
 FAMILY = Family(order=10)
 register = FAMILY.register
@@ -153,7 +153,7 @@ register(Network(
     checkpoint=Dialect("TF-slim MobilenetV1 (research/slim/nets/mobilenet_v1.py)",
                        slim_rules("MobilenetV1", {"Logits/Conv2d_1c_1x1": "logits"}, prefix="body.")),
     keras_witness=KerasWitness("MobileNet", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
-    bench=BenchPlan(order=10, quick=(128, 128), export_rank=18),
+    bench=BenchPlan(order=10, quick=(128, 128), export_rank=18, export_peak_gib=1.8, export_peak_from=EXPORT_JOB_VMHWM),
 ))
 
 register(Network(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twinzoo.graphs import Dialect, GraphSpec, slim_rules
-from twinzoo.network import (AIB_DESKTOP, SECOND_CLASSIFIER, SLIM_MOBILENET_V2_README, BenchPlan, Family, Figure,
-                             KerasWitness, Network, TorchvisionWitness, rounding_tol)
+from twinzoo.network import (AIB_DESKTOP, EXPORT_JOB_VMHWM, SECOND_CLASSIFIER, SLIM_MOBILENET_V2_README, BenchPlan,
+                             Family, Figure, KerasWitness, Network, TorchvisionWitness, rounding_tol)
 
 FAMILY = Family(order=20)
 register = FAMILY.register
@@ -98,7 +98,7 @@ register(Network(
     keras_witness=KerasWitness("MobileNetV2", (224, 224), {"num_classes": 1000}, {"alpha": 1.0}),
     torchvision_witness=TorchvisionWitness("mobilenet_v2", (224, 224),
                                            {"num_classes": 1000, "bn_eps": 1e-5, "padding": "symmetric"}),
-    bench=BenchPlan(order=20, quick=(128, 128), export_rank=15),
+    bench=BenchPlan(order=20, quick=(128, 128), export_rank=15, export_peak_gib=2.0, export_peak_from=EXPORT_JOB_VMHWM),
 ))
 for _a, _m in ((1.4, 582e6), (0.75, 209e6), (0.5, 97e6), (0.35, 59e6)):
     register(Network(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from twinzoo.graphs import GraphSpec
-from twinzoo.network import AIB_2018, AIB_DESKTOP, BenchPlan, Family, Figure, Network
+from twinzoo.network import AIB_2018, AIB_DESKTOP, EXPORT_JOB_VMHWM, BenchPlan, Family, Figure, Network
 
 FAMILY = Family(order=30)
 register = FAMILY.register
@@ -37,5 +37,5 @@ register(Network(
     graph=GraphSpec("srcnn.meta",
                     ((r"generator/(?P<kind>[wb])(?P<i>\d)", _srcnn_rule),),
                     in_scale=255.0, out_scale=1 / 255.0),
-    bench=BenchPlan(order=100, quick=(64, 64), export_rank=21),
+    bench=BenchPlan(order=100, quick=(64, 64), export_rank=21, export_peak_gib=1.8, export_peak_from=EXPORT_JOB_VMHWM),
 ))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from twinzoo.graphs import LEAF, GraphSpec, Rule
-from twinzoo.network import AIB_2018, AIB_DESKTOP, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network
+from twinzoo.network import AIB_2018, AIB_DESKTOP, EXPORT_JOB_VMHWM, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network
 
 FAMILY = Family(order=60)
 register = FAMILY.register
@@ -56,7 +56,7 @@ register(Network(
                     in_scale=127.5, in_shift=127.5,        # graph: x/127.5 - 1 ... (y + 1) * 127.5
                     out_scale=1 / 127.5, out_shift=-1.0),
     bench=BenchPlan(order=120, quick=(32, 32), size=(128, 128), why=f"{MAIN_JOB_BUDGET} (32.8 GMAC at 512x512)",
-                    export_rank=14),
+                    export_rank=14, export_peak_gib=1.6, export_peak_from=EXPORT_JOB_VMHWM),
 ))
 register(Network(
     name="srgan_srresnet", family="srgan", builder="srresnet", task="super-resolution",

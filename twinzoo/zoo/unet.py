@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from twinzoo.graphs import GraphSpec
-from twinzoo.network import AIB_DESKTOP, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network, Tolerance
+from twinzoo.network import (AIB_DESKTOP, EXPORT_JOB_VMHWM, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network,
+                             Tolerance)
 
 FAMILY = Family(order=140)
 register = FAMILY.register
@@ -63,5 +64,5 @@ register(Network(
                     in_scale=127.5, in_shift=127.5,       # graph: x / 127.5 - 1 ... * 255
                     out_scale=1 / 255.0, note="output:0 is (tanh(final) * 0.58 + 0.5) * 255"),
     bench=BenchPlan(order=140, quick=(64, 64), size=(128, 128), why=f"{MAIN_JOB_BUDGET} (192.7 GMAC at 512x512)",
-                    export_rank=12),
+                    export_rank=12, export_peak_gib=3.3, export_peak_from=EXPORT_JOB_VMHWM),
 ))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from twinzoo.graphs import GraphSpec
-from twinzoo.network import AIB_2018, AIB_DESKTOP, MAIN_JOB_BUDGET, BenchPlan, Family, Figure, Network, rounding_tol
+from twinzoo.network import (AIB_2018, AIB_DESKTOP, EXPORT_JOB_VMHWM, MAIN_JOB_BUDGET, BenchPlan, Family, Figure,
+                             Network, rounding_tol)
 
 FAMILY = Family(order=40)
 register = FAMILY.register
@@ -31,7 +32,7 @@ register(Network(
                       lambda m: (f"body.conv_{m['i']}", "kernel" if m["kind"] == "w" else "bias")),),
                     in_scale=255.0, out_scale=1 / 255.0),
     bench=BenchPlan(order=110, quick=(32, 32), size=(96, 96), why=f"{MAIN_JOB_BUDGET} (24.6 GMAC at 192x192)",
-                    export_rank=19),
+                    export_rank=19, export_peak_gib=1.5, export_peak_from=EXPORT_JOB_VMHWM),
 ))
 register(Network(
     name="vdsr_y", family="vdsr", builder="vdsr", task="super-resolution",
