@@ -118,12 +118,15 @@ def environment(peak: peak_mod.Peak) -> dict[str, Any]:
 
 def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: list[str], conf_names: list[str],
                   checks: tuple[str, ...], cfg: RunConfig, work: Path, progress: Progress,
-                  schedule: dict[str, ExportSchedule]) -> dict[str, Any]:
+                  schedule: dict[str, ExportSchedule] | None = None) -> dict[str, Any]:
     """Exports (with export's verification) and conformance rows, in worker processes; what the
     artifact cache holds is taken from it here, and only the rest goes to workers, grouped and
-    kept apart as ``schedule`` says (``benchmark.sizing``)."""
+    kept apart as ``schedule`` says (``benchmark.sizing``; None: as it says for this machine)."""
+    if schedule is None:
+        schedule = sizing.schedules([catalogue.get(n) for n in names], cfg.jobs)
     from benchmark import parallel
     from benchmark.suite import EXPORT_COST_RANK
+    from export.jobs import retries
     from export.cache import open_cache
     cache = open_cache(cfg.cache)
     alone_nets = {n for n, p in schedule.items() if p.alone}
@@ -189,48 +192,18 @@ def untimed_phase(names: list[str], sizes: dict[str, tuple[int, int]], formats: 
                     store_row(cache, row, checks, cfg.seed)
             progress.console.print("  conformance " + ", ".join(f"{r['model']} {'pass' if r['passed'] else 'FAIL'}"
                                                                 for r in rows), soft_wrap=True, highlight=False)
-    tried: dict[str, list[str]] = {}
+    tried: dict[str, list[list[str]]] = {}
     while jobs:
         parallel.run_jobs(jobs, cfg.jobs, on_result, route_budget=budget,
                           alone=lambda job: job[0] is parallel.export_job and bool(job[1][7]))
         # a worker killed mid-network (the time budget, the memory guard, a crash) left routes not
         # attempted: they get a fresh worker; a route the memory guard stopped while another job
         # ran beside it is tried again alone; a network whose retry made no progress stops
-        jobs = []
-        for n, recs in done["exported"].items():
-            groups = retry_groups(recs, formats, cache is not None, n in per_format)
-            if groups and tried.get(n) != groups:
-                tried[n] = groups
-                for group in groups:
-                    jobs += export_jobs(n, [group], alone=any(guarded_beside(recs.get(f) or {}) for f in group))
+        jobs = [job for n, group, alone in retries(done["exported"], formats, cache is not None, per_format, tried)
+                for job in export_jobs(n, [group], alone)]
         if jobs:
             task = progress.add_task("routes not attempted or stopped beside another job, again", total=len(jobs))
     return done
-
-
-def guarded_beside(rec: dict[str, Any]) -> bool:
-    """A route the memory guard stopped while another job ran beside it: not its own verdict (the
-    other job's memory counted), so not cached, and every run would pay for it again: Pixel-RNN's
-    ExecuTorch lowering runs 570 s until the guard stops it. It is tried again alone
-    (``untimed_phase``), and that outcome is cached."""
-    from export.pipeline import MEMORY_GUARD, failure_text
-    return MEMORY_GUARD in failure_text(rec) and not rec.get("ran_alone")
-
-
-def retry_groups(records: dict[str, dict[str, Any]], formats: list[str], cached: bool,
-                 per_format: bool) -> list[list[str]]:
-    """The export jobs (format groups) that finish a network whose worker died before some of its
-    routes, or whose route the memory guard stopped beside another job (``guarded_beside``): those
-    routes, one per job for a network exported per format; otherwise in one job, with (when there
-    is a cache) every route whose record the cache keeps, restored there, so cross-route pairs are
-    compared as in one run. Routes that failed otherwise are not retried."""
-    from export.pipeline import cacheable
-
-    todo = [f for f in formats if (records.get(f) or {}).get("stage") == "not attempted"
-            or guarded_beside(records.get(f) or {})]
-    if not todo or per_format:
-        return [[f] for f in todo]
-    return [[f for f in formats if f in todo or (cached and f in records and cacheable(records[f]))]]
 
 
 # ------------------------------------------------------------------------------------------

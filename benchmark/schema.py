@@ -81,6 +81,9 @@ REPORT = {
                 "threads": {"type": "integer", "minimum": 1}}},
             "input": _STR,
             "timing_plan": {"type": "object", "properties": {"warmup": {"type": "integer", "minimum": 0}}},
+            "export_schedule": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["alone", "per_format"],
+                "properties": {"alone": {"type": "boolean"}, "per_format": {"type": "boolean"}, "why": _STR}}},
             "route_budget": _STR,
             "request": {"type": "object", "required": ["sizes"], "properties": {
                 "sizes": {"type": "object", "additionalProperties": _SIZE}}}}},

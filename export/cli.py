@@ -1,13 +1,16 @@
 """``python -m export``: export catalogue networks to mobile formats and verify each artifact.
 
     python -m export [--model NAME ...] [--format NAME ...] [--size HxW] [--seed N] [--weights DIR]
-                     [--cache DIR | --no-cache] --out DIR
+                     [--jobs N] [--route-budget MIN] [--cache DIR | --no-cache] --out DIR
 
 Writes ``DIR/<network>/<network>_<H>x<W>.<format>.<ext>`` (atomically), an NNAPI delegate report
 beside every .tflite, and ``DIR/manifest.json``. Artifacts and verdicts come from the artifact
 cache (``export.cache``: default $TWINZOO_CACHE, else $XDG_CACHE_HOME/twinzoo/artifacts, else
 ~/.cache/twinzoo/artifacts) when nothing they depend on changed; --no-cache exports everything
-afresh and stores nothing. Exit status: 0 when every artifact verifies (or
+afresh and stores nothing. Each network is exported in a worker process of its own (``--jobs`` at
+once) that the memory guard watches: a route that runs out of memory, crashes its converter or
+runs past ``--route-budget`` fails alone with its record, and the routes after it go on in a
+fresh process. Exit status: 0 when every artifact verifies (or
 cannot run on this host, like the NNAPI model); 1 when any verification fails; 3 when none
 fails but some route could not export (the manifest says why); 2 on bad arguments.
 """
@@ -31,6 +34,7 @@ from rich.table import Table  # noqa: E402
 
 from export import formats  # noqa: E402
 from export.pipeline import EXPORT_FAILED, FAIL, PASS  # noqa: E402
+from export.records import ExportRecord  # noqa: E402
 from twinzoo import arguments, catalogue, files  # noqa: E402
 from twinzoo.arguments import ArgumentError, seed, selection  # noqa: E402
 
@@ -50,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="use the certified ports in DIR (python -m conformance port --out DIR) instead of random "
                         "weights; a network without one there is recorded as an error")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="networks exported at once, each in a worker process of its own (default 1; 0: all in this "
+                        "process, unguarded: a converter's crash or an out-of-memory kill ends the run)")
+    p.add_argument("--route-budget", type=float, default=0.0, metavar="MIN",
+                   help="minutes a route may run before it is stopped and recorded as failed (default 0: no budget)")
     add_cache_arguments(p)
     return p
 
@@ -107,6 +116,10 @@ def resolve(args: argparse.Namespace) -> tuple[list[catalogue.Network], list[for
         raise ArgumentError(str(exc)) from None
     size = arguments.size(args.size)
     seed(args.seed)
+    if args.jobs < 0:
+        raise ArgumentError(f"--jobs {args.jobs}: must be 0 or more")
+    if not args.route_budget >= 0:                # NaN too
+        raise ArgumentError(f"--route-budget {args.route_budget}: must be 0 (no budget) or more minutes")
     args.model = models
     args.weights = check_weights_dir(args.weights, [n.name for n in nets])   # resolved once, before any work
     out = arguments.out_dir(args.out)
@@ -177,33 +190,35 @@ def _main(argv: list[str] | None = None) -> int:
         return 2
 
     from export import manifest
-    from export.cache import open_cache
-    from export.pipeline import export_network
+    from export.jobs import run_exports
 
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    records: list[dict[str, Any]] = []
-    weights, cache = args.weights, open_cache(args.cache)
+    records: list[ExportRecord] = []
+    weights = args.weights
     manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv, started=started,
                                        finished=False, weights=weights, cache=args.cache))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("exporting", total=len(nets) * len(fmts))
-        for net in nets:
-            def on_start(fmt: formats.Format, net=net) -> None:
-                progress.update(task, description=f"{net.name}: {fmt.name}")
+        task = progress.add_task(f"exporting ({args.jobs or 'no'} worker{'s' if args.jobs != 1 else ''})",
+                                 total=len(nets) * len(fmts))
 
-            def on_record(rec: dict[str, Any]) -> None:
+        def on_result(name: str, recs: list[ExportRecord]) -> None:
+            for rec in recs:
                 progress.advance(task)
                 colour = {PASS: "green", FAIL: "red", EXPORT_FAILED: "yellow"}.get(rec["outcome"], "cyan")
                 cached = " (cached)" if (rec.get("cache") or {}).get("hit") else ""
                 progress.console.print(f"  {rec['network']:<28} {rec['format']:<18} "
                                        f"[{colour}]{rec['outcome']}[/{colour}]{cached}  {escape(error_cell(rec))}",
                                        soft_wrap=True)
-
-            progress.update(task, description=f"{net.name}: preparing twins")
-            records.extend(export_network(net, fmts, size, args.seed, out, on_record, on_start, weights, cache))
+            again = {r["format"] for r in recs}                 # a retried route replaces its earlier record
+            records[:] = [r for r in records if r["network"] != name or r["format"] not in again] + recs
             manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv,
                                                started=started, finished=False, weights=weights, cache=args.cache))
+
+        exported = run_exports([n.name for n in nets], size, [f.name for f in fmts], args.seed, out, weights=weights,
+                               cache=args.cache, workers=args.jobs, route_budget=args.route_budget * 60 or None,
+                               on_result=on_result)
+    records = [exported[n.name][f.name] for n in nets for f in fmts if f.name in exported.get(n.name, {})]
     path = manifest.write(out, manifest.build(records, seed=args.seed, size=size, argv=argv,
                                               started=started, finished=True, weights=weights, cache=args.cache))
     console.print(results_table(records))

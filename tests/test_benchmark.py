@@ -226,14 +226,14 @@ def test_a_worker_killed_mid_network_keeps_the_formats_it_finished(tmp_path):
     third is recorded with the reason, the fourth as not attempted."""
     import json
 
-    from benchmark import parallel
+    from export import jobs as export_jobs
     formats = ["onnx_torch", "ptl", "tflite_fp32", "onnx_keras"]
-    journal = parallel._journal(str(tmp_path), "srcnn")
+    journal = export_jobs._journal(str(tmp_path), "srcnn")
     done = [{"network": "srcnn", "format": f, "outcome": "pass", "path": f"srcnn/x.{f}"} for f in formats[:2]]
     lines = [{"start": formats[0]}, {"record": done[0]}, {"start": formats[1]}, {"record": done[1]},
              {"start": formats[2]}]
     journal.write_text("".join(json.dumps(e) + "\n" for e in lines))
-    res = parallel.recovered_export(("srcnn", (64, 64), formats, 0, str(tmp_path)), "worker process died (exit code -9)")
+    res = export_jobs.recovered_export(("srcnn", (64, 64), formats, 0, str(tmp_path)), "worker process died (exit code -9)")
     by_format = {r["format"]: r for r in res["records"]}
     assert [by_format[f]["outcome"] for f in formats] == ["pass", "pass", "export failed", "export failed"]
     assert by_format["tflite_fp32"]["error"] == "worker process died (exit code -9)"
@@ -242,17 +242,17 @@ def test_a_worker_killed_mid_network_keeps_the_formats_it_finished(tmp_path):
 
 
 def test_a_worker_killed_before_its_first_format_fails_the_network(tmp_path):
-    from benchmark import parallel
-    res = parallel.recovered_export(("srcnn", (64, 64), ["ptl"], 0, str(tmp_path)), "worker process died")
+    from export import jobs as export_jobs
+    res = export_jobs.recovered_export(("srcnn", (64, 64), ["ptl"], 0, str(tmp_path)), "worker process died")
     assert res == {"kind": "export", "name": "srcnn", "error": "worker process died", "seconds": None}
 
 
 def test_an_export_job_makes_its_work_directory(tmp_path):
     """The first export job of a run can start before anything has made the artifacts directory:
     its journal must not fail there (it did: FileNotFoundError on the journal, every format lost)."""
-    from benchmark import parallel
+    from export import jobs as export_jobs
     work = tmp_path / "new" / "artifacts"
-    res = parallel.export_job("srcnn", (32, 32), ["ptl"], 0, str(work))
+    res = export_jobs.export_job("srcnn", (32, 32), ["ptl"], 0, str(work))
     assert "error" not in res, res
     assert [r["format"] for r in res["records"]] == ["ptl"] and res["records"][0]["outcome"] == "pass"
 

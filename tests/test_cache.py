@@ -207,16 +207,16 @@ def test_a_memory_guard_kill_is_cached_only_when_its_route_ran_alone():
 def test_a_worker_the_guard_killed_alone_is_cached_by_the_main_process(tmp_path):
     """The worker died before it could store its route: recovered_export stores the route in
     flight (and only that one) when the job ran alone, and a later run hits it."""
-    from benchmark import parallel
+    from export import jobs as export_jobs
     from twinzoo.workers import MEMORY_GUARD
     work, cache_dir = tmp_path / "work", tmp_path / "cache"
-    journal = parallel._journal(str(work), NET.name)
+    journal = export_jobs._journal(str(work), NET.name)
     journal.parent.mkdir(parents=True)
     journal.write_text('{"start": "onnx_keras"}\n')
     why = f"killed by the {MEMORY_GUARD}: its resident set reached 19.8 GB"
     fmts = ["onnx_keras", "tflite_fp32"]
     for alone in (False, True):
-        res = parallel.recovered_export((NET.name, SMALL, fmts, 0, str(work), None, str(cache_dir), alone), why)
+        res = export_jobs.recovered_export((NET.name, SMALL, fmts, 0, str(work), None, str(cache_dir), alone), why)
         assert [r["outcome"] for r in res["records"]] == [pipeline.EXPORT_FAILED] * 2
     hits, _ = pipeline.cached_records(NET, _fmts(*fmts), SMALL, "", 0, tmp_path / "out", ArtifactCache(cache_dir))
     assert list(hits) == ["onnx_keras"] and MEMORY_GUARD in hits["onnx_keras"]["error"]
@@ -231,21 +231,22 @@ def test_a_route_past_the_time_budget_is_named_from_the_journal_and_cached_with_
     --route-budget tries it again; the routes after it are not attempted and not cached."""
     import time
 
-    from benchmark import parallel
+    from export import jobs as export_jobs
     from twinzoo.workers import TIME_BUDGET
     work, cache_dir = tmp_path / "work", tmp_path / "cache"
     fmts = ["onnx_keras", "tflite_fp32"]
     args = (NET.name, SMALL, fmts, 0, str(work), None, str(cache_dir), False, 600.0)
-    journal = parallel._journal(str(work), NET.name)
+    journal = export_jobs._journal(str(work), NET.name)
     journal.parent.mkdir(parents=True)
-    overdue = parallel.route_overdue(600.0)
-    job = (parallel.export_job, args)
+    overdue = export_jobs.route_overdue(600.0)
+    job = (export_jobs.export_job, args)
     now = time.time()
     journal.write_text(json.dumps({"begin": now - 900}) + "\n" + json.dumps({"start": "onnx_keras", "t": now - 700}) + "\n")
     why = overdue(job, 900)
     assert TIME_BUDGET in why and "onnx_keras" in why and "10 min" in why
     assert overdue(job, 100) is None                       # the journal predates this job
-    assert parallel.route_overdue(900.0)(job, 900) is None and parallel.route_overdue(None) is None
+    assert export_jobs.route_overdue(900.0)(job, 900) is None and export_jobs.route_overdue(None) is None
+    from benchmark import parallel
     assert overdue((parallel.conformance_job, ([NET.name], (), 0)), 900) is None
     with journal.open("a") as f:
         f.write(json.dumps({"record": {"format": "onnx_keras"}}) + "\n")
@@ -254,13 +255,13 @@ def test_a_route_past_the_time_budget_is_named_from_the_journal_and_cached_with_
     leftover = work / NET.name / f".{NET.name}_{SMALL[0]}x{SMALL[1]}.onnx_keras.{os.getpid()}.abc123.onnx"
     leftover.parent.mkdir()
     leftover.write_bytes(b"")
-    saved_model = parallel._scratch(str(work), NET.name) / "twinzoo-savedmodel-x" / "saved_model.pb"
+    saved_model = export_jobs._scratch(str(work), NET.name) / "twinzoo-savedmodel-x" / "saved_model.pb"
     saved_model.parent.mkdir(parents=True)
     saved_model.write_bytes(b"")                            # what the killed worker's converter left
     unverified = work / NET.name / f"{NET.name}_{SMALL[0]}x{SMALL[1]}.onnx_keras.onnx"
     unverified.write_bytes(b"")                             # written, killed while verifying: no record names it
-    res = parallel.recovered_export(args, why)
-    assert not leftover.exists() and not parallel._scratch(str(work), NET.name).exists()
+    res = export_jobs.recovered_export(args, why)
+    assert not leftover.exists() and not export_jobs._scratch(str(work), NET.name).exists()
     assert not unverified.exists()
     assert [r.get("stage") for r in res["records"]] == ["export or verification", "not attempted"]
     assert res["records"][0]["budget_seconds"] == 600.0 and 890 < res["seconds"] < 1000
@@ -279,11 +280,11 @@ def test_an_export_job_keeps_its_temporary_files_in_its_own_directory_and_remove
     import sys
     import tempfile
 
-    from benchmark import parallel
+    from export import jobs as export_jobs
     before = tempfile.gettempdir(), os.environ.get("TMPDIR")
     scratch = tmp_path / ".net.export-tmp"
     (scratch / "stale").mkdir(parents=True)                # a killed run's leftover
-    with parallel.scratch_tempdir(scratch):
+    with export_jobs.scratch_tempdir(scratch):
         assert not (scratch / "stale").exists()
         assert Path(tempfile.mkdtemp(prefix="twinzoo-savedmodel-")).parent == scratch
         child = subprocess.run([sys.executable, "-c", "import tempfile; print(tempfile.gettempdir())"],
@@ -297,7 +298,7 @@ def test_a_network_whose_worker_died_is_finished_in_a_fresh_worker():
     """retry_groups: the routes not attempted, with the cached ones so cross-route pairs meet
     (without a cache only those), one per job for a network exported per format; routes that
     failed otherwise, and a network with nothing left, are not retried."""
-    from benchmark.cli import retry_groups
+    from export.jobs import retry_groups
     fmts = ["onnx_torch", "onnx_keras", "tflite_fp32", "ptl"]
     recs = {"onnx_torch": {"outcome": PASS, "verification": {"status": "pass"}},
             "onnx_keras": {"outcome": pipeline.EXPORT_FAILED, "stage": "export or verification",
@@ -323,19 +324,20 @@ def test_the_main_job_sends_routes_not_attempted_to_a_fresh_worker_until_none_is
     from rich.progress import Progress
 
     from benchmark import cli, parallel
+    from export import jobs as export_jobs
     from benchmark.config import RunConfig
     fmts = ["onnx_torch", "tflite_fp32"]
     sent: list[list[str]] = []
 
     def fake_pool(jobs, workers, on_result, alone=None, route_budget=None):
         for fn, args in jobs:
-            assert fn is parallel.export_job and args[8] == route_budget == 120.0
+            assert fn is export_jobs.export_job and args[8] == route_budget == 120.0
             sent.append(list(args[2]))
             if len(sent) == 1:
-                journal = parallel._journal(args[4], args[0])
+                journal = export_jobs._journal(args[4], args[0])
                 journal.parent.mkdir(parents=True, exist_ok=True)
                 journal.write_text(json.dumps({"begin": 0}) + "\n" + json.dumps({"start": "onnx_torch"}) + "\n")
-                res = parallel.recovered_export(args, "worker process died (exit code -9: killed)")
+                res = export_jobs.recovered_export(args, "worker process died (exit code -9: killed)")
                 res["seconds"] = 5.0
             else:
                 res = {"kind": "export", "name": args[0], "seconds": 7.0,
@@ -360,6 +362,7 @@ def test_a_route_the_memory_guard_stopped_beside_another_job_is_tried_again_alon
     from rich.progress import Progress
 
     from benchmark import cli, parallel
+    from export import jobs as export_jobs
     from benchmark.config import RunConfig
     from export.pipeline import cacheable, mark_alone
     fmts = ["onnx_torch", "pte"]
@@ -381,7 +384,7 @@ def test_a_route_the_memory_guard_stopped_beside_another_job_is_tried_again_alon
                                  tmp_path / "work", progress)
     assert sorted(sent) == sorted([(fmts, False, False)] * 2 + [(["pte"], True, True)] * 2)
     pte = done["exported"][NET.name]["pte"]
-    assert pte["ran_alone"] is True and cacheable(pte) and not cli.guarded_beside(pte)
+    assert pte["ran_alone"] is True and cacheable(pte) and not export_jobs.guarded_beside(pte)
     sent.clear()                    # one job in all (or one worker): nothing runs beside it, no retry
     with Progress(disable=True) as progress:
         cli.untimed_phase([NET.name], {NET.name: SMALL}, fmts, [], (), args, tmp_path / "work1", progress)

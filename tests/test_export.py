@@ -392,3 +392,35 @@ def test_results_table_words_sequence_and_token_inputs():
     console.print(results_table(recs))
     text = console.export_text()
     assert "│ 7 " in text and "1024x300" in text and "32x48" in text
+
+
+def _dies_in_ptl(name, size, fmts, seed, work, *rest):
+    """An export job whose process is killed (SIGKILL, as the OOM killer kills) when it reaches ptl."""
+    import signal
+    import time
+
+    from export import jobs
+    if "ptl" not in fmts:
+        return jobs.export_job(name, size, fmts, seed, work, *rest)
+    jobs.export_job(name, size, fmts[:fmts.index("ptl")], seed, work, *rest)      # journals what it finished
+    with jobs._journal(work, name).open("a") as f:
+        f.write(json.dumps({"start": "ptl", "t": time.time()}) + "\n")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_route_that_kills_its_worker_fails_alone_and_the_rest_finish(tmp_path):
+    """python -m export runs each network in a worker of its own: a route whose process dies (the
+    OOM killer, a native crash) is recorded with why, the routes after it run in a fresh worker,
+    the routes before it keep their records, and no journal is left in the output."""
+    from export.jobs import run_exports
+    fmts = ["onnx_torch", "ptl", "tflite_fp32"]
+    seen: list[tuple[str, list[str]]] = []
+    got = run_exports(["srcnn"], (16, 16), fmts, 0, tmp_path, weights=None, cache=None, workers=1, route_budget=None,
+                      on_result=lambda name, recs: seen.append((name, [r["format"] for r in recs])),
+                      job_fn=_dies_in_ptl)
+    recs = got["srcnn"]
+    assert [recs[f]["outcome"] for f in fmts] == [PASS, EXPORT_FAILED, PASS]
+    assert "worker process died (exit code -9" in recs["ptl"]["error"]
+    assert seen == [("srcnn", fmts), ("srcnn", ["tflite_fp32"])]          # the retry took the route left over
+    assert (tmp_path / recs["tflite_fp32"]["path"]).is_file()
+    assert not list(tmp_path.glob(".*"))                                   # no journal, no scratch directory

@@ -285,6 +285,8 @@ def test_empty_selections_and_bad_seeds_are_refused_before_any_work(tmp_path, ca
         (cli.main, ["port", "--model", "srcnn", "--from", out, "--out", out, "--seed", str(2 ** 32)], "--seed"),
         (export_cli.main, ["--model", "srcnn", "--format", ",", "--out", out], "--format: selects nothing"),
         (export_cli.main, ["--model", "srcnn", "--seed", "-3", "--out", out], "--seed -3"),
+        (export_cli.main, ["--model", "srcnn", "--jobs", "-1", "--out", out], "--jobs -1"),
+        (export_cli.main, ["--model", "srcnn", "--route-budget", "nan", "--out", out], "--route-budget nan"),
         (bench_cli.main, ["--quick", "--model", "srcnn", "--runtime", ",", "--out", out], "--runtime: selects nothing"),
         (bench_cli.main, ["--quick", "--model", "srcnn", "--seed", str(2 ** 40), "--out", out], "--seed"),
     ]
