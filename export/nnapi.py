@@ -102,8 +102,13 @@ NNAPI_DELEGATE_OPS: dict[str, OpRule] = {
     "SQUARED_DIFFERENCE": OpRule(28, 30, note="uint8 from API 29, int8 from API 30"),
     "PACK": OpRule(30, 30), "ELU": OpRule(30, None), "FILL": OpRule(30, None),
     "LOG_SOFTMAX": OpRule(29, None), "FLOOR": OpRule(27, None),
+    # Validate: API 29, op version <= 2, 20 or 24 inputs, not the hybrid form; NNAPI's own
+    # ANEURALNETWORKS_UNIDIRECTIONAL_SEQUENCE_LSTM takes float16/float32 tensors only (NDK reference)
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": OpRule(29, None, note="float only; not the dynamic-range (hybrid) form; "
+                                                          "op version <= 2; 20 or 24 inputs"),
 }
-HYBRID_CAPABLE = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+# ops with a hybrid form (float activations, int8 weights), which the delegate tells apart
+HYBRID_CAPABLE = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "UNIDIRECTIONAL_SEQUENCE_LSTM"}
 # int8 needs API 30 for these (signed int8 operands; no int8->uint8 conversion in the delegate)
 INT8_FROM_30 = {"QUANTIZE", "CAST", "SPLIT", "SQUARED_DIFFERENCE"}
 
@@ -116,7 +121,7 @@ def classify(op: dict[str, Any]) -> str:
         return "fp16-weights"
     if first in ("int8", "uint8"):
         return "quant"
-    if op["op"] in HYBRID_CAPABLE and len(ins) > 1 and ins[1]["dtype"] in ("int8", "uint8"):
+    if op["op"] in HYBRID_CAPABLE and any(t["dtype"] in ("int8", "uint8") for t in ins[1:]):
         return "hybrid"
     if op["op"] == "QUANTIZE":
         return "quant"

@@ -28,12 +28,14 @@ from typing import Any
 import numpy as np
 
 from export.common import ExportContext, Outputs
+from export.tflite_lstm import fused_lstms, unclip_cells
 
 
 def saved_model(ctx: ExportContext) -> str:
     """The Keras twin as a TF SavedModel with a batch-1 float32 signature (Keras' own
     ``model.export(format="tf_saved_model")``), written once per network to a temporary
-    directory: every TFLite precision converts from it, with the weights as frozen constants."""
+    directory: every TFLite precision converts from it, with the weights as frozen constants. Its
+    stock LSTM layers are traced as the converter's fused LSTM (``export.tflite_lstm``)."""
     if "saved_model" not in ctx.cache:
         import tensorflow as tf
 
@@ -41,8 +43,10 @@ def saved_model(ctx: ExportContext) -> str:
         ctx.cache["saved_model_dir"] = tmp          # removed when the context goes
         spec = [tf.TensorSpec(ctx.net.batch_shape(ctx.size), getattr(tf, ctx.net.input_dtype), name="input")]
         path = str(Path(tmp.name) / "model")
-        ctx.keras_model.export(path, format="tf_saved_model", input_signature=spec, verbose=False)
+        with fused_lstms(ctx.keras_model) as fused:
+            ctx.keras_model.export(path, format="tf_saved_model", input_signature=spec, verbose=False)
         ctx.cache["saved_model"] = path
+        ctx.cache["fused_lstm"] = fused
     return ctx.cache["saved_model"]
 
 
@@ -52,15 +56,20 @@ def keras_to_tflite(ctx: ExportContext, path: Path, precision: str) -> dict[str,
     notes: dict[str, Any] = {"converter": "tf.lite.TFLiteConverter.from_saved_model "
                                           "(Keras model.export(format='tf_saved_model'))",
                              "input_layout": "NHWC"}
+    saved = saved_model(ctx)
+    if ctx.cache["fused_lstm"]:
+        notes["fused_lstm"] = (f"layers {', '.join(ctx.cache['fused_lstm'])} traced as the converter's fused "
+                               "UNIDIRECTIONAL_SEQUENCE_LSTM (export/tflite_lstm.py)"
+                               + ("" if precision == "int8" else ", its cell clipping (10) turned off as in the twins"))
     if precision != "int8":
-        _convert(saved_model(ctx), str(path), precision)
+        _convert(saved, str(path), precision)
         return notes
     notes["representative_dataset"] = ctx.calibration_source
     notes["io_type"] = "int8"
     # full-integer calibration can crash the whole process (SIGSEGV converting LSTM-Sentiment):
     # it runs in a child, so a crash fails this format only
     from twinzoo.workers import run_isolated
-    run_isolated(_convert, saved_model(ctx), str(path), precision, np.concatenate(list(ctx.calibration())),
+    run_isolated(_convert, saved, str(path), precision, np.concatenate(list(ctx.calibration())),
                  threads=2)
     notes["isolated"] = "converted in a child process (the quantiser can crash natively)"
     return notes
@@ -84,7 +93,10 @@ def _convert(saved: str, path: str, precision: str, calibration: np.ndarray | No
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    Path(path).write_bytes(converter.convert())
+    model = converter.convert()
+    if precision != "int8":
+        model, _ = unclip_cells(model)
+    Path(path).write_bytes(model)
 
 
 def torch_to_tflite(ctx: ExportContext, path: Path) -> dict[str, Any]:

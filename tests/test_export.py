@@ -263,6 +263,8 @@ def test_nnapi_delegate_table_levels():
     assert nnapi.op_min_api(op("DEQUANTIZE", "float16", out_dtype="float32"))[0] == 27
     assert nnapi.op_min_api(op("RSQRT", "int8"))[0] is None
     assert nnapi.op_min_api(op("GELU", "float32"))[0] is None
+    assert nnapi.op_min_api(op("UNIDIRECTIONAL_SEQUENCE_LSTM", "float32", "float32"))[0] == 29
+    assert nnapi.op_min_api(op("UNIDIRECTIONAL_SEQUENCE_LSTM", "float32", "int8"))[0] is None    # hybrid
     rep = nnapi.delegate_report([op("CONV_2D", "float32", "float32"), op("PRELU", "float32")])
     assert rep["whole_graph_from_api"] == 29 and rep["blocking_ops"] == []
     rep = nnapi.delegate_report([op("CONV_2D", "float32", "float32"), op("GELU", "float32")])
