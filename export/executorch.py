@@ -33,7 +33,10 @@ def _lower(model, x_nchw, path: str) -> dict[str, Any]:
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
-    exported = torch.export.export(model, (_tensor(x_nchw),))
+    from export.torch_lstm import scan_lstms
+
+    model, looped = scan_lstms(model)
+    exported = torch.export.export(model, (_tensor(x_nchw),), strict=False)
     edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
     program = edge.to_executorch()
     Path(path).write_bytes(program.buffer)
@@ -43,6 +46,7 @@ def _lower(model, x_nchw, path: str) -> dict[str, Any]:
                        and not any(k in str(n.target) for k in ("executorch_call_delegate", "getitem", "alloc"))})
     return {"lowering": "to_edge_transform_and_lower(partitioner=[XnnpackPartitioner()])",
             "xnnpack_partitions": delegated, "ops_outside_xnnpack": leftover, "input_layout": "NCHW",
+            **({"lstm_as_loop": f"{', '.join(looped)} exported as a scan loop (export/torch_lstm.py)"} if looped else {}),
             "isolated": "lowered in a child process (a recurrent twin's unrolled steps can exhaust memory)"}
 
 

@@ -7,6 +7,7 @@ import collections
 
 import numpy as np
 import pytest
+import torch
 
 from export import tflite
 from export.tflite_lstm import fused_lstms, unclip_cells
@@ -97,3 +98,43 @@ def test_a_layer_the_op_cannot_compute_keeps_its_own_loop(kw):
     assert fusable(keras.layers.LSTM(4)) is None
     assert fusable(keras.layers.LSTM(4, **kw)) is not None
     assert fusable(keras.layers.GRU(4)) == "not a stock keras.layers.LSTM"
+
+
+class _Tiny(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.rnn = torch.nn.LSTM(FEATURES, UNITS, batch_first=True)
+        self.fc = torch.nn.Linear(UNITS, 2)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out[:, -1])
+
+
+def test_scan_lstm_computes_what_nn_lstm_does():
+    from export.torch_lstm import ScanLSTM, scan_lstms
+    model = _Tiny().eval()
+    looped, names = scan_lstms(model)
+    assert names == ["rnn"] and isinstance(looped.rnn, ScanLSTM) and type(model.rnn) is torch.nn.LSTM
+    x = torch.randn(1, 40, FEATURES, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(looped(x), model(x), rtol=1e-5, atol=1e-6)
+    assert scan_lstms(torch.nn.Sequential(torch.nn.LSTM(3, 4, bidirectional=True)))[1] == []    # not its form
+
+
+def test_an_executorch_program_of_an_lstm_does_not_grow_with_the_sequence(tmp_path):
+    """The stock layer's lowering unrolls every step (the program grows with them); the scan loop
+    keeps one program for any length, and it runs in ExecuTorch's runtime as the twin does."""
+    from export.executorch import _lower, run_pte
+    model = _Tiny().eval()
+    sizes = {}
+    for steps in (8, 32):
+        x = np.random.default_rng(steps).standard_normal((1, steps, FEATURES)).astype(np.float32)
+        path = tmp_path / f"m{steps}.pte"
+        notes = _lower(model, x, str(path))
+        assert "rnn" in notes["lstm_as_loop"]
+        with torch.no_grad():
+            np.testing.assert_allclose(run_pte(path, [x])[0][0], model(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-6)
+        sizes[steps] = path.stat().st_size
+    assert abs(sizes[8] - sizes[32]) <= 256, sizes
