@@ -67,6 +67,10 @@ class RunConfig:
             raise ArgumentError(f"--route-budget {args.route_budget}: must be 0 (no budget) or more minutes")
         asked = args.conformance or ("none" if args.quick else DEFAULT_CONFORMANCE)
         checks = () if asked == "none" else tuple(c.strip() for c in asked.split(",") if c.strip())
+        from conformance import CHECK_NAMES
+        if set(checks) - set(CHECK_NAMES):
+            raise ArgumentError(f"--conformance: unknown check(s) {sorted(set(checks) - set(CHECK_NAMES))}; "
+                                f"known: {', '.join(CHECK_NAMES)}")
         out = arguments.out_dir(args.out)
         return cls(networks=tuple(names), runtimes=tuple(rts), size=size, size_arg=args.size, out=out, quick=args.quick, seed=args.seed,
                    threads=args.threads, jobs=args.jobs, checks=checks, model=tuple(models) if models else None,

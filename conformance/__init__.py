@@ -12,4 +12,8 @@ environment.prepare()
 
 from twinzoo.catalogue import UnknownModelError, get, names as list_models, networks  # noqa: E402
 
-__all__ = ["UnknownModelError", "get", "list_models", "networks"]
+# the checks' names in report order, here where a command line can check them before any framework
+# loads (``conformance.checks.RUNNERS`` runs them, under these names)
+CHECK_NAMES = ("params", "macs", "parity", "fold", "train", "reference", "witness")
+
+__all__ = ["CHECK_NAMES", "UnknownModelError", "get", "list_models", "networks"]

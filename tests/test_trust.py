@@ -288,6 +288,8 @@ def test_empty_selections_and_bad_seeds_are_refused_before_any_work(tmp_path, ca
         (export_cli.main, ["--model", "srcnn", "--jobs", "-1", "--out", out], "--jobs -1"),
         (export_cli.main, ["--model", "srcnn", "--route-budget", "nan", "--out", out], "--route-budget nan"),
         (bench_cli.main, ["--quick", "--model", "srcnn", "--runtime", ",", "--out", out], "--runtime: selects nothing"),
+        (bench_cli.main, ["--quick", "--model", "srcnn", "--conformance", "params,parrity", "--out", out],
+         "unknown check(s) ['parrity']"),
         (bench_cli.main, ["--quick", "--model", "srcnn", "--seed", str(2 ** 40), "--out", out], "--seed"),
     ]
     for main, argv, message in cases:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import keras
 
 import keras_models
+from conformance import CHECK_NAMES
 from conformance.checks import counts, numeric, reference, witnesses
 from conformance.checks.result import ERROR, FAIL, PASS, SKIP, CheckResult, judge_figure
 from twinzoo import catalogue
@@ -89,6 +90,8 @@ RUNNERS: dict[str, Callable[[Run], CheckResult]] = {
     "witness": lambda r: witnesses.check_witnesses(r.net, r.seed),
 }
 CHECKS = tuple(RUNNERS)
+if CHECKS != CHECK_NAMES:
+    raise ImportError(f"conformance.CHECK_NAMES {CHECK_NAMES} and the runners {CHECKS} differ")
 
 
 def check_network(name: str, checks: tuple[str, ...] = CHECKS, seed: int = 0) -> NetworkReport:
