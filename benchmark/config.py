@@ -52,7 +52,8 @@ class RunConfig:
         try:
             models = arguments.selection("--model", args.model, catalogue.names())
             chosen = arguments.selection("--runtime", args.runtime, list(RUNTIMES))
-            names = [catalogue.get(n).name for n in models] if models else list(BENCH_NETWORKS)
+            names = [catalogue.get(n).name for n in models] if models else \
+                [n for n in BENCH_NETWORKS if not (args.quick and catalogue.get(n).bench.quick_skip)]
             rts = [get_runtime(r).name for r in chosen] if chosen else list(QUICK_RUNTIMES if args.quick else RUNTIMES)
         except (catalogue.UnknownModelError, UnknownRuntimeError) as exc:
             raise ArgumentError(str(exc)) from None

@@ -327,7 +327,16 @@ def intro(report: dict[str, Any]) -> str:
             f"{report['settings']['thread_settings']['threads']} threads, seed {report['seed']}. "
             f"% of peak = achieved GMAC/s (conv + FC MACs / median latency) over the CPU's float32 peak: "
             f"{report['peak']['formula']} (int8 runtimes are measured against the same float32 peak). "
-            f"{FAITHFUL_RULE}. {report['scope']}{wall}{cache_text(report)}")
+            f"{FAITHFUL_RULE}. {report['scope']}{left_out_text(report)}{wall}{cache_text(report)}")
+
+
+def left_out_text(report: dict[str, Any]) -> str:
+    """What a default ``--quick`` run left out, and why (``BenchPlan.quick_skip``)."""
+    left = report["settings"].get("left_out") or {}
+    if not left:
+        return ""
+    return (" This first look (--quick) leaves out " + "; ".join(f"{n} ({why})" for n, why in left.items())
+            + ": `--quick --model NAME` times one of them.")
 
 
 # ------------------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ REPORT = {
                 "threads": {"type": "integer", "minimum": 1}}},
             "input": _STR,
             "timing_plan": {"type": "object", "properties": {"warmup": {"type": "integer", "minimum": 0}}},
+            "left_out": {"type": "object", "additionalProperties": _STR},
             "export_schedule": {"type": "object", "additionalProperties": {
                 "type": "object", "required": ["alone", "per_format"],
                 "properties": {"alone": {"type": "boolean"}, "per_format": {"type": "boolean"}, "why": _STR}}},

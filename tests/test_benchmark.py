@@ -311,3 +311,18 @@ def test_channels_last_does_not_apply_to_a_sequence(tmp_path: Path):
                             1, timing.QUICK, 0, tmp_path, 100.0)["runtimes"]["torch_channels_last"]
     assert r["status"] == "skipped" and "4-D image tensors" in r["reason"]
 
+
+
+def test_a_first_look_leaves_out_the_heaviest_networks_and_says_which(tmp_path: Path):
+    from benchmark.config import RunConfig
+    from benchmark.suite import BENCH_NETWORKS
+
+    def config(*argv):
+        return RunConfig.from_args(cli._parser().parse_args([*argv, "--no-cache", "--out", str(tmp_path)]))
+    skipped = {n for n in BENCH_NETWORKS if catalogue.get(n).bench.quick_skip}
+    assert {"pspnet", "gnmt"} <= skipped and "mobilenet_v1" not in skipped
+    assert set(config("--quick").networks) == set(BENCH_NETWORKS) - skipped
+    assert config().networks == BENCH_NETWORKS                          # the main job times them all
+    assert config("--quick", "--model", "pspnet").networks == ("pspnet",)  # asked for by name: timed
+    text = report.left_out_text({"settings": {"left_out": {"pspnet": catalogue.get("pspnet").bench.quick_skip}}})
+    assert "leaves out pspnet (161 GMAC" in text and "--quick --model NAME" in text

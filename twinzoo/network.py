@@ -201,6 +201,7 @@ class BenchPlan:
 
     order: int                                  # place in the default run and in the report
     quick: tuple[int, int] | None = None        # the ``--quick`` size (None: the canonical size)
+    quick_skip: str = ""                        # why the default ``--quick`` run leaves it out ("": it runs)
     size: tuple[int, int] | None = None         # the main job's size (None: the canonical size)
     why: str = ""                               # why ``size`` is not the canonical size
     export_rank: int = 0                        # by measured export time, 1 = longest: started first

@@ -82,5 +82,6 @@ register(Network(
                     dead_ends=r"LSTM\d/output_state_(fw|bw)/(Squeeze(_\d+)?|rnn/zeros)|Mean",
                     note="output:0 is sigmoid(conv2d_out_logits) * 255; the recurrent cell's s_to_s conv is our "
                          "<direction>.s_to_s (DiagonalLSTMScan)"),
-    bench=BenchPlan(order=200, export_rank=20),
+    bench=BenchPlan(order=200, export_rank=20,
+                    quick_skip="its fixed 64x64 image is 64 sequential column steps of seven Diagonal BiLSTMs"),
 ))

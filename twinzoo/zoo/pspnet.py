@@ -73,6 +73,7 @@ register(Network(
                     note="output:0 is conv6/BiasAdd (AI Benchmark's 3 channels at 1/8 of the input size)"),
     # the fixed 60x60 pyramid pool needs a 60x60 conv5_3 map: 480 is the smallest size it runs at
     bench=BenchPlan(order=170, quick=(480, 480), size=(480, 480),
+                    quick_skip="161 GMAC a call at 480x480, the smallest input its fixed pyramid pool takes",
                     why=f"{MAIN_JOB_BUDGET} (363.3 GMAC at 720x720); 480x480 is the smallest "
                         "input its fixed 60x60 pyramid pool allows (161.5 GMAC)",
                     export_rank=3,
