@@ -8,7 +8,7 @@ Everything that differs between two runs of the same seed is under a ``timing`` 
 # (no postponed annotations here: TypedDict must see ``Required`` itself)
 from typing import Any, Required, TypedDict
 
-from export.records import ExportRecord
+from export.records import ExportRecord, ToolLimitNote
 from twinzoo.status import CheckStatus, RuntimeStatus, VerificationStatus
 
 
@@ -60,6 +60,7 @@ class RuntimeRecord(TypedDict, total=False):
     verification: RuntimeVerification
     faithful: bool | None
     device_benchmark: list[str]
+    tool_limit: ToolLimitNote     # a known limit of its route's tool (export.limits)
     timing: RuntimeTiming
     reason: str                   # skipped: why
     stage: str                    # error: where (export, open, run, preparing the twins)

@@ -297,12 +297,22 @@ def md_table(table: Table) -> list[str]:
     return out + [""]
 
 
+def limits_table(report: dict[str, Any]) -> Table | None:
+    """The routes that meet a known limit of their tool, with its minimal repro (``export.limits``)."""
+    rows = [[n["network"], r["runtime"], r["tool_limit"]["what"], r["tool_limit"]["repro"]]
+            for n in report["networks"] for r in n["runtimes"].values() if r.get("tool_limit")]
+    return ("Tool limits met (each proven by a minimal repro)", ["network", "runtime", "limit", "repro"], rows) \
+        if rows else None
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [f"# twinzoo benchmark ({report['mode']})", "", intro(report), ""]
     lines += md_table(summary_table(report))
     lines += md_table(ratio_table(report))
     lines += ["## Choose", ""] + [f"- **{n['network']}**: {choose_line(n)}" for n in report["networks"]] + [""]
     lines += md_table(witness_table(report))
+    if (limits := limits_table(report)) is not None:
+        lines += md_table(limits)
     lines += ["## Networks", ""]
     for net in report["networks"]:
         lines += md_table(network_table(net))
@@ -433,7 +443,10 @@ def html_page(report: dict[str, Any]) -> str:
              html_table(summary_table(report)), html_table(ratio_table(report), ratio_colours(report)),
              "<h2>Choose</h2><ul>"]
     parts += [f"<li><b>{html.escape(n['network'])}</b>: {html.escape(choose_line(n))}</li>" for n in report["networks"]]
-    parts += ["</ul>", html_table(witness_table(report)), "<h2>Plots</h2>"]
+    parts += ["</ul>", html_table(witness_table(report))]
+    if (limits := limits_table(report)) is not None:
+        parts.append(html_table(limits))
+    parts += ["<h2>Plots</h2>"]
     parts += [f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='data:image/png;base64,{p}'>" for t, p in plots(report)]
     parts += ["<h2>Networks</h2>"] + [html_table(network_table(n)) for n in report["networks"]]
     parts.append(html_table(sizes_table(report)))

@@ -38,6 +38,7 @@ _STATUS = {"enum": list(status.RUNTIME)}
 _RUNTIME = {"type": "object", "required": ["runtime", "status"], "properties": {
     "runtime": _STR, "label": _STR, "source": _STR, "precision": _STR, "status": _STATUS, "format": _OPT_STR,
     "faithful": {"type": ["boolean", "null"]}, "error": _STR, "stage": _OPT_STR, "reason": _STR,
+    "tool_limit": {"type": "object", "required": ["what", "repro"], "properties": {"what": _STR, "repro": _STR}},
     "artifact": {"type": ["object", "null"], "required": ["bytes"],
                  "properties": {"bytes": {"type": "integer", "minimum": 0}}},
     "verification": {"type": ["object", "null"], "properties": {

@@ -87,6 +87,8 @@ def _artifact(ctx: ExportContext, rt: runtimes.Runtime, size_why: str) -> tuple[
         cache[rt.format] = run_format(ctx, formats.get(rt.format), size_why)
     rec = cache[rt.format]
     out: dict[str, Any] = {"format": rt.format}     # the artifact's part of a RuntimeRecord
+    if rec.get("tool_limit"):
+        out["tool_limit"] = rec["tool_limit"]
     if rec["outcome"] == SKIPPED:
         return {**out, "status": "skipped", "reason": rec.get("reason", "")}, None
     if rec["outcome"] == EXPORT_FAILED:

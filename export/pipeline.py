@@ -19,6 +19,7 @@ from export import cache as cachemod
 from export import formats, metrics, nnapi, tflite
 from export.common import ExportContext, Outputs, Sample, as_outputs, sha256, version_of
 from export.formats import Format
+from export.limits import limit_for
 from export.records import CrossRoute, ExportRecord, NnapiSummary, TopOneOverImages, Verification
 from twinzoo import memory
 from twinzoo.catalogue import Network
@@ -203,6 +204,7 @@ def base_record(net: Network, fmt: Format, size: tuple[int, int], size_why: str)
                   "range": list(net.input_range), "size_from": size_why},
         "converter": {"name": fmt.converter, "versions": {d: version_of(d) for d in fmt.converter_dists}},
         "runtime": {"name": fmt.runtime, "version": version_of(fmt.runtime_dist) if fmt.runtime_dist else None},
+        **({"tool_limit": lim.note()} if (lim := limit_for(net.name, fmt.name)) else {}),
     }
 
 

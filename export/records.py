@@ -104,6 +104,13 @@ class CacheNote(TypedDict, total=False):
     not_stored: str              # a miss not stored: why
 
 
+class ToolLimitNote(TypedDict):
+    """A known limit of the route's tool for this network (``export.limits``)."""
+    name: str
+    what: str
+    repro: str                   # the minimal repro, under docs/limits/
+
+
 class ExportRecord(TypedDict, total=False):
     """One route of one network (``export.pipeline.run_format``)."""
     network: Required[str]
@@ -130,6 +137,7 @@ class ExportRecord(TypedDict, total=False):
     peak_rss_bytes: int | None   # the route's peak resident set, isolated children included
     weights: str | dict[str, Any]    # "random", or the certified port's description
     cache: CacheNote
+    tool_limit: ToolLimitNote
     error: str
     traceback: str
     stage: str                   # where a failure outside the route happened
