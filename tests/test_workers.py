@@ -148,29 +148,10 @@ def _hold(nbytes: int) -> int:
 MIB = 2 ** 20
 
 
-def test_a_span_measures_its_own_peak_not_the_ones_before_it():
-    import pytest
-
-    from twinzoo import memory
-    if memory.peak_rss_bytes() is None or not memory.reset_peak():
-        pytest.skip("no /proc/self/status VmHWM or clear_refs here")
-    _hold(400 * MIB)                                    # a peak before the spans
-    with memory.measure() as idle:
-        pass
-    with memory.measure() as small:
-        _hold(8 * MIB)
-    with memory.measure() as outer:
-        with memory.measure() as inner:
-            _hold(200 * MIB)
-        _hold(8 * MIB)
-    assert small.peak < idle.peak + 100 * MIB           # the 400 MiB before it is not counted
-    assert inner.peak > idle.peak + 150 * MIB
-    assert outer.peak >= inner.peak                      # an inner span's peak counts in the outer
-
-
-def test_an_isolated_childs_peak_counts_in_the_parents_span():
-    """Run in a fresh interpreter: a test worker's own resident set (gigabytes after other tests)
-    would be the larger of the two and hide the child's."""
+def _fresh_python(script: str) -> list[int]:
+    """Run ``script`` in a fresh interpreter and return the integers it prints: a test worker's
+    own memory (gigabytes of free heap after other tests, which a new block may reuse) would
+    blur the spans' peaks."""
     import subprocess
     import sys
     from pathlib import Path
@@ -180,7 +161,34 @@ def test_an_isolated_childs_peak_counts_in_the_parents_span():
     from twinzoo import memory
     if memory.peak_rss_bytes() is None or not memory.reset_peak():
         pytest.skip("no /proc/self/status VmHWM or clear_refs here")
-    script = (
+    tests = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests.parent), str(tests)]), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [int(v) for v in done.stdout.split()]
+
+
+def test_a_span_measures_its_own_peak_not_the_ones_before_it():
+    idle, small, inner, outer = _fresh_python(
+        "from twinzoo import memory\n"
+        "from test_workers import _hold\n"
+        "_hold(400 * 2 ** 20)\n"                               # a peak before the spans
+        "with memory.measure() as idle:\n"
+        "    pass\n"
+        "with memory.measure() as small:\n"
+        "    _hold(8 * 2 ** 20)\n"
+        "with memory.measure() as outer:\n"
+        "    with memory.measure() as inner:\n"
+        "        _hold(200 * 2 ** 20)\n"
+        "    _hold(8 * 2 ** 20)\n"
+        "print(idle.peak, small.peak, inner.peak, outer.peak)\n")
+    assert small < idle + 100 * MIB                     # the 400 MiB before it is not counted
+    assert inner > idle + 150 * MIB
+    assert outer >= inner                               # an inner span's peak counts in the outer
+
+
+def test_an_isolated_childs_peak_counts_in_the_parents_span():
+    span, idle = _fresh_python(
         "from twinzoo import memory, workers\n"
         "from test_workers import _hold\n"
         "with memory.measure() as span:\n"
@@ -188,10 +196,5 @@ def test_an_isolated_childs_peak_counts_in_the_parents_span():
         "with memory.measure() as idle:\n"
         "    pass\n"
         "print(span.peak, idle.peak)\n")
-    tests = Path(__file__).resolve().parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests.parent), str(tests)]), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    span, idle = (int(v) for v in done.stdout.split()[-2:])
     # the child imported both frameworks besides the block; the parent held neither
     assert span > idle + 500 * MIB
