@@ -25,8 +25,10 @@ from twinzoo.workers import Job          # (function, args), as the runner takes
 def _journal(work: str, name: str) -> Path:
     return Path(work) / f".{name}.export-journal.jsonl"
 
+
 def _scratch(work: str, name: str) -> Path:
     return Path(work) / f".{name}.export-tmp"
+
 
 @contextlib.contextmanager
 def scratch_tempdir(path: Path):
@@ -48,6 +50,7 @@ def scratch_tempdir(path: Path):
         else:
             os.environ["TMPDIR"] = before[1]
         shutil.rmtree(path, ignore_errors=True)
+
 
 def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, work: str,
                weights: str | None = None, cache: str | None = None, alone: bool = False,
@@ -89,6 +92,7 @@ def export_job(name: str, size: tuple[int, int], formats: list[str], seed: int, 
     return {"kind": "export", "name": name, "records": records, "seconds": time.perf_counter() - t0,
             "peak_rss_bytes": span.peak}
 
+
 def route_in_flight(work: str, name: str) -> tuple[str, float] | None:
     """The route of ``name`` its export job is in now, and when it started (wall clock), from
     the job's journal; None before the first route or between routes."""
@@ -105,6 +109,7 @@ def route_in_flight(work: str, name: str) -> tuple[str, float] | None:
             continue
         current = (entry["start"], entry.get("t", time.time())) if "start" in entry else None
     return current
+
 
 def route_overdue(budget: float | None) -> Callable[[Job, float], str | None] | None:
     """For ``twinzoo.workers.run_jobs``: an export job whose current route has run past
@@ -128,6 +133,7 @@ def route_overdue(budget: float | None) -> Callable[[Job, float], str | None] | 
         return (f"stopped by the {TIME_BUDGET}: {flight[0]} ran past {budget / 60:g} min on this machine "
                 f"(--route-budget; a larger budget tries it again)")
     return overdue
+
 
 def recovered_export(args: tuple, why: str) -> ExportJobResult:
     """An export job whose worker died: the records its journal holds, the format in flight
@@ -158,7 +164,7 @@ def recovered_export(args: tuple, why: str) -> ExportJobResult:
     from export import formats as fmt_registry
     from export.common import artifact_stem
     from twinzoo.files import remove_leftovers
-    from export.pipeline import EXPORT_FAILED, base_record, cacheable, export_size, mark_alone
+    from export.pipeline import cacheable, export_size, failed_record, mark_alone
     from twinzoo.workers import TIME_BUDGET
     from twinzoo import catalogue
 
@@ -168,9 +174,8 @@ def recovered_export(args: tuple, why: str) -> ExportJobResult:
     for fmt in formats:
         if fmt in done:
             continue
-        rec = base_record(net, fmt_registry.get(fmt), size, size_why)
         if fmt == started:
-            rec.update(outcome=EXPORT_FAILED, path=None, stage="export or verification", error=why)
+            rec = failed_record(net, fmt_registry.get(fmt), size, size_why, "export or verification", error=why)
             if started_at:                  # what the route cost before it was killed (a shard plan's cost)
                 rec["export_seconds"] = round(time.time() - started_at, 1)
             final = Path(work) / name / fmt_registry.get(fmt).filename(artifact_stem(name, size))
@@ -182,10 +187,11 @@ def recovered_export(args: tuple, why: str) -> ExportJobResult:
             if cacheable(mark_alone(rec, alone)):
                 _store_recovered(rec, args, size)
         else:
-            rec.update(outcome=EXPORT_FAILED, path=None, stage="not attempted",
-                       error=f"not attempted: the worker died during {started} ({why})")
+            rec = failed_record(net, fmt_registry.get(fmt), size, size_why, "not attempted",
+                                error=f"not attempted: the worker died during {started} ({why})")
         records.append(rec)
     return {"kind": "export", "name": name, "records": records, "seconds": seconds, "partial": True}
+
 
 def _store_recovered(rec: ExportRecord, args: tuple, size: tuple[int, int]) -> None:
     """Cache the record of a route whose worker was killed for it (the memory guard, while it ran
@@ -248,17 +254,12 @@ def job_error_records(name: str, size: tuple[int, int] | None, formats: list[str
     """A record for each format of a job that failed as a whole (its worker died before its first
     format, or it raised outside every route)."""
     from export import formats as fmt_registry
-    from export.pipeline import EXPORT_FAILED, base_record, export_size
+    from export.pipeline import export_size, failed_record
     from twinzoo import catalogue
 
     net = catalogue.get(name)
     sz, why = export_size(net, size)
-    records = []
-    for fmt in formats:
-        rec = base_record(net, fmt_registry.get(fmt), sz, why)
-        rec.update(outcome=EXPORT_FAILED, path=None, stage="export job", error=error)
-        records.append(rec)
-    return records
+    return [failed_record(net, fmt_registry.get(f), sz, why, "export job", error=error) for f in formats]
 
 
 def run_exports(names: list[str], size: tuple[int, int] | None, formats: list[str], seed: int, out: Path, *,

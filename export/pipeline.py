@@ -208,6 +208,15 @@ def base_record(net: Network, fmt: Format, size: tuple[int, int], size_why: str)
     }
 
 
+def failed_record(net: Network, fmt: Format, size: tuple[int, int], size_why: str, stage: str,
+                  **fields: Any) -> ExportRecord:
+    """The record of a route that produced no artifact for a reason outside its converter
+    (``stage``: where; ``fields``: ``error`` and whatever else explains it)."""
+    rec = base_record(net, fmt, size, size_why)
+    rec.update(outcome=EXPORT_FAILED, path=None, stage=stage, **fields)
+    return rec
+
+
 def run_format(ctx: ExportContext, fmt: Format, size_why: str) -> ExportRecord:
     """One route's record: exported, verified in its runtime, compared with its partner route,
     and the route's peak resident set (``peak_rss_bytes``: its isolated children's included)."""
@@ -403,9 +412,7 @@ def export_network(net: Network, fmts: list[Format], size: tuple[int, int] | Non
     except Exception as exc:  # noqa: BLE001 — recorded on every format of this network
         err = _error(exc)
         for fmt in missing:
-            rec = base_record(net, fmt, sz, why)
-            rec.update(outcome=EXPORT_FAILED, path=None, stage="preparing the twins", **err)
-            finish(fmt, rec)
+            finish(fmt, failed_record(net, fmt, sz, why, "preparing the twins", **err))
         return [done[fmt.name] for fmt in fmts]
     no_cross = _partner_outputs(ctx, missing, done, keys, cache) if cache is not None else {}
     for fmt in missing:
