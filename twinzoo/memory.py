@@ -66,7 +66,6 @@ def note_child_peak(nbytes: int | None) -> None:
 class Span:
     """The peak resident set of one span (``measure``), in bytes."""
     peak: int | None = None
-    reset: bool = False            # False: the kernel kept the peak from before the span in it
 
 
 @contextlib.contextmanager
@@ -77,7 +76,8 @@ def measure() -> Iterator[Span]:
     note_child_peak(peak_rss_bytes())           # an enclosing span's peak so far, before the reset
     global _open
     first = len(_seen)
-    span = Span(reset=reset_peak())
+    reset_peak()
+    span = Span()
     _open += 1
     try:
         yield span
