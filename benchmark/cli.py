@@ -292,8 +292,7 @@ def run(cfg: RunConfig, argv: list[str]) -> int:
                                       else "none (--route-budget 0 or --jobs 0)"),
                      "export_schedule": {n: {"alone": e.alone, "per_format": e.per_format, "why": e.why}
                                          for n, e in schedule.items()},
-                     "left_out": {n.name: n.bench.quick_skip for n in catalogue.networks()
-                                  if cfg.quick and cfg.model is None and n.bench and n.bench.quick_skip}},
+                     "left_out": dict(suite.QUICK_LEFT_OUT) if cfg.quick and cfg.model is None else {}},
         "environment": environment(peak), "peak": peak.as_dict(),
         "networks": [kept[n] for n in names if n in kept], "witnesses": [], "conformance": None,
         "timing": {"started": started, "load_average_at_start": os.getloadavg()},

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from benchmark.runtimes import RUNTIMES, UnknownRuntimeError
 from benchmark.runtimes import get as get_runtime
-from benchmark.suite import BENCH_NETWORKS, ROUTE_BUDGET_MINUTES
+from benchmark.suite import BENCH_NETWORKS, QUICK_LEFT_OUT, ROUTE_BUDGET_MINUTES
 from twinzoo import arguments, catalogue
 from twinzoo.arguments import ArgumentError
 
@@ -53,7 +53,7 @@ class RunConfig:
             models = arguments.selection("--model", args.model, catalogue.names())
             chosen = arguments.selection("--runtime", args.runtime, list(RUNTIMES))
             names = [catalogue.get(n).name for n in models] if models else \
-                [n for n in BENCH_NETWORKS if not (args.quick and catalogue.get(n).bench.quick_skip)]
+                [n for n in BENCH_NETWORKS if not (args.quick and n in QUICK_LEFT_OUT)]
             rts = [get_runtime(r).name for r in chosen] if chosen else list(QUICK_RUNTIMES if args.quick else RUNTIMES)
         except (catalogue.UnknownModelError, UnknownRuntimeError) as exc:
             raise ArgumentError(str(exc)) from None

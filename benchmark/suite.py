@@ -23,6 +23,8 @@ from twinzoo.catalogue import Network
 # The benchmark's plan of each network is part of its spec (``Network.bench``); these are views.
 _PLANNED = sorted((n for n in catalogue.networks() if n.bench is not None), key=lambda n: n.bench.order)
 BENCH_NETWORKS = tuple(n.name for n in _PLANNED)
+# What the default --quick run leaves out, and why (``BenchPlan.quick_skip``).
+QUICK_LEFT_OUT = {n.name: n.bench.quick_skip for n in _PLANNED if n.bench.quick_skip}
 # Export workers take the networks whose conversions take longest first, so the small ones (and
 # the conformance rows) fill the gaps at the end. Which export jobs may share the machine:
 # ``benchmark.sizing``, from each network's measured export peak.
